@@ -1,0 +1,52 @@
+// Command flotta is Flotta's one binary: the control plane server, the
+// all-in-one local mode, and the command-line client.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flotta-dev/flotta/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCommand()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "flotta: "+cli.Explain(err))
+		os.Exit(1)
+	}
+}
+
+func newRootCommand() *cobra.Command {
+	opts := &cli.Options{}
+	root := &cobra.Command{
+		Use:   "flotta",
+		Short: "Flotta: a self-hosted container orchestrator that speaks the Amazon ECS API",
+		Long: `Flotta runs containers on your own machines and answers the Amazon ECS API,
+so the AWS SDKs, the AWS CLI and Terraform work against it unchanged.
+
+Start everything locally with:   flotta dev
+Then, in another terminal:       flotta cluster ls`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	opts.AddFlags(root)
+	root.AddCommand(
+		serverCommand(),
+		devCommand(),
+		cli.ClusterCommand(opts),
+		cli.TaskDefCommand(opts),
+	)
+	return root
+}

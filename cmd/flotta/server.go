@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flotta-dev/flotta/internal/cli"
+	"github.com/flotta-dev/flotta/internal/server"
+)
+
+type serverFlags struct {
+	dataDir       string
+	listen        string
+	etcdEndpoints []string
+	region        string
+	logLevel      string
+	logFormat     string
+}
+
+func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", dataDir, "directory for the embedded store and the credentials and config files")
+	cmd.Flags().StringVar(&f.listen, "listen", listen, "address of the API (HOST:PORT)")
+	cmd.Flags().StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "use an external etcd cluster (comma-separated URLs) instead of the embedded store")
+	cmd.Flags().StringVar(&f.region, "region", "us-east-1", "region of the account, set on first start")
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "text or json")
+}
+
+func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", f.logFormat)
+}
+
+func serverCommand() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the Flotta control plane",
+		Long: `Run the Flotta control plane: the ECS API on --listen, backed by an etcd store
+(an embedded member under --data-dir, or an external cluster with --etcd-endpoints).
+
+On first start the server creates the account and a root access key and writes
+them to DATA_DIR/credentials (profile [flotta]) next to DATA_DIR/config, which
+names the region and endpoint. Point any AWS SDK at them with:
+
+  AWS_CONFIG_FILE=DATA_DIR/config AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/credentials AWS_PROFILE=flotta
+
+GET /healthz answers "ok" while the store answers; GET /metrics serves
+Prometheus metrics. SIGINT or SIGTERM shut the server down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			logger, err := f.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			srv, err := server.Start(cmd.Context(), server.Config{
+				DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, Logger: logger,
+			})
+			if err != nil {
+				return err
+			}
+			return waitAndShutdown(cmd.Context(), srv, logger)
+		},
+	}
+	f.add(cmd, "/var/lib/flotta", "127.0.0.1:8080")
+	return cmd
+}
+
+func devCommand() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run Flotta locally, all in one process, with embedded defaults",
+		Long: `Run the whole of Flotta on this machine with embedded defaults: no
+configuration, no network access needed. It listens on 127.0.0.1:8080 (or the
+next free port) and keeps its state under ~/.flotta/dev, then prints how to
+point the AWS SDKs, the AWS CLI and the flotta CLI at it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.logLevel = "warn"
+			logger, err := f.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			srv, err := server.Start(cmd.Context(), server.Config{
+				DataDir: f.dataDir, Listen: f.listen, Region: f.region, Logger: logger, TryNextPorts: 20,
+			})
+			if err != nil {
+				return err
+			}
+			printDevBanner(cmd.OutOrStdout(), srv, f.dataDir)
+			return waitAndShutdown(cmd.Context(), srv, logger)
+		},
+	}
+	f.add(cmd, cli.DefaultDevDataDir(), "127.0.0.1:8080")
+	cmd.Flags().MarkHidden("log-level")
+	return cmd
+}
+
+func printDevBanner(w io.Writer, srv *server.Server, dataDir string) {
+	env := fmt.Sprintf("export AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s",
+		srv.ConfigFile(), srv.CredentialsFile(), server.ProfileName)
+	dataFlag := ""
+	if dataDir != cli.DefaultDevDataDir() {
+		dataFlag = " --data-dir " + dataDir
+	}
+	lines := []string{
+		"",
+		"  Flotta is running.",
+		"",
+		"  Endpoint   " + srv.Endpoint(),
+		"  Region     " + srv.Account().Region,
+		"  Profile    " + server.ProfileName + "  (credentials in " + srv.CredentialsFile() + ")",
+		"  Data       " + dataDir,
+		"",
+		"  Try it from another terminal:",
+		"",
+		"    flotta cluster ls" + dataFlag,
+		"",
+		"    " + env,
+		"    aws ecs list-clusters",
+		"",
+		"  Press Ctrl-C to stop.",
+		"",
+	}
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+func waitAndShutdown(ctx context.Context, srv *server.Server, logger *slog.Logger) error {
+	select {
+	case <-ctx.Done():
+	case err := <-srv.Done():
+		return fmt.Errorf("server stopped: %w", err)
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

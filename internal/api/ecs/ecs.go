@@ -1,0 +1,85 @@
+// Package ecs implements the Amazon ECS API operations. Each handler decodes
+// its input, validates it (with the rules in package model), commits through
+// package state, and answers in ECS's shapes and words. Handlers never talk to
+// agents: what they commit, the scheduler and controllers act on.
+package ecs
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of ECS operations.
+const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
+
+// DefaultCluster is the cluster an operation uses when none is named.
+const DefaultCluster = "default"
+
+// API serves the ECS operations of one account.
+type API struct {
+	State  *state.State
+	Logger *slog.Logger
+}
+
+// Service returns the protocol binding of every operation this API answers.
+func (a *API) Service() *awsjson.Service {
+	return &awsjson.Service{
+		TargetPrefix:      TargetPrefix,
+		SigningName:       "ecs",
+		InternalErrorCode: model.CodeServer,
+		Ops: map[string]awsjson.HandlerFunc{
+			"CreateCluster":              awsjson.Op(a.CreateCluster),
+			"DescribeClusters":           awsjson.Op(a.DescribeClusters),
+			"ListClusters":               awsjson.Op(a.ListClusters),
+			"UpdateCluster":              awsjson.Op(a.UpdateCluster),
+			"UpdateClusterSettings":      awsjson.Op(a.UpdateClusterSettings),
+			"DeleteCluster":              awsjson.Op(a.DeleteCluster),
+			"RegisterTaskDefinition":     awsjson.Op(a.RegisterTaskDefinition),
+			"DescribeTaskDefinition":     awsjson.Op(a.DescribeTaskDefinition),
+			"DeregisterTaskDefinition":   awsjson.Op(a.DeregisterTaskDefinition),
+			"DeleteTaskDefinitions":      awsjson.Op(a.DeleteTaskDefinitions),
+			"ListTaskDefinitions":        awsjson.Op(a.ListTaskDefinitions),
+			"ListTaskDefinitionFamilies": awsjson.Op(a.ListTaskDefinitionFamilies),
+			"TagResource":                awsjson.Op(a.TagResource),
+			"UntagResource":              awsjson.Op(a.UntagResource),
+			"ListTagsForResource":        awsjson.Op(a.ListTagsForResource),
+			"PutAccountSetting":          awsjson.Op(a.PutAccountSetting),
+			"PutAccountSettingDefault":   awsjson.Op(a.PutAccountSettingDefault),
+			"ListAccountSettings":        awsjson.Op(a.ListAccountSettings),
+			"DeleteAccountSetting":       awsjson.Op(a.DeleteAccountSetting),
+		},
+	}
+}
+
+// caller returns the verified principal's ARN, or the root's when the request
+// came in without authentication (only possible in tests that wire no IAM).
+func (a *API) caller(ctx context.Context) string {
+	if p, ok := iam.PrincipalFrom(ctx); ok {
+		return p.ARN
+	}
+	return a.State.Scope.RootARN()
+}
+
+func (a *API) callerIsRoot(ctx context.Context) bool {
+	return a.caller(ctx) == a.State.Scope.RootARN()
+}
+
+// failure is ECS's per-item Failure.
+type failure struct {
+	Arn    string `json:"arn,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,159 @@
+package archtest
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/flotta-dev/flotta/"
+
+// owners maps an outside module path prefix to the only packages (relative to
+// the module root) whose non-test code may import it.
+var owners = map[string][]string{
+	"go.etcd.io/":              {"internal/store"},
+	"go.uber.org/zap":          {"internal/store"},
+	"github.com/docker/":       {"internal/runtime/docker"},
+	"github.com/moby/":         {"internal/runtime/docker"},
+	"github.com/prometheus/":   {"internal/metrics"},
+	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest"},
+	"github.com/spf13/cobra":   {"internal/cli", "cmd/flotta"},
+	"github.com/miekg/dns":     {"internal/dns"},
+	"github.com/chromedp/":     {"internal/testutil/browser"},
+	"github.com/google/go-cmp": {},
+}
+
+// allowedInternal maps a package to the internal packages its non-test code
+// may import. A package missing from this map may import no internal package.
+var allowedInternal = map[string][]string{
+	"internal/model":               {},
+	"internal/sigv4":               {},
+	"internal/store":               {},
+	"internal/metrics":             {},
+	"internal/protocol/awsjson":    {},
+	"internal/state":               {"internal/model", "internal/store"},
+	"internal/iam":                 {"internal/model", "internal/store", "internal/sigv4"},
+	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson"},
+	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics"},
+	"internal/cli":                 {},
+	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/sigv4"},
+	"cmd/flotta":                   {"internal/cli", "internal/server"},
+	"internal/archtest":            {},
+}
+
+func TestImportRules(t *testing.T) {
+	root := moduleRoot(t)
+	imports := packageImports(t, root)
+	if len(imports) < 10 {
+		t.Fatalf("found only %d packages under %s; the walk is broken", len(imports), root)
+	}
+	for pkg, deps := range imports {
+		allowed, known := allowedInternal[pkg]
+		if !known {
+			t.Errorf("package %s is not in archtest's map: add it, with the internal packages it may use, and say why in ARCHITECTURE.md if it is a new layer", pkg)
+			continue
+		}
+		for _, dep := range deps {
+			if rel, ok := strings.CutPrefix(dep, module); ok {
+				if !contains(allowed, rel) {
+					t.Errorf("%s imports %s, which the import rules do not allow", pkg, rel)
+				}
+				continue
+			}
+			for prefix, owner := range owners {
+				if strings.HasPrefix(dep, prefix) && !contains(owner, pkg) {
+					t.Errorf("%s imports %s; only %v may use %s", pkg, dep, owner, prefix)
+				}
+			}
+		}
+	}
+}
+
+// TestModelUsesOnlyStandardLibrary is the strictest rule: the domain model is
+// plain Go.
+func TestModelUsesOnlyStandardLibrary(t *testing.T) {
+	for _, dep := range packageImports(t, moduleRoot(t))["internal/model"] {
+		if strings.Contains(strings.SplitN(dep, "/", 2)[0], ".") {
+			t.Errorf("internal/model imports %s; it may import only the standard library", dep)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func moduleRoot(t *testing.T) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// packageImports returns, for each package directory (relative to root), the
+// sorted import paths of its non-test Go files.
+func packageImports(t *testing.T, root string) map[string][]string {
+	out := map[string][]string{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		set := map[string]bool{}
+		for _, d := range out[rel] {
+			set[d] = true
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			set[p] = true
+		}
+		deps := make([]string, 0, len(set))
+		for d := range set {
+			deps = append(deps, d)
+		}
+		sort.Strings(deps)
+		out[rel] = deps
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+// Package cli implements the client verbs of the flotta command (cluster,
+// taskdef, ...). It talks to a Flotta endpoint only through the official AWS
+// SDK clients, exactly as a user's program would, and imports no server
+// internals: that keeps it honest about compatibility.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+)
+
+// DevProfile is the profile that flotta dev writes into its data dir.
+const DevProfile = "flotta"
+
+// DefaultDevDataDir is where flotta dev keeps its data unless told otherwise.
+func DefaultDevDataDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".flotta-dev"
+	}
+	return filepath.Join(home, ".flotta", "dev")
+}
+
+// Options are the connection flags every client verb shares.
+type Options struct {
+	Endpoint string
+	Region   string
+	Profile  string
+	DataDir  string
+	Output   string
+}
+
+// AddFlags registers the connection flags on a command tree.
+func (o *Options) AddFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.Endpoint, "endpoint", "", "Flotta endpoint URL (default: $FLOTTA_ENDPOINT, $AWS_ENDPOINT_URL_ECS, $AWS_ENDPOINT_URL, or the one flotta dev wrote in --data-dir)")
+	f.StringVar(&o.Region, "region", "", "region to sign requests for (default: from the AWS config)")
+	f.StringVar(&o.Profile, "profile", "", "AWS profile with the credentials to use (default: $AWS_PROFILE, or flotta for a dev data dir)")
+	f.StringVar(&o.DataDir, "data-dir", DefaultDevDataDir(), "data dir of a flotta dev server, whose config and credentials files are used when no endpoint is given")
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+}
+
+// ECS builds an SDK ECS client from the flags and environment.
+func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
+	if o.Output != "table" && o.Output != "json" {
+		return nil, fmt.Errorf("--output must be table or json, not %q", o.Output)
+	}
+	endpoint := o.Endpoint
+	if endpoint == "" {
+		endpoint = os.Getenv("FLOTTA_ENDPOINT")
+	}
+	var opts []func(*config.LoadOptions) error
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	sdkEndpoint := os.Getenv("AWS_ENDPOINT_URL_ECS") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	if endpoint == "" && !sdkEndpoint {
+		// No endpoint anywhere: use the files a local flotta dev wrote.
+		cfgFile := filepath.Join(o.DataDir, "config")
+		if _, err := os.Stat(cfgFile); err != nil {
+			return nil, fmt.Errorf("no Flotta endpoint: start one with `flotta dev`, or pass --endpoint (looked for %s)", cfgFile)
+		}
+		profile := o.Profile
+		if profile == "" {
+			profile = DevProfile
+		}
+		opts = append(opts,
+			config.WithSharedConfigFiles([]string{cfgFile}),
+			config.WithSharedCredentialsFiles([]string{filepath.Join(o.DataDir, "credentials")}),
+			config.WithSharedConfigProfile(profile))
+	} else if o.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no region: pass --region or set AWS_REGION")
+	}
+	return ecs.NewFromConfig(cfg, func(eo *ecs.Options) {
+		if endpoint != "" {
+			eo.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// Explain turns an SDK error into one line a human can act on.
+func Explain(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.ErrorMessage() == "" {
+			return apiErr.ErrorCode()
+		}
+		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return fmt.Sprintf("cannot reach Flotta at %s (%v): is the server running?", opErr.Addr, opErr.Err)
+	}
+	return err.Error()
+}

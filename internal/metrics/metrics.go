@@ -1,0 +1,50 @@
+// Package metrics owns Flotta's Prometheus instrumentation: the registry, the
+// collectors, and the /metrics handler. It is the only package that imports
+// the Prometheus client.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is one server's set of collectors.
+type Metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New makes a registry with the API collectors and the Go runtime's.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flotta_api_requests_total",
+			Help: "API requests answered, by service, operation and result code (OK or the error code).",
+		}, []string{"service", "operation", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flotta_api_request_duration_seconds",
+			Help:    "Time to answer an API request, by service, operation and result code.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"service", "operation", "code"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveRequest records one answered API request.
+func (m *Metrics) ObserveRequest(service, operation, code string, elapsed time.Duration) {
+	m.requests.WithLabelValues(service, operation, code).Inc()
+	m.latency.WithLabelValues(service, operation, code).Observe(elapsed.Seconds())
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}

@@ -1,0 +1,66 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ARN is an Amazon Resource Name split into its parts.
+type ARN struct {
+	Partition string
+	Service   string
+	Region    string
+	Account   string
+	// Resource is everything after the fifth colon, e.g. "cluster/web".
+	Resource string
+}
+
+// IsARN says whether s looks like an ARN rather than a short name.
+func IsARN(s string) bool { return strings.HasPrefix(s, "arn:") }
+
+// ParseARN splits an ARN. Its error says which part is missing.
+func ParseARN(s string) (ARN, error) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ARN{}, fmt.Errorf("%q is not an ARN of the form arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE", s)
+	}
+	a := ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}
+	if a.Partition == "" || a.Service == "" || a.Resource == "" {
+		return ARN{}, fmt.Errorf("%q is not an ARN of the form arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE", s)
+	}
+	return a, nil
+}
+
+// String joins the parts again.
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
+}
+
+// Scope is the partition, region and account that a server's ARNs carry.
+type Scope struct {
+	Partition string
+	Region    string
+	Account   string
+}
+
+func (s Scope) ecs(resource string) string {
+	return ARN{Partition: s.Partition, Service: "ecs", Region: s.Region, Account: s.Account, Resource: resource}.String()
+}
+
+// ClusterARN is arn:aws:ecs:REGION:ACCOUNT:cluster/NAME.
+func (s Scope) ClusterARN(name string) string { return s.ecs("cluster/" + name) }
+
+// TaskDefinitionARN is arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.
+func (s Scope) TaskDefinitionARN(family string, revision int) string {
+	return s.ecs(fmt.Sprintf("task-definition/%s:%d", family, revision))
+}
+
+// RootARN is the account's root principal, arn:aws:iam::ACCOUNT:root.
+func (s Scope) RootARN() string {
+	return ARN{Partition: s.Partition, Service: "iam", Account: s.Account, Resource: "root"}.String()
+}
+
+// Owns says whether an ARN belongs to this scope's partition, region and account.
+func (s Scope) Owns(a ARN) bool {
+	return a.Partition == s.Partition && a.Region == s.Region && a.Account == s.Account
+}

@@ -1,0 +1,288 @@
+// Package awsjson speaks the AWS JSON 1.1 protocol on the server side.
+//
+// It owns the wire: dispatch on X-Amz-Target, reading the body under a size
+// limit, asking an Authenticator to verify the signature, decoding the input
+// member by member, encoding the output, and writing errors exactly as AWS
+// services do ({"__type": ..., "message": ...} plus the X-Amzn-ErrorType
+// header). It knows nothing about what any operation means.
+package awsjson
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ContentType is the media type of AWS JSON 1.1 requests and responses.
+const ContentType = "application/x-amz-json-1.1"
+
+// DefaultMaxBodyBytes bounds a request body unless the router says otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// APIError is an error that knows its AWS shape. Handlers return these for
+// every refusal a client should see; anything else becomes an internal error.
+type APIError interface {
+	error
+	ErrorCode() string
+	HTTPStatus() int
+	ErrorMessage() string
+}
+
+// Error is the plain implementation of APIError.
+type Error struct {
+	Code    string
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string        { return e.Code + ": " + e.Message }
+func (e *Error) ErrorCode() string    { return e.Code }
+func (e *Error) HTTPStatus() int      { return e.Status }
+func (e *Error) ErrorMessage() string { return e.Message }
+
+// Errorf returns a client error (HTTP 400) with the given code.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// HandlerFunc runs one operation on a raw request body.
+type HandlerFunc func(ctx context.Context, body []byte) (any, error)
+
+// Op adapts a typed operation to a HandlerFunc: it decodes the body into In,
+// reporting malformed JSON and members of the wrong type as a
+// SerializationException, and passes the result on.
+func Op[In any, Out any](fn func(ctx context.Context, in *In) (*Out, error)) HandlerFunc {
+	return func(ctx context.Context, body []byte) (any, error) {
+		in := new(In)
+		if err := Decode(body, in); err != nil {
+			return nil, err
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+// Decode reads a JSON object into v. An empty body is an empty object. Unknown
+// members are ignored, as AWS services do, so that newer SDKs keep working.
+func Decode(body []byte, v any) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if body[0] != '{' {
+		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+			Message: "The request body must be a JSON object."}
+	}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		member := typeErr.Field
+		if member == "" {
+			member = "(top level)"
+		}
+		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Member '%s' must be %s, not a JSON %s.", member, describeGoType(typeErr.Type.Kind().String()), typeErr.Value)}
+	case errors.As(err, &syntaxErr):
+		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("The request body is not valid JSON: %v (at byte %d).", syntaxErr, syntaxErr.Offset)}
+	default:
+		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+			Message: "The request body could not be read: " + err.Error()}
+	}
+}
+
+func describeGoType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "slice", "array":
+		return "a list"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// Service is one AWS service spoken over JSON 1.1.
+type Service struct {
+	// TargetPrefix is the part of X-Amz-Target before the dot.
+	TargetPrefix string
+	// SigningName is the service in the SigV4 credential scope.
+	SigningName string
+	// InternalErrorCode is the error code for server faults (ECS: ServerException).
+	InternalErrorCode string
+	// Ops maps operation names to handlers.
+	Ops map[string]HandlerFunc
+}
+
+// Authenticator verifies a request's signature for a signing name and returns
+// a context that carries the caller's identity.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (context.Context, error)
+}
+
+// Observer is told about every answered request, for metrics.
+type Observer interface {
+	ObserveRequest(service, operation, code string, elapsed time.Duration)
+}
+
+// Router dispatches AWS JSON 1.1 requests to services by X-Amz-Target.
+type Router struct {
+	Auth         Authenticator
+	Observer     Observer
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+	services     map[string]*Service
+}
+
+// Handle adds a service.
+func (rt *Router) Handle(s *Service) {
+	if rt.services == nil {
+		rt.services = map[string]*Service{}
+	}
+	rt.services[s.TargetPrefix] = s
+}
+
+// ServeHTTP answers one request.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	w.Header().Set("X-Amzn-RequestId", reqID)
+	logger := rt.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+
+	target := r.Header.Get("X-Amz-Target")
+	prefix, opName, _ := strings.Cut(target, ".")
+	svc := rt.services[prefix]
+	svcName, opLabel := "unknown", "unknown"
+	if svc != nil {
+		svcName = svc.SigningName
+		if _, ok := svc.Ops[opName]; ok {
+			opLabel = opName
+		}
+	}
+	observe := func(code string) {
+		if rt.Observer != nil {
+			rt.Observer.ObserveRequest(svcName, opLabel, code, time.Since(start))
+		}
+	}
+	fail := func(err APIError) {
+		observe(err.ErrorCode())
+		writeError(w, err)
+	}
+
+	if r.Method != http.MethodPost {
+		fail(&Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: "AWS JSON services take POST requests; " + r.Method + " " + r.URL.Path + " is not an operation."})
+		return
+	}
+	limit := rt.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		fail(&Error{Code: "SerializationException", Status: http.StatusBadRequest, Message: "The request body could not be read."})
+		return
+	}
+	if int64(len(body)) > limit {
+		fail(&Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit)})
+		return
+	}
+	if svc == nil {
+		fail(&Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("X-Amz-Target %q names no service this endpoint speaks.", target)})
+		return
+	}
+	ctx := r.Context()
+	if rt.Auth != nil {
+		ctx, err = rt.Auth.Authenticate(ctx, r, body, svc.SigningName)
+		if err != nil {
+			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
+			return
+		}
+	}
+	handler, ok := svc.Ops[opName]
+	if !ok {
+		fail(&Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Operation %q is not supported by this endpoint.", opName)})
+		return
+	}
+	out, err := handler(ctx, body)
+	if err != nil {
+		rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
+		return
+	}
+	payload := []byte("{}")
+	if out != nil {
+		payload, err = json.Marshal(out)
+		if err != nil {
+			rt.answerError(w, logger, svc, reqID, opLabel, fmt.Errorf("encode %s output: %w", opLabel, err), observe)
+			return
+		}
+	}
+	observe("OK")
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(http.StatusOK)
+	w.Write(payload)
+}
+
+func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *Service, reqID, op string, err error, observe func(string)) {
+	var apiErr APIError
+	if !errors.As(err, &apiErr) {
+		logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
+		code := svc.InternalErrorCode
+		if code == "" {
+			code = "InternalFailure"
+		}
+		apiErr = &Error{Code: code, Status: http.StatusInternalServerError,
+			Message: "The server could not complete the request; its log has the details under request id " + reqID + "."}
+	}
+	observe(apiErr.ErrorCode())
+	writeError(w, apiErr)
+}
+
+func writeError(w http.ResponseWriter, err APIError) {
+	body := struct {
+		Type    string `json:"__type"`
+		Message string `json:"message,omitempty"`
+	}{err.ErrorCode(), err.ErrorMessage()}
+	payload, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("X-Amzn-ErrorType", err.ErrorCode())
+	w.WriteHeader(err.HTTPStatus())
+	w.Write(payload)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

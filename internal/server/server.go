@@ -1,0 +1,233 @@
+// Package server assembles Flotta's control plane: the store (embedded etcd or
+// an external cluster), the account and its keys, the API handlers behind the
+// AWS protocol layer, metrics and health, and the HTTP listener with graceful
+// shutdown. It wires; the parts it wires do the work.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
+	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/metrics"
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
+	"github.com/flotta-dev/flotta/internal/state"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// ProfileName is the profile of the credentials and config files a server writes.
+const ProfileName = "flotta"
+
+// Config says how to run a server.
+type Config struct {
+	// DataDir holds the embedded store and the credentials and config files.
+	DataDir string
+	// Listen is the address of the API, e.g. 127.0.0.1:8080.
+	Listen string
+	// TryNextPorts lets the server move up to this many ports on when Listen's
+	// port is taken (flotta dev does; flotta server does not).
+	TryNextPorts int
+	// EtcdEndpoints, when set, use an external etcd cluster instead of the
+	// embedded member.
+	EtcdEndpoints []string
+	// Region is the account's region, used on first start only.
+	Region string
+	Logger *slog.Logger
+	// Now is the server's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a running control plane.
+type Server struct {
+	cfg      Config
+	store    *store.Store
+	iam      *iam.IAM
+	state    *state.State
+	http     *http.Server
+	listener net.Listener
+	served   chan error
+	// FirstStart reports whether this start created the account.
+	FirstStart bool
+}
+
+// Start opens the store, bootstraps the account on first start, writes the
+// credentials and config files, and begins answering requests. It returns
+// once the listener is bound.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("a data directory is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &Server{cfg: cfg, served: make(chan error, 1)}
+	var err error
+	if len(cfg.EtcdEndpoints) > 0 {
+		s.store, err = store.Connect(ctx, cfg.EtcdEndpoints)
+	} else {
+		s.store, err = store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: filepath.Join(cfg.DataDir, "etcd")})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.bootstrap(ctx); err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	if err := s.writeClientFiles(ctx); err != nil {
+		s.listener.Close()
+		s.store.Close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() { s.served <- s.http.Serve(s.listener) }()
+	cfg.Logger.Info("flotta server ready", "endpoint", s.Endpoint(), "region", s.iam.Account().Region,
+		"account", s.iam.Account().ID, "data_dir", cfg.DataDir, "first_start", s.FirstStart)
+	return s, nil
+}
+
+func (s *Server) bootstrap(ctx context.Context) error {
+	m, created, err := iam.Open(ctx, s.store, s.cfg.Region, s.cfg.Now)
+	if err != nil {
+		return fmt.Errorf("open account: %w", err)
+	}
+	s.iam, s.FirstStart = m, created
+	acct := m.Account()
+	if !created && acct.Region != s.cfg.Region {
+		s.cfg.Logger.Warn("the account keeps the region it was created with", "region", acct.Region, "requested", s.cfg.Region)
+	}
+	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Now: s.cfg.Now}
+	return s.state.EnsureDefaultCluster(ctx, []model.ClusterSetting{{Name: "containerInsights", Value: model.SettingFallback("containerInsights")}})
+}
+
+func (s *Server) listen() error {
+	host, portStr, err := net.SplitHostPort(s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", s.cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: bad port", s.cfg.Listen)
+	}
+	for i := 0; ; i++ {
+		addr := net.JoinHostPort(host, strconv.Itoa(port+i))
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			s.listener = l
+			return nil
+		}
+		if i >= s.cfg.TryNextPorts || port == 0 || !errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	m := metrics.New()
+	api := &ecsapi.API{State: s.state, Logger: s.cfg.Logger}
+	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
+	router.Handle(api.Service())
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/", router)
+	return mux
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "store unavailable: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// CredentialsFile is where the server writes the root key, as an AWS
+// shared-credentials file with profile [flotta].
+func (s *Server) CredentialsFile() string { return filepath.Join(s.cfg.DataDir, "credentials") }
+
+// ConfigFile is where the server writes an AWS shared-config file whose
+// [profile flotta] names the region and this endpoint.
+func (s *Server) ConfigFile() string { return filepath.Join(s.cfg.DataDir, "config") }
+
+func (s *Server) writeClientFiles(ctx context.Context) error {
+	root, err := s.iam.RootAccessKey(ctx)
+	if err != nil {
+		return err
+	}
+	if err := iam.WriteCredentialsFile(s.CredentialsFile(), ProfileName, root); err != nil {
+		return fmt.Errorf("write credentials file: %w", err)
+	}
+	body := fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", ProfileName, s.iam.Account().Region, s.Endpoint())
+	if err := os.WriteFile(s.ConfigFile(), []byte(body), 0o600); err != nil {
+		return fmt.Errorf("write config file: %w", err)
+	}
+	return nil
+}
+
+// Addr is the address the API listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Endpoint is the API's base URL.
+func (s *Server) Endpoint() string { return "http://" + s.Addr() }
+
+// Account is the account the server serves.
+func (s *Server) Account() iam.Account { return s.iam.Account() }
+
+// RootAccessKey returns the root credentials (for the dev banner and tests).
+func (s *Server) RootAccessKey(ctx context.Context) (iam.AccessKey, error) {
+	return s.iam.RootAccessKey(ctx)
+}
+
+// IAM exposes the identity service, for tests that issue extra credentials.
+func (s *Server) IAM() *iam.IAM { return s.iam }
+
+// Store exposes the store, for tests that check nothing changed.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Done is closed with the serve loop's error when the listener stops.
+func (s *Server) Done() <-chan error { return s.served }
+
+// Shutdown stops accepting requests, lets those in flight finish (until ctx
+// ends), and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,111 @@
+package state
+
+import (
+	"context"
+	"net/url"
+	"sort"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+func settingsPrefix(principal string) string {
+	return Root + "account-settings/" + url.PathEscape(principal) + "/"
+}
+
+// PutAccountSetting stores an explicit setting for a principal (the root
+// principal's settings are the account's defaults).
+func (s *State) PutAccountSetting(ctx context.Context, principal, name, value string) (model.Setting, error) {
+	set := model.Setting{Name: name, Value: value, PrincipalArn: principal, Type: model.SettingTypeUser}
+	_, err := s.Store.Commit(ctx, nil, []store.Op{store.Put(settingsPrefix(principal)+name, mustJSON(set))})
+	return set, err
+}
+
+// DeleteAccountSetting removes a principal's explicit setting and returns it,
+// or nil when there was none.
+func (s *State) DeleteAccountSetting(ctx context.Context, principal, name string) (*model.Setting, error) {
+	key := settingsPrefix(principal) + name
+	var out *model.Setting
+	err := retry(ctx, func() error {
+		kv, err := s.Store.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		if out, err = decode[model.Setting](kv); err != nil || out == nil {
+			return err
+		}
+		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Del(key)})
+		return err
+	})
+	return out, err
+}
+
+// ExplicitAccountSettings returns a principal's explicit settings by name.
+func (s *State) ExplicitAccountSettings(ctx context.Context, principal string) (map[string]model.Setting, error) {
+	page, err := s.Store.List(ctx, settingsPrefix(principal), store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]model.Setting{}
+	for _, kv := range page.KVs {
+		set, err := decode[model.Setting](kv)
+		if err != nil {
+			return nil, err
+		}
+		out[set.Name] = *set
+	}
+	return out, nil
+}
+
+// EffectiveAccountSettings resolves every setting for a principal: its own
+// explicit value, else the account default (root's), else the built-in value.
+func (s *State) EffectiveAccountSettings(ctx context.Context, principal string) ([]model.Setting, error) {
+	root := s.Scope.RootARN()
+	own, err := s.ExplicitAccountSettings(ctx, principal)
+	if err != nil {
+		return nil, err
+	}
+	defaults := own
+	if principal != root {
+		if defaults, err = s.ExplicitAccountSettings(ctx, root); err != nil {
+			return nil, err
+		}
+	}
+	var out []model.Setting
+	for _, name := range model.AccountSettingNames() {
+		set, ok := own[name]
+		if !ok {
+			set, ok = defaults[name]
+		}
+		if !ok {
+			typ := model.SettingTypeUser
+			if model.SettingManaged(name) {
+				typ = model.SettingTypeAWSManaged
+			}
+			set = model.Setting{Name: name, Value: model.SettingFallback(name), PrincipalArn: root, Type: typ}
+		}
+		out = append(out, set)
+	}
+	return out, nil
+}
+
+// PageByName returns one page of settings sorted by name, after the setting
+// named in token.
+func PageByName(all []model.Setting, token string, limit int) ([]model.Setting, string, error) {
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	after, err := resumeKey(token, "settings/")
+	if err != nil {
+		return nil, "", err
+	}
+	start := 0
+	if after != "" {
+		name := after[len("settings/"):]
+		start = sort.Search(len(all), func(i int) bool { return all[i].Name > name })
+	}
+	end := min(start+limit, len(all))
+	page := all[start:end]
+	if end < len(all) {
+		return page, pageToken("settings/" + page[len(page)-1].Name), nil
+	}
+	return page, "", nil
+}

@@ -1,0 +1,77 @@
+// Package state owns the layout of Flotta's records in the store and typed,
+// transactional access to them.
+//
+// Handlers, the scheduler and controllers all read and write ECS resources
+// through this package, so the key layout, the indexes kept beside records and
+// the rules of each state transition (a revision number is never reused; a
+// deleted cluster turns INACTIVE) live in one place. Every method that returns
+// without error has committed its change durably.
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// Root is the prefix of every key Flotta writes.
+const Root = "/flotta/v1/"
+
+// State is typed access to the records of one account.
+type State struct {
+	Store *store.Store
+	Scope model.Scope
+	// Now is the clock used for timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *State) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// maxAttempts bounds optimistic retries when concurrent writers collide.
+const maxAttempts = 64
+
+// retry runs fn until it commits without a conflict.
+func retry(ctx context.Context, fn func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if attempt+1 >= maxAttempts {
+			return fmt.Errorf("gave up after %d conflicting attempts: %w", maxAttempts, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func decode[T any](kv store.KV) (*T, error) {
+	if kv.ModRev == 0 {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return nil, fmt.Errorf("decode record %s: %w", kv.Key, err)
+	}
+	return v, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Records are plain data; failing to encode one is a programming error.
+		panic(fmt.Sprintf("encode record: %v", err))
+	}
+	return b
+}
