@@ -40,7 +40,7 @@ func (f *familyRecord) add(status string, n int) {
 // Keys order revisions of a family by number, and families by name: "!" sorts
 // before every character a family name may contain.
 func revSuffix(family string, rev int) string { return fmt.Sprintf("%s!%010d", family, rev) }
-func familyKey(family string) string         { return Root + "taskdef-families/" + family }
+func familyKey(family string) string          { return Root + "taskdef-families/" + family }
 func taskDefKey(family string, rev int) string {
 	return Root + "taskdefs/" + revSuffix(family, rev)
 }

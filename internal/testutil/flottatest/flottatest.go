@@ -95,6 +95,12 @@ type Reply struct {
 // SDK would refuse to send. edit may change the request after signing.
 func (e *Env) Raw(t testing.TB, op string, body []byte, edit func(*http.Request)) Reply {
 	t.Helper()
+	return e.RawAt(t, time.Now(), op, body, edit)
+}
+
+// RawAt is Raw with the signature dated at.
+func (e *Env) RawAt(t testing.TB, at time.Time, op string, body []byte, edit func(*http.Request)) Reply {
+	t.Helper()
 	req, err := http.NewRequest("POST", e.Server.Endpoint()+"/", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +108,7 @@ func (e *Env) Raw(t testing.TB, op string, body []byte, edit func(*http.Request)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113."+op)
 	sigv4.Sign(req, body, e.Root.AccessKeyID, sigv4.Secret{SecretAccessKey: e.Root.SecretAccessKey},
-		e.Server.Account().Region, "ecs", time.Now())
+		e.Server.Account().Region, "ecs", at)
 	if edit != nil {
 		edit(req)
 	}
