@@ -136,7 +136,9 @@ func TestRegisterTaskDefinitionRefusesInvalidInput(t *testing.T) {
 				c.Ulimits = []types.Ulimit{{Name: "files", SoftLimit: 1, HardLimit: 1}}
 			})}}, "ClientException", "Invalid ulimit name"},
 		{"unknown log driver", &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"), ContainerDefinitions: []types.ContainerDefinition{
-			container("a", func(c *types.ContainerDefinition) { c.LogConfiguration = &types.LogConfiguration{LogDriver: "carrier-pigeon"} })}},
+			container("a", func(c *types.ContainerDefinition) {
+				c.LogConfiguration = &types.LogConfiguration{LogDriver: "carrier-pigeon"}
+			})}},
 			"ClientException", "carrier-pigeon is not a valid log driver"},
 		{"restart period below 60", &ecs.RegisterTaskDefinitionInput{Family: aws.String("f"), ContainerDefinitions: []types.ContainerDefinition{
 			container("a", func(c *types.ContainerDefinition) {
