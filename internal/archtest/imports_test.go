@@ -22,7 +22,7 @@ var owners = map[string][]string{
 	"github.com/docker/":       {"internal/runtime/docker"},
 	"github.com/moby/":         {"internal/runtime/docker"},
 	"github.com/prometheus/":   {"internal/metrics"},
-	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest"},
+	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest", "examples/quickstart"},
 	"github.com/spf13/cobra":   {"internal/cli", "cmd/flotta"},
 	"github.com/miekg/dns":     {"internal/dns"},
 	"github.com/chromedp/":     {"internal/testutil/browser"},
@@ -45,6 +45,7 @@ var allowedInternal = map[string][]string{
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/sigv4"},
 	"cmd/flotta":                   {"internal/cli", "internal/server"},
 	"internal/archtest":            {},
+	"examples/quickstart":          {},
 }
 
 func TestImportRules(t *testing.T) {

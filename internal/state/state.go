@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"sync"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -28,6 +30,17 @@ type State struct {
 	Scope model.Scope
 	// Now is the clock used for timestamps; nil means time.Now.
 	Now func() time.Time
+
+	familyLocks [64]sync.Mutex
+}
+
+var lockSeed = maphash.MakeSeed()
+
+// lockFamily serialises this process's writers of one task definition family.
+func (s *State) lockFamily(family string) (unlock func()) {
+	m := &s.familyLocks[maphash.String(lockSeed, family)%uint64(len(s.familyLocks))]
+	m.Lock()
+	return m.Unlock
 }
 
 func (s *State) now() time.Time {

@@ -57,6 +57,11 @@ var errTooManyConcurrent = model.Client("Too many concurrent attempts to create 
 // next revision of its family and returns the stored record.
 func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinition, tags []model.Tag, registeredBy string) (*TaskDefRecord, error) {
 	fkey := familyKey(td.Family)
+	// Writers of one family in this process take turns, so that they do not
+	// spend their optimistic retries on each other; guards still protect
+	// against other servers.
+	unlock := s.lockFamily(td.Family)
+	defer unlock()
 	var rec *TaskDefRecord
 	err := retry(ctx, func() error {
 		kv, err := s.Store.Get(ctx, fkey)
@@ -129,6 +134,8 @@ func splitRevKey(key string) (family string, rev int) {
 // family counts and status index, atomically.
 func (s *State) updateTaskDefinition(ctx context.Context, family string, revision int, fn func(r *TaskDefRecord) (changed bool, err error)) (*TaskDefRecord, error) {
 	key, fkey := taskDefKey(family, revision), familyKey(family)
+	unlock := s.lockFamily(family)
+	defer unlock()
 	var out *TaskDefRecord
 	err := retry(ctx, func() error {
 		kvs, err := s.Store.GetMany(ctx, []string{key, fkey})

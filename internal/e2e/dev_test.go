@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDevIsOneCommand runs `flotta dev` the way the README does, uses the
+// printed instructions, and stops it with a signal.
+func TestDevIsOneCommand(t *testing.T) {
+	dir := t.TempDir()
+	dev := exec.Command(flottaBin, "dev", "--data-dir", dir, "--listen", "127.0.0.1:0")
+	stdout, err := dev.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	dev.Stderr = &stderr
+	if err := dev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if dev.ProcessState == nil {
+			dev.Process.Kill()
+			dev.Wait()
+		}
+	})
+	banner := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "Press Ctrl-C to stop.") {
+				banner <- b.String()
+			}
+		}
+	}()
+	var text string
+	select {
+	case text = <-banner:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("flotta dev printed no banner in 60s; stderr:\n%s", stderr.String())
+	}
+	for _, want := range []string{"Endpoint   http://127.0.0.1:", "Region     us-east-1", "Profile    flotta", "aws ecs list-clusters", "flotta cluster ls --data-dir " + dir} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("banner lacks %q:\n%s", want, text)
+		}
+	}
+	out, err := exec.Command(flottaBin, "cluster", "ls", "--data-dir", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "default") {
+		t.Fatalf("flotta cluster ls against flotta dev: %v\n%s", err, out)
+	}
+	// The README tour: register the example task definition with the CLI...
+	out, err = exec.Command(flottaBin, "taskdef", "register", "-f", "../../examples/taskdefs/web.json", "--data-dir", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "web") {
+		t.Fatalf("flotta taskdef register -f examples/taskdefs/web.json: %v\n%s", err, out)
+	}
+	// ...and run the SDK quickstart with only the variables the banner printed.
+	quick := filepath.Join(t.TempDir(), "quickstart")
+	if out, err := exec.Command("go", "build", "-o", quick, "github.com/flotta-dev/flotta/examples/quickstart").CombinedOutput(); err != nil {
+		t.Fatalf("build quickstart: %v\n%s", err, out)
+	}
+	run := exec.Command(quick)
+	run.Env = append(cleanAWSEnv(), bannerEnv(t, text)...)
+	out, err = run.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "cluster: arn:aws:ecs:us-east-1:") || !strings.Contains(string(out), "revisions of hello: 1") {
+		t.Fatalf("quickstart: %v\n%s", err, out)
+	}
+	dev.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- dev.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("flotta dev did not exit cleanly on SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("flotta dev did not stop within 30s of SIGTERM")
+	}
+	if s := stderr.String(); strings.Contains(s, "level=ERROR") || strings.Contains(s, `"level":"error"`) {
+		t.Fatalf("flotta dev logged errors:\n%s", s)
+	}
+}
+
+// bannerEnv reads the `export A=x B=y` line that flotta dev printed.
+func bannerEnv(t *testing.T, banner string) []string {
+	for _, line := range strings.Split(banner, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "export "); ok {
+			return strings.Fields(rest)
+		}
+	}
+	t.Fatalf("no export line in the banner:\n%s", banner)
+	return nil
+}
+
+// cleanAWSEnv is the test's environment without AWS settings that would
+// override the banner's.
+func cleanAWSEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "FLOTTA_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}

@@ -1,0 +1,108 @@
+// Package e2e runs the built flotta binary as separate processes and checks
+// what users rely on across crashes and restarts.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+)
+
+var flottaBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "flotta-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	flottaBin = filepath.Join(dir, "flotta")
+	build := exec.Command("go", "build", "-o", flottaBin, "github.com/flotta-dev/flotta/cmd/flotta")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build flotta: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a flotta server running as a child process.
+type process struct {
+	cmd      *exec.Cmd
+	endpoint string
+	dataDir  string
+}
+
+var readyRE = regexp.MustCompile(`flotta server ready"? endpoint=(\S+)`)
+
+// startServer runs `flotta server` on a free port and waits until it says it
+// is ready.
+func startServer(t *testing.T, dataDir string) *process {
+	t.Helper()
+	cmd := exec.Command(flottaBin, "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, dataDir: dataDir}
+	t.Cleanup(func() { p.kill() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := readyRE.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+			if os.Getenv("FLOTTA_TEST_LOG") != "" {
+				fmt.Fprintln(os.Stderr, "server:", sc.Text())
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case p.endpoint = <-found:
+	case <-time.After(60 * time.Second):
+		t.Fatal("flotta server did not report ready within 60s")
+	}
+	return p
+}
+
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+	}
+}
+
+// client returns an SDK client configured only from the files the server
+// wrote, as the README tells users to do.
+func (p *process) client(t *testing.T) *ecs.Client {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithSharedConfigFiles([]string{filepath.Join(p.dataDir, "config")}),
+		config.WithSharedCredentialsFiles([]string{filepath.Join(p.dataDir, "credentials")}),
+		config.WithSharedConfigProfile("flotta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.RetryMaxAttempts = 1 })
+}
+
+func trimARN(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
