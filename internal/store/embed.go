@@ -20,6 +20,10 @@ type EmbeddedOptions struct {
 	LogLevel string
 	// StartTimeout bounds how long to wait for the member to be ready; default 60s.
 	StartTimeout time.Duration
+	// ClientURL, when set (e.g. http://127.0.0.1:0), also serves etcd clients
+	// there, so that other processes can use this member as an external store.
+	// By default the member serves no clients on the network.
+	ClientURL string
 }
 
 // OpenEmbedded starts (or restarts) a single etcd member under opts.Dir and
@@ -54,6 +58,14 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 	cfg.AdvertisePeerUrls = []url.URL{peer}
 	cfg.ListenClientUrls = nil
 	cfg.AdvertiseClientUrls = nil
+	if opts.ClientURL != "" {
+		u, err := url.Parse(opts.ClientURL)
+		if err != nil {
+			return nil, fmt.Errorf("client URL %q: %w", opts.ClientURL, err)
+		}
+		cfg.ListenClientUrls = []url.URL{*u}
+		cfg.AdvertiseClientUrls = []url.URL{*u}
+	}
 	cfg.InitialCluster = cfg.Name + "=" + peer.String()
 	// Keep enough history for watches to resume, and no more.
 	cfg.AutoCompactionMode = "revision"
@@ -80,9 +92,14 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 		return nil, ctx.Err()
 	}
 	cli := v3client.New(e.Server)
+	var endpoints []string
+	for _, c := range e.Clients {
+		endpoints = append(endpoints, "http://"+c.Addr().String())
+	}
 	return &Store{
-		cli:    cli,
-		MaxOps: int(cfg.MaxTxnOps),
+		cli:       cli,
+		endpoints: endpoints,
+		MaxOps:    int(cfg.MaxTxnOps),
 		closeFn: func() error {
 			cli.Close()
 			e.Close()

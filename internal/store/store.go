@@ -52,8 +52,9 @@ func Del(key string) Op { return Op{Key: key, Delete: true} }
 
 // Store is a handle on etcd. It is safe for concurrent use.
 type Store struct {
-	cli     *clientv3.Client
-	closeFn func() error
+	cli       *clientv3.Client
+	closeFn   func() error
+	endpoints []string
 	// MaxOps is the largest number of operations one transaction may carry.
 	MaxOps int
 }
@@ -206,6 +207,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	_, err := s.Revision(ctx)
 	return err
 }
+
+// ClientEndpoints are the URLs where an embedded member serves etcd clients
+// (empty unless EmbeddedOptions.ClientURL asked for them).
+func (s *Store) ClientEndpoints() []string { return s.endpoints }
 
 // Close releases the client and, for an embedded store, stops the member.
 func (s *Store) Close() error {
