@@ -23,26 +23,17 @@ var (
 
 // ParseTaskCPU turns a task-level cpu ("1024", "1 vCPU", "0.25 vcpu") into CPU units.
 func ParseTaskCPU(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	if unitsRE.MatchString(s) {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return 0, fmt.Errorf("%q is too large", s)
-		}
-		return n, nil
-	}
-	if m := vcpuRE.FindStringSubmatch(s); m != nil {
-		f, err := strconv.ParseFloat(m[1], 64)
-		if err != nil || f*1024 != float64(int(f*1024)) {
-			return 0, fmt.Errorf("%q is not a whole number of CPU units", s)
-		}
-		return int(f * 1024), nil
-	}
-	return 0, fmt.Errorf("%q is neither a number of CPU units (\"1024\") nor of vCPUs (\"1 vCPU\")", s)
+	return parseSize(s, vcpuRE, "CPU units", `"1024"`, `"1 vCPU"`)
 }
 
 // ParseTaskMemory turns a task-level memory ("2048", "2 GB", "0.5GB") into MiB.
 func ParseTaskMemory(s string) (int, error) {
+	return parseSize(s, gbRE, "MiB", `"2048"`, `"2 GB"`)
+}
+
+// parseSize reads a whole number of base units, or a (fractional) number of a
+// unit worth 1024 of them, as large matches.
+func parseSize(s string, large *regexp.Regexp, base, baseExample, largeExample string) (int, error) {
 	s = strings.TrimSpace(s)
 	if unitsRE.MatchString(s) {
 		n, err := strconv.Atoi(s)
@@ -51,14 +42,14 @@ func ParseTaskMemory(s string) (int, error) {
 		}
 		return n, nil
 	}
-	if m := gbRE.FindStringSubmatch(s); m != nil {
+	if m := large.FindStringSubmatch(s); m != nil {
 		f, err := strconv.ParseFloat(m[1], 64)
 		if err != nil || f*1024 != float64(int(f*1024)) {
-			return 0, fmt.Errorf("%q is not a whole number of MiB", s)
+			return 0, fmt.Errorf("%q is not a whole number of %s", s, base)
 		}
 		return int(f * 1024), nil
 	}
-	return 0, fmt.Errorf("%q is neither a number of MiB (\"2048\") nor of GB (\"2 GB\")", s)
+	return 0, fmt.Errorf("%q is neither a number of %s (%s) nor like %s", s, base, baseExample, largeExample)
 }
 
 // fargateSizes lists, for each Fargate task cpu, the memory values it accepts.

@@ -18,11 +18,8 @@ func TasksPrefix(cluster string) string     { return Root + "tasks/" + cluster +
 
 // GetCluster reads a cluster, ACTIVE or INACTIVE; nil when it never existed.
 func (s *State) GetCluster(ctx context.Context, name string) (*model.Cluster, error) {
-	kv, err := s.Store.Get(ctx, clusterKey(name))
-	if err != nil {
-		return nil, err
-	}
-	return decode[model.Cluster](kv)
+	_, c, err := read[model.Cluster](ctx, s.Store, clusterKey(name))
+	return c, err
 }
 
 // GetClusters reads several clusters at one revision, keyed by name.
@@ -62,11 +59,7 @@ func (s *State) CreateCluster(ctx context.Context, c model.Cluster) (out *model.
 		c.DefaultCapacityProviderStrategy = []model.CapacityProviderStrategyItem{}
 	}
 	err = retry(ctx, func() error {
-		kv, err := s.Store.Get(ctx, key)
-		if err != nil {
-			return err
-		}
-		cur, err := decode[model.Cluster](kv)
+		kv, cur, err := read[model.Cluster](ctx, s.Store, key)
 		if err != nil {
 			return err
 		}
@@ -90,11 +83,7 @@ func (s *State) UpdateCluster(ctx context.Context, name string, fn func(c *model
 	key := clusterKey(name)
 	var out *model.Cluster
 	err := retry(ctx, func() error {
-		kv, err := s.Store.Get(ctx, key)
-		if err != nil {
-			return err
-		}
-		c, err := decode[model.Cluster](kv)
+		kv, c, err := read[model.Cluster](ctx, s.Store, key)
 		if err != nil {
 			return err
 		}
@@ -145,11 +134,7 @@ func (s *State) DeleteCluster(ctx context.Context, name string) (*model.Cluster,
 	key := clusterKey(name)
 	var out *model.Cluster
 	err := retry(ctx, func() error {
-		kv, err := s.Store.Get(ctx, key)
-		if err != nil {
-			return err
-		}
-		c, err := decode[model.Cluster](kv)
+		kv, c, err := read[model.Cluster](ctx, s.Store, key)
 		if err != nil {
 			return err
 		}

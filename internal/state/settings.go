@@ -27,11 +27,8 @@ func (s *State) DeleteAccountSetting(ctx context.Context, principal, name string
 	key := settingsPrefix(principal) + name
 	var out *model.Setting
 	err := retry(ctx, func() error {
-		kv, err := s.Store.Get(ctx, key)
-		if err != nil {
-			return err
-		}
-		if out, err = decode[model.Setting](kv); err != nil || out == nil {
+		kv, cur, err := read[model.Setting](ctx, s.Store, key)
+		if out = cur; err != nil || cur == nil {
 			return err
 		}
 		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Del(key)})

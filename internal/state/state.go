@@ -80,6 +80,16 @@ func decode[T any](kv store.KV) (*T, error) {
 	return v, nil
 }
 
+// read gets one record and decodes it; the record is nil when the key is absent.
+func read[T any](ctx context.Context, st *store.Store, key string) (store.KV, *T, error) {
+	kv, err := st.Get(ctx, key)
+	if err != nil {
+		return kv, nil, err
+	}
+	v, err := decode[T](kv)
+	return kv, v, err
+}
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -64,11 +64,7 @@ func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinit
 	defer unlock()
 	var rec *TaskDefRecord
 	err := retry(ctx, func() error {
-		kv, err := s.Store.Get(ctx, fkey)
-		if err != nil {
-			return err
-		}
-		fam, err := decode[familyRecord](kv)
+		kv, fam, err := read[familyRecord](ctx, s.Store, fkey)
 		if err != nil {
 			return err
 		}
@@ -116,11 +112,8 @@ func (s *State) GetTaskDefinition(ctx context.Context, family string, revision i
 		}
 		_, revision = splitRevKey(page.KVs[0].Key)
 	}
-	kv, err := s.Store.Get(ctx, taskDefKey(family, revision))
-	if err != nil {
-		return nil, err
-	}
-	return decode[TaskDefRecord](kv)
+	_, r, err := read[TaskDefRecord](ctx, s.Store, taskDefKey(family, revision))
+	return r, err
 }
 
 func splitRevKey(key string) (family string, rev int) {

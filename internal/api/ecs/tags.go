@@ -27,20 +27,11 @@ func (a *API) resource(ctx context.Context, ref string) (*taggable, error) {
 	kind, _, _ := strings.Cut(arn.Resource, "/")
 	switch kind {
 	case "cluster":
-		name, found, err := a.clusterName(ref)
+		c, err := a.activeCluster(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
-		if !found {
-			return nil, model.ErrClusterNotFound()
-		}
-		c, err := a.State.GetCluster(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		if c == nil || c.Status != model.StatusActive {
-			return nil, model.ErrClusterNotFound()
-		}
+		name := c.ClusterName
 		return &taggable{
 			get: func(context.Context) ([]model.Tag, error) { return c.Tags, nil },
 			update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
