@@ -32,6 +32,11 @@ var owners = map[string][]string{
 // allowedInternal maps a package to the internal packages its non-test code
 // may import. A package missing from this map may import no internal package.
 var allowedInternal = map[string][]string{
+	"internal/agent":               {"internal/model", "internal/sigv4", "internal/runtime"},
+	"internal/runtime":             {},
+	"internal/runtime/docker":      {"internal/runtime"},
+	"internal/runtime/fake":        {"internal/runtime"},
+	"internal/placement":           {"internal/model"},
 	"internal/model":               {},
 	"internal/sigv4":               {},
 	"internal/store":               {},
@@ -39,8 +44,9 @@ var allowedInternal = map[string][]string{
 	"internal/protocol/awsjson":    {},
 	"internal/state":               {"internal/model", "internal/store"},
 	"internal/iam":                 {"internal/model", "internal/store", "internal/sigv4"},
-	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson"},
-	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics"},
+	"internal/gateway":             {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/protocol/awsjson"},
+	"internal/api/ecs":             {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/placement", "internal/protocol/awsjson"},
+	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway"},
 	"internal/cli":                 {},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/sigv4"},
 	"cmd/flotta":                   {"internal/cli", "internal/server"},

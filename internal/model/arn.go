@@ -55,6 +55,19 @@ func (s Scope) TaskDefinitionARN(family string, revision int) string {
 	return s.ecs(fmt.Sprintf("task-definition/%s:%d", family, revision))
 }
 
+// InstanceARN is arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID.
+func (s Scope) InstanceARN(cluster, id string) string {
+	return s.ecs("container-instance/" + cluster + "/" + id)
+}
+
+// TaskARN is arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID.
+func (s Scope) TaskARN(cluster, id string) string { return s.ecs("task/" + cluster + "/" + id) }
+
+// ContainerARN is arn:aws:ecs:REGION:ACCOUNT:container/CLUSTER/TASK/ID.
+func (s Scope) ContainerARN(cluster, task, id string) string {
+	return s.ecs("container/" + cluster + "/" + task + "/" + id)
+}
+
 // RootARN is the account's root principal, arn:aws:iam::ACCOUNT:root.
 func (s Scope) RootARN() string {
 	return ARN{Partition: s.Partition, Service: "iam", Account: s.Account, Resource: "root"}.String()

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
+	"github.com/flotta-dev/flotta/internal/gateway"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/metrics"
 	"github.com/flotta-dev/flotta/internal/model"
@@ -125,7 +126,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if !created && acct.Region != s.cfg.Region {
 		s.cfg.Logger.Warn("the account keeps the region it was created with", "region", acct.Region, "requested", s.cfg.Region)
 	}
-	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Now: s.cfg.Now}
+	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Clock: s.cfg.Now}
 	return s.state.EnsureDefaultCluster(ctx, []model.ClusterSetting{{Name: "containerInsights", Value: model.SettingFallback("containerInsights")}})
 }
 
@@ -156,6 +157,7 @@ func (s *Server) routes() http.Handler {
 	api := &ecsapi.API{State: s.state, Logger: s.cfg.Logger}
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
 	router.Handle(api.Service())
+	router.Handle((&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service())
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())

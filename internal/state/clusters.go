@@ -10,11 +10,14 @@ import (
 
 func clusterKey(name string) string { return Root + "clusters/" + name }
 
-// ServicesPrefix, InstancesPrefix and TasksPrefix hold a cluster's services,
-// container instances and tasks, one record per key.
-func ServicesPrefix(cluster string) string  { return Root + "services/" + cluster + "/" }
-func InstancesPrefix(cluster string) string { return Root + "instances/" + cluster + "/" }
-func TasksPrefix(cluster string) string     { return Root + "tasks/" + cluster + "/" }
+// ServicesPrefix, InstancesPrefix and TasksPrefix index what a cluster holds
+// that keeps it from being deleted: its active services, its ACTIVE or
+// DRAINING container instances, and its tasks that have not yet stopped.
+// The records themselves live elsewhere; these keys are kept in the same
+// transactions that change them.
+func ServicesPrefix(cluster string) string  { return Root + "members/" + cluster + "/services/" }
+func InstancesPrefix(cluster string) string { return Root + "members/" + cluster + "/instances/" }
+func TasksPrefix(cluster string) string     { return Root + "members/" + cluster + "/tasks/" }
 
 // GetCluster reads a cluster, ACTIVE or INACTIVE; nil when it never existed.
 func (s *State) GetCluster(ctx context.Context, name string) (*model.Cluster, error) {

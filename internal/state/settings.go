@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"net/url"
+	"slices"
 	"sort"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -89,20 +90,27 @@ func (s *State) EffectiveAccountSettings(ctx context.Context, principal string) 
 // PageByName returns one page of settings sorted by name, after the setting
 // named in token.
 func PageByName(all []model.Setting, token string, limit int) ([]model.Setting, string, error) {
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
-	after, err := resumeKey(token, "settings/")
+	return PageSlice(all, func(s model.Setting) string { return s.Name }, token, limit)
+}
+
+// PageSlice pages through items computed in memory, ordered by key; the
+// token resumes after the key of the last item of the previous page.
+func PageSlice[T any](items []T, key func(T) string, token string, limit int) ([]T, string, error) {
+	sorted := slices.Clone(items)
+	sort.SliceStable(sorted, func(i, j int) bool { return key(sorted[i]) < key(sorted[j]) })
+	after, err := resumeKey(token, "mem/")
 	if err != nil {
 		return nil, "", err
 	}
 	start := 0
 	if after != "" {
-		name := after[len("settings/"):]
-		start = sort.Search(len(all), func(i int) bool { return all[i].Name > name })
+		k := after[len("mem/"):]
+		start = sort.Search(len(sorted), func(i int) bool { return key(sorted[i]) > k })
 	}
-	end := min(start+limit, len(all))
-	page := all[start:end]
-	if end < len(all) {
-		return page, pageToken("settings/" + page[len(page)-1].Name), nil
+	end := min(start+limit, len(sorted))
+	page := sorted[start:end]
+	if end < len(sorted) {
+		return page, pageToken("mem/" + key(page[len(page)-1])), nil
 	}
 	return page, "", nil
 }

@@ -28,8 +28,8 @@ const Root = "/flotta/v1/"
 type State struct {
 	Store *store.Store
 	Scope model.Scope
-	// Now is the clock used for timestamps; nil means time.Now.
-	Now func() time.Time
+	// Clock tells the time for timestamps; nil means time.Now.
+	Clock func() time.Time
 
 	familyLocks [64]sync.Mutex
 }
@@ -43,9 +43,10 @@ func (s *State) lockFamily(family string) (unlock func()) {
 	return m.Unlock
 }
 
-func (s *State) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+// Now is the state's clock.
+func (s *State) Now() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
 	}
 	return time.Now()
 }

@@ -78,7 +78,7 @@ func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinit
 		t.Revision = fam.LastRevision
 		t.TaskDefinitionArn = s.Scope.TaskDefinitionARN(td.Family, t.Revision)
 		t.Status = model.TaskDefActive
-		t.RegisteredAt = model.At(s.now())
+		t.RegisteredAt = model.At(s.Now())
 		t.RegisteredBy = registeredBy
 		t.DeregisteredAt, t.DeleteRequestedAt = nil, nil
 		_, err = s.Store.Commit(ctx, []store.Guard{{Key: fkey, ModRev: kv.ModRev}}, []store.Op{
@@ -180,7 +180,7 @@ func (s *State) DeregisterTaskDefinition(ctx context.Context, family string, rev
 			return false, nil
 		}
 		r.TaskDefinition.Status = model.TaskDefInactive
-		r.TaskDefinition.DeregisteredAt = model.At(s.now())
+		r.TaskDefinition.DeregisteredAt = model.At(s.Now())
 		return true, nil
 	})
 }
@@ -196,7 +196,7 @@ func (s *State) DeleteTaskDefinition(ctx context.Context, family string, revisio
 			return false, nil
 		}
 		r.TaskDefinition.Status = model.TaskDefDeleteInProgress
-		r.TaskDefinition.DeleteRequestedAt = model.At(s.now())
+		r.TaskDefinition.DeleteRequestedAt = model.At(s.Now())
 		return true, nil
 	})
 }

@@ -100,6 +100,8 @@ type Page struct {
 	KVs []KV
 	// More says whether keys remain after the last one returned.
 	More bool
+	// Revision is the store revision the page was read at.
+	Revision int64
 }
 
 // ListOptions shape a prefix listing.
@@ -139,7 +141,7 @@ func (s *Store) List(ctx context.Context, prefix string, o ListOptions) (Page, e
 	if err != nil {
 		return Page{}, fmt.Errorf("store list %s: %w", prefix, err)
 	}
-	p := Page{KVs: make([]KV, 0, len(resp.Kvs)), More: resp.More}
+	p := Page{KVs: make([]KV, 0, len(resp.Kvs)), More: resp.More, Revision: resp.Header.Revision}
 	for _, kv := range resp.Kvs {
 		p.KVs = append(p.KVs, KV{Key: string(kv.Key), Value: kv.Value, ModRev: kv.ModRevision})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) *Store {
@@ -129,5 +130,62 @@ func TestReopenKeepsData(t *testing.T) {
 	kv, err := s.Get(ctx, "/keep")
 	if err != nil || string(kv.Value) != "v" {
 		t.Fatalf("after reopen: %q %v", kv.Value, err)
+	}
+}
+
+func TestWaitForChange(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	rev, _ := s.Revision(ctx)
+	got := make(chan int64, 1)
+	go func() {
+		r, err := s.WaitForChange(ctx, "/w/", rev)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r
+	}()
+	s.Commit(ctx, nil, []Op{Put("/other", []byte("1"))})
+	wrote, _ := s.Commit(ctx, nil, []Op{Put("/w/a", []byte("1"))})
+	if r := <-got; r != wrote {
+		t.Fatalf("woke at %d, want %d (the write under the prefix)", r, wrote)
+	}
+	// A change already made after `after` is returned at once.
+	if r, err := s.WaitForChange(ctx, "/w/", rev); err != nil || r != wrote {
+		t.Fatalf("past change: %d %v", r, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.WaitForChange(cctx, "/w/", wrote); err == nil {
+		t.Fatal("a cancelled wait must fail")
+	}
+}
+
+func TestLeasedKeysExpire(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	l, err := s.GrantLease(ctx, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLeased(ctx, "/session", []byte("x"), l); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.KeepAlive(ctx, l); !ok || err != nil {
+		t.Fatalf("keepalive: %v %v", ok, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		kv, _ := s.Get(ctx, "/session")
+		if kv.ModRev == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a leased key outlived its lease")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ok, _ := s.KeepAlive(ctx, l); ok {
+		t.Fatal("an expired lease was kept alive")
 	}
 }

@@ -124,9 +124,13 @@ func (a *API) present(ctx context.Context, c *model.Cluster, inc includes) *mode
 		if u, err := a.State.CountClusterUsage(ctx, c.ClusterName); err == nil {
 			out.ActiveServicesCount = int(u.Services)
 			out.RegisteredContainerInstancesCount = int(u.Instances)
-			out.PendingTasksCount = int(u.Tasks)
 		} else {
 			a.Logger.Warn("count cluster usage", "cluster", c.ClusterName, "err", err)
+		}
+		if running, pending, err := a.State.CountTasks(ctx, c.ClusterName); err == nil {
+			out.RunningTasksCount, out.PendingTasksCount = running, pending
+		} else {
+			a.Logger.Warn("count cluster tasks", "cluster", c.ClusterName, "err", err)
 		}
 	}
 	if !inc.tags {

@@ -7,6 +7,8 @@ package ecs
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
+	"sync"
 
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
@@ -24,6 +26,26 @@ const DefaultCluster = "default"
 type API struct {
 	State  *state.State
 	Logger *slog.Logger
+	// Seed makes placement's random choices repeatable; zero seeds at random.
+	Seed uint64
+
+	rngOnce sync.Once
+	rngMu   sync.Mutex
+	rngSrc  *rand.Rand
+}
+
+// rng returns a private random source for one placement.
+func (a *API) rng() *rand.Rand {
+	a.rngOnce.Do(func() {
+		seed := a.Seed
+		if seed == 0 {
+			seed = rand.Uint64()
+		}
+		a.rngSrc = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	})
+	a.rngMu.Lock()
+	defer a.rngMu.Unlock()
+	return rand.New(rand.NewPCG(a.rngSrc.Uint64(), a.rngSrc.Uint64()))
 }
 
 // Service returns the protocol binding of every operation this API answers.
@@ -33,25 +55,40 @@ func (a *API) Service() *awsjson.Service {
 		SigningName:       "ecs",
 		InternalErrorCode: model.CodeServer,
 		Ops: map[string]awsjson.HandlerFunc{
-			"CreateCluster":              awsjson.Op(a.CreateCluster),
-			"DescribeClusters":           awsjson.Op(a.DescribeClusters),
-			"ListClusters":               awsjson.Op(a.ListClusters),
-			"UpdateCluster":              awsjson.Op(a.UpdateCluster),
-			"UpdateClusterSettings":      awsjson.Op(a.UpdateClusterSettings),
-			"DeleteCluster":              awsjson.Op(a.DeleteCluster),
-			"RegisterTaskDefinition":     awsjson.Op(a.RegisterTaskDefinition),
-			"DescribeTaskDefinition":     awsjson.Op(a.DescribeTaskDefinition),
-			"DeregisterTaskDefinition":   awsjson.Op(a.DeregisterTaskDefinition),
-			"DeleteTaskDefinitions":      awsjson.Op(a.DeleteTaskDefinitions),
-			"ListTaskDefinitions":        awsjson.Op(a.ListTaskDefinitions),
-			"ListTaskDefinitionFamilies": awsjson.Op(a.ListTaskDefinitionFamilies),
-			"TagResource":                awsjson.Op(a.TagResource),
-			"UntagResource":              awsjson.Op(a.UntagResource),
-			"ListTagsForResource":        awsjson.Op(a.ListTagsForResource),
-			"PutAccountSetting":          awsjson.Op(a.PutAccountSetting),
-			"PutAccountSettingDefault":   awsjson.Op(a.PutAccountSettingDefault),
-			"ListAccountSettings":        awsjson.Op(a.ListAccountSettings),
-			"DeleteAccountSetting":       awsjson.Op(a.DeleteAccountSetting),
+			"CreateCluster":                 awsjson.Op(a.CreateCluster),
+			"DescribeClusters":              awsjson.Op(a.DescribeClusters),
+			"ListClusters":                  awsjson.Op(a.ListClusters),
+			"UpdateCluster":                 awsjson.Op(a.UpdateCluster),
+			"UpdateClusterSettings":         awsjson.Op(a.UpdateClusterSettings),
+			"DeleteCluster":                 awsjson.Op(a.DeleteCluster),
+			"RegisterTaskDefinition":        awsjson.Op(a.RegisterTaskDefinition),
+			"DescribeTaskDefinition":        awsjson.Op(a.DescribeTaskDefinition),
+			"DeregisterTaskDefinition":      awsjson.Op(a.DeregisterTaskDefinition),
+			"DeleteTaskDefinitions":         awsjson.Op(a.DeleteTaskDefinitions),
+			"ListTaskDefinitions":           awsjson.Op(a.ListTaskDefinitions),
+			"ListTaskDefinitionFamilies":    awsjson.Op(a.ListTaskDefinitionFamilies),
+			"TagResource":                   awsjson.Op(a.TagResource),
+			"UntagResource":                 awsjson.Op(a.UntagResource),
+			"ListTagsForResource":           awsjson.Op(a.ListTagsForResource),
+			"PutAccountSetting":             awsjson.Op(a.PutAccountSetting),
+			"PutAccountSettingDefault":      awsjson.Op(a.PutAccountSettingDefault),
+			"ListAccountSettings":           awsjson.Op(a.ListAccountSettings),
+			"DeleteAccountSetting":          awsjson.Op(a.DeleteAccountSetting),
+			"RegisterContainerInstance":     awsjson.Op(a.RegisterContainerInstance),
+			"DeregisterContainerInstance":   awsjson.Op(a.DeregisterContainerInstance),
+			"DescribeContainerInstances":    awsjson.Op(a.DescribeContainerInstances),
+			"ListContainerInstances":        awsjson.Op(a.ListContainerInstances),
+			"UpdateContainerInstancesState": awsjson.Op(a.UpdateContainerInstancesState),
+			"PutAttributes":                 awsjson.Op(a.PutAttributes),
+			"ListAttributes":                awsjson.Op(a.ListAttributes),
+			"DeleteAttributes":              awsjson.Op(a.DeleteAttributes),
+			"SubmitTaskStateChange":         awsjson.Op(a.SubmitTaskStateChange),
+			"SubmitContainerStateChange":    awsjson.Op(a.SubmitContainerStateChange),
+			"RunTask":                       awsjson.Op(a.RunTask),
+			"StartTask":                     awsjson.Op(a.StartTask),
+			"StopTask":                      awsjson.Op(a.StopTask),
+			"DescribeTasks":                 awsjson.Op(a.DescribeTasks),
+			"ListTasks":                     awsjson.Op(a.ListTasks),
 		},
 	}
 }

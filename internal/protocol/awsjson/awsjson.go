@@ -136,6 +136,9 @@ type Service struct {
 	InternalErrorCode string
 	// Ops maps operation names to handlers.
 	Ops map[string]HandlerFunc
+	// Public names the operations that take unsigned requests (such as an
+	// agent presenting a join token, before it has credentials).
+	Public map[string]bool
 }
 
 // Authenticator verifies a request's signature for a signing name and returns
@@ -221,7 +224,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if rt.Auth != nil {
+	if rt.Auth != nil && !svc.Public[opName] {
 		ctx, err = rt.Auth.Authenticate(ctx, r, body, svc.SigningName)
 		if err != nil {
 			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
@@ -235,6 +238,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := handler(ctx, body)
+	if err != nil && r.Context().Err() != nil {
+		// The caller went away (a long poll's agent stopped): nobody to answer.
+		logger.Debug("caller left before the answer", "operation", opLabel, "request_id", reqID)
+		observe("ClientClosedRequest")
+		return
+	}
 	if err != nil {
 		rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
 		return

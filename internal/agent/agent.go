@@ -1,0 +1,420 @@
+// Package agent is the node agent: it joins a Flotta server, registers this
+// machine as a container instance, learns through a long poll which tasks to
+// run or stop, runs them through a container runtime, and reports every
+// change back. One goroutine owns each task (see task.go); the agent
+// checkpoints what it knows, and every container carries labels naming its
+// task, so that a restarted agent adopts what runs instead of starting it
+// again.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/runtime"
+)
+
+// Config says how to run an agent.
+type Config struct {
+	// Server is the Flotta endpoint URL.
+	Server string
+	// Cluster to join; default "default".
+	Cluster string
+	// JoinToken is needed only the first time, to obtain an identity.
+	JoinToken string
+	// DataDir keeps the identity and task checkpoints.
+	DataDir string
+	// CPU (units) and Memory (MiB) override what the host reports.
+	CPU, Memory int
+	// ReservedMemory is kept back from the host's memory, in MiB.
+	ReservedMemory int
+	Zone           string
+	InstanceType   string
+	Attributes     map[string]string
+	// AllowPrivileged lets tasks run privileged containers.
+	AllowPrivileged bool
+	Runtime         runtime.Runtime
+	// PauseImage holds an awsvpc task's network namespace; empty disables awsvpc.
+	PauseImage string
+	// CleanupDelay is how long a stopped task's containers are kept.
+	CleanupDelay time.Duration
+	// PollWait is how long one poll may wait for a change.
+	PollWait time.Duration
+	Version  string
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Agent runs tasks on one container instance.
+type Agent struct {
+	cfg    Config
+	id     identity
+	api    *client
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	runners map[string]*runner // by task ARN
+	byCtr   map[string]*runner // by container id
+	adopted map[string][]runtime.ContainerState
+	// done holds the tasks this agent carried to their end, so that a stale
+	// assignment never starts one again.
+	done       map[string]bool
+	registered chan struct{}
+}
+
+// New checks a configuration and returns an agent ready to Run.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Server == "" {
+		return nil, errors.New("the agent needs a server URL (--server)")
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("the agent needs a data directory (--data-dir)")
+	}
+	if cfg.Runtime == nil {
+		return nil, errors.New("the agent needs a container runtime")
+	}
+	if cfg.Cluster == "" {
+		cfg.Cluster = "default"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CleanupDelay == 0 {
+		cfg.CleanupDelay = 10 * time.Minute
+	}
+	if cfg.PollWait == 0 {
+		cfg.PollWait = 10 * time.Second
+	}
+	if cfg.ReservedMemory == 0 {
+		cfg.ReservedMemory = 256
+	}
+	if cfg.Zone == "" {
+		cfg.Zone = "local-1a"
+	}
+	if cfg.InstanceType == "" {
+		cfg.InstanceType = "flotta.host"
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	return &Agent{cfg: cfg, logger: cfg.Logger, runners: map[string]*runner{}, byCtr: map[string]*runner{},
+		done: map[string]bool{}, registered: make(chan struct{})}, nil
+}
+
+// ContainerInstanceArn is this agent's instance, once registered.
+func (a *Agent) ContainerInstanceArn() string { return a.id.ContainerInstanceArn }
+
+// Registered is closed once the agent has registered its instance.
+func (a *Agent) Registered() <-chan struct{} { return a.registered }
+
+func (a *Agent) instanceID() string {
+	return a.id.ContainerInstanceArn[strings.LastIndex(a.id.ContainerInstanceArn, "/")+1:]
+}
+
+func (a *Agent) identityPath() string { return filepath.Join(a.cfg.DataDir, "identity.json") }
+func (a *Agent) taskPath(arn string) string {
+	return filepath.Join(a.cfg.DataDir, "tasks", lastSegment(arn)+".json")
+}
+
+// Run joins (the first time), registers, adopts what runs, and then follows
+// the server's instructions until ctx ends. Ending leaves tasks running: a
+// restarted agent adopts them.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := a.loadOrJoin(ctx); err != nil {
+		return err
+	}
+	if err := a.register(ctx); err != nil {
+		return err
+	}
+	close(a.registered)
+	a.logger.Info("agent registered", "instance", a.id.ContainerInstanceArn, "cluster", a.id.Cluster)
+
+	evCtx, cancelEvents := context.WithCancel(ctx)
+	defer cancelEvents()
+	go a.routeEvents(evCtx)
+
+	if err := a.adopt(ctx); err != nil {
+		return fmt.Errorf("adopt running containers: %w", err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	revision := int64(0)
+	backoff := time.Second
+	for ctx.Err() == nil {
+		var out pollOutput
+		err := a.api.call(ctx, flottaTarget+"Poll", pollInput{ContainerInstanceArn: a.id.ContainerInstanceArn, Revision: revision,
+			WaitSeconds: int(a.cfg.PollWait / time.Second)}, &out)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			a.logger.Warn("poll failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = time.Second
+		revision = out.Revision
+		a.apply(ctx, &wg, out)
+		if out.InstanceStatus == model.InstanceInactive {
+			a.logger.Warn("this container instance was deregistered; stopping")
+			return errors.New("the container instance was deregistered")
+		}
+	}
+	return nil
+}
+
+// loadOrJoin reads the agent's identity, or exchanges the join token for one.
+func (a *Agent) loadOrJoin(ctx context.Context) error {
+	found, err := readJSON(a.identityPath(), &a.id)
+	if err != nil {
+		return fmt.Errorf("read agent identity: %w", err)
+	}
+	if found && a.id.Cluster != a.cfg.Cluster {
+		return fmt.Errorf("this data dir belongs to an agent of cluster %q; use another --data-dir for cluster %q", a.id.Cluster, a.cfg.Cluster)
+	}
+	if !found {
+		if a.cfg.JoinToken == "" {
+			return errors.New("this agent has not joined yet: pass --join-token (make one with `flotta token create`)")
+		}
+		var out joinOutput
+		anon := newClient(a.cfg.Server, "", "", "", a.cfg.Now)
+		if err := anon.call(ctx, flottaTarget+"Join", map[string]string{"token": a.cfg.JoinToken}, &out); err != nil {
+			return fmt.Errorf("join %s: %w", a.cfg.Server, err)
+		}
+		a.id = identity{Server: a.cfg.Server, Cluster: a.cfg.Cluster, AgentID: out.AgentID, AccessKeyID: out.AccessKeyID,
+			SecretAccessKey: out.SecretAccessKey, Region: out.Region}
+		if err := writeJSON(a.identityPath(), a.id); err != nil {
+			return fmt.Errorf("save agent identity: %w", err)
+		}
+		a.logger.Info("agent joined", "agent", out.AgentID, "server", a.cfg.Server)
+	}
+	a.api = newClient(a.cfg.Server, a.id.Region, a.id.AccessKeyID, a.id.SecretAccessKey, a.cfg.Now)
+	return nil
+}
+
+// capabilities are the attributes that say what this agent can run.
+func (a *Agent) capabilities(info runtime.Info) []model.Attribute {
+	caps := []string{
+		model.AttrHealthCheck, model.AttrContainerOrdering, model.AttrTaskCPUMemLimit, model.AttrRestartPolicy,
+		model.AttrTaskIAMRole, model.AttrDockerPluginPrefix + "local",
+	}
+	for _, d := range []string{"json-file", "syslog", "journald", "gelf", "fluentd", "none"} {
+		caps = append(caps, model.AttrLoggingPrefix+d)
+	}
+	for minor := 17; minor <= 44; minor++ {
+		caps = append(caps, fmt.Sprintf("%s1.%d", model.AttrDockerAPIPrefix, minor))
+	}
+	if a.cfg.PauseImage != "" {
+		caps = append(caps, model.AttrTaskENI)
+	}
+	if a.cfg.AllowPrivileged {
+		caps = append(caps, model.AttrPrivileged)
+	}
+	arch := info.Arch
+	if arch == "amd64" {
+		arch = "x86_64"
+	}
+	attrs := []model.Attribute{
+		{Name: model.AttrOSType, Value: "linux"},
+		{Name: model.AttrOSFamily, Value: "LINUX"},
+		{Name: model.AttrCPUArch, Value: arch},
+	}
+	for _, c := range caps {
+		attrs = append(attrs, model.Attribute{Name: c})
+	}
+	keys := make([]string, 0, len(a.cfg.Attributes))
+	for k := range a.cfg.Attributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		attrs = append(attrs, model.Attribute{Name: k, Value: a.cfg.Attributes[k]})
+	}
+	return attrs
+}
+
+// register registers the instance (again, after a restart) with what the
+// host offers.
+func (a *Agent) register(ctx context.Context) error {
+	info, err := a.cfg.Runtime.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("container runtime: %w", err)
+	}
+	cpu, mem := a.cfg.CPU, a.cfg.Memory
+	if cpu == 0 {
+		cpu = info.CPUs * 1024
+	}
+	if mem == 0 {
+		mem = info.MemoryMiB - a.cfg.ReservedMemory
+	}
+	tcp, udp := listeningPorts()
+	doc, _ := json.Marshal(map[string]string{"instanceId": a.id.AgentID, "availabilityZone": a.cfg.Zone,
+		"instanceType": a.cfg.InstanceType, "region": a.id.Region})
+	in := registerInput{
+		Cluster:                  a.id.Cluster,
+		InstanceIdentityDocument: string(doc),
+		ContainerInstanceArn:     a.id.ContainerInstanceArn,
+		TotalResources: []model.Resource{
+			model.IntResource(model.ResourceCPU, cpu),
+			model.IntResource(model.ResourceMemory, mem),
+			model.PortsResource(model.ResourcePorts, portStrings(reservedPorts, tcp)),
+			model.PortsResource(model.ResourcePortsUDP, portStrings(udp)),
+		},
+		VersionInfo: &model.VersionInfo{AgentVersion: a.cfg.Version, DockerVersion: "DockerVersion: " + info.Version},
+		Attributes:  a.capabilities(info),
+	}
+	var out registerOutput
+	for {
+		err := a.api.call(ctx, ecsTarget+"RegisterContainerInstance", in, &out)
+		if err == nil {
+			break
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) || ctx.Err() != nil {
+			return fmt.Errorf("register container instance: %w", err)
+		}
+		a.logger.Warn("cannot reach the server to register; retrying", "err", err)
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	a.id.ContainerInstanceArn = out.ContainerInstance.ContainerInstanceArn
+	return writeJSON(a.identityPath(), a.id)
+}
+
+// adopt finds the containers this instance's agent made before a restart.
+func (a *Agent) adopt(ctx context.Context) error {
+	list, err := a.cfg.Runtime.ListContainers(ctx, map[string]string{runtime.LabelInstance: a.instanceID()})
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.adopted = map[string][]runtime.ContainerState{}
+	for _, c := range list {
+		arn := c.Labels[runtime.LabelTask]
+		a.adopted[arn] = append(a.adopted[arn], c)
+	}
+	if len(list) > 0 {
+		a.logger.Info("found containers from before a restart", "containers", len(list), "tasks", len(a.adopted))
+	}
+	return nil
+}
+
+// apply starts runners for new assignments, passes desired statuses on, and
+// removes what belongs to no task any more.
+func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out pollOutput) {
+	assigned := map[string]bool{}
+	for _, as := range out.Tasks {
+		arn := as.Task.TaskArn
+		assigned[arn] = true
+		a.mu.Lock()
+		r := a.runners[arn]
+		if r == nil && a.done[arn] {
+			a.mu.Unlock()
+			continue
+		}
+		if r == nil {
+			r = a.newRunner(as, a.adopted[arn])
+			delete(a.adopted, arn)
+			a.runners[arn] = r
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.run(ctx)
+			}()
+		}
+		a.mu.Unlock()
+		r.setDesired(as.Task.DesiredStatus)
+	}
+	// Containers of tasks the server no longer assigns here, and that no
+	// runner owns, are leftovers: remove them.
+	a.mu.Lock()
+	var leftovers []runtime.ContainerState
+	for arn, cs := range a.adopted {
+		if !assigned[arn] {
+			leftovers = append(leftovers, cs...)
+			delete(a.adopted, arn)
+			os.Remove(a.taskPath(arn))
+		}
+	}
+	a.mu.Unlock()
+	for _, c := range leftovers {
+		a.logger.Info("removing a container of a task no longer assigned here", "container", c.Name, "task", c.Labels[runtime.LabelTask])
+		a.cfg.Runtime.StopContainer(ctx, c.ID, 10*time.Second)
+		a.cfg.Runtime.RemoveContainer(ctx, c.ID)
+	}
+}
+
+// routeEvents passes engine events to the runner that owns the container.
+func (a *Agent) routeEvents(ctx context.Context) {
+	for ctx.Err() == nil {
+		events, errs := a.cfg.Runtime.Events(ctx, map[string]string{runtime.LabelInstance: a.instanceID()})
+	loop:
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					break loop
+				}
+				a.mu.Lock()
+				r := a.byCtr[ev.ContainerID]
+				a.mu.Unlock()
+				if r != nil {
+					select {
+					case r.events <- ev:
+					default: // the runner's periodic check catches up
+					}
+				}
+			case err := <-errs:
+				a.logger.Warn("container events stream ended; resubscribing", "err", err)
+				break loop
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (a *Agent) track(r *runner, containerID string) {
+	a.mu.Lock()
+	a.byCtr[containerID] = r
+	a.mu.Unlock()
+}
+
+func (a *Agent) forget(r *runner) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.runners, r.st.Arn)
+	if r.st.Status == model.TaskStopped {
+		a.done[r.st.Arn] = true
+	}
+	for id, x := range a.byCtr {
+		if x == r {
+			delete(a.byCtr, id)
+		}
+	}
+}

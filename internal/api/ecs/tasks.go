@@ -1,0 +1,619 @@
+package ecs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/placement"
+	"github.com/flotta-dev/flotta/internal/state"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+type placementConstraint struct {
+	Type       string `json:"type"`
+	Expression string `json:"expression"`
+}
+
+type placementStrategy struct {
+	Type  string `json:"type"`
+	Field string `json:"field"`
+}
+
+type runTaskInput struct {
+	Cluster              string                `json:"cluster"`
+	TaskDefinition       string                `json:"taskDefinition"`
+	Count                *int                  `json:"count"`
+	Group                string                `json:"group"`
+	StartedBy            string                `json:"startedBy"`
+	Overrides            *model.TaskOverride   `json:"overrides"`
+	Tags                 []model.Tag           `json:"tags"`
+	ClientToken          string                `json:"clientToken"`
+	LaunchType           string                `json:"launchType"`
+	PlacementConstraints []placementConstraint `json:"placementConstraints"`
+	PlacementStrategy    []placementStrategy   `json:"placementStrategy"`
+	PropagateTags        string                `json:"propagateTags"`
+	EnableExecuteCommand bool                  `json:"enableExecuteCommand"`
+	NetworkConfiguration json.RawMessage       `json:"networkConfiguration"`
+}
+
+type runTaskOutput struct {
+	Tasks    []*model.Task `json:"tasks"`
+	Failures []failure     `json:"failures"`
+}
+
+// taskRequest is what RunTask and StartTask have in common once validated.
+type taskRequest struct {
+	cluster   *model.Cluster
+	def       model.TaskDefinition // overrides applied
+	defTags   []model.Tag
+	overrides *model.TaskOverride
+	group     string
+	startedBy string
+	tags      []model.Tag
+	execute   bool
+	distinct  bool
+}
+
+func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, o *model.TaskOverride, group, startedBy string, tags []model.Tag, propagate string) (*taskRequest, error) {
+	if tdRef == "" {
+		return nil, model.InvalidParameter("taskDefinition is required.")
+	}
+	if len(startedBy) > 128 {
+		return nil, model.InvalidParameter("startedBy can be at most 128 characters long.")
+	}
+	if len(group) > 255 {
+		return nil, model.InvalidParameter("group can be at most 255 characters long.")
+	}
+	if err := model.ValidateTags(nil, tags); err != nil {
+		return nil, err
+	}
+	switch propagate {
+	case "", "NONE", "TASK_DEFINITION":
+	default:
+		return nil, model.InvalidParameter("propagateTags should be one of [TASK_DEFINITION,NONE]")
+	}
+	c, err := a.activeCluster(ctx, clusterRef)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := a.findTaskDefinition(ctx, tdRef)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, model.Client("Unable to find task definition %s.", truncate(tdRef, 300))
+	}
+	if rec.TaskDefinition.Status != model.TaskDefActive {
+		return nil, model.Client("TaskDefinition is inactive: %s cannot start new tasks.", rec.TaskDefinition.TaskDefinitionArn)
+	}
+	def, err := model.ApplyOverrides(rec.TaskDefinition, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, pc := range def.PlacementConstraints {
+		if pc.Type == "memberOf" {
+			return nil, model.InvalidParameter("Task definition %s has a memberOf placement constraint; the cluster query language arrives with the placement engine and is not supported yet.", def.TaskDefinitionArn)
+		}
+	}
+	if group == "" {
+		group = "family:" + def.Family
+	}
+	tr := &taskRequest{cluster: c, def: def, overrides: o, group: group, startedBy: startedBy, tags: tags}
+	if propagate == "TASK_DEFINITION" {
+		tr.tags = model.MergeTags(rec.Tags, tags)
+	}
+	return tr, nil
+}
+
+func (a *API) checkPlacementRules(tr *taskRequest, constraints []placementConstraint, strategies []placementStrategy) error {
+	if len(constraints) > 10 {
+		return model.InvalidParameter("placementConstraints can have at most 10 items.")
+	}
+	for _, pc := range constraints {
+		switch pc.Type {
+		case "distinctInstance":
+			if pc.Expression != "" {
+				return model.InvalidParameter("A distinctInstance constraint takes no expression.")
+			}
+			tr.distinct = true
+		case "memberOf":
+			return model.InvalidParameter("memberOf placement constraints need the cluster query language, which arrives with the placement engine and is not supported yet.")
+		default:
+			return model.InvalidParameter("placementConstraints type should be one of [distinctInstance,memberOf]; got %q.", truncate(pc.Type, 64))
+		}
+	}
+	if len(strategies) > 5 {
+		return model.InvalidParameter("placementStrategy can have at most 5 items.")
+	}
+	for _, ps := range strategies {
+		switch ps.Type {
+		case "random":
+		case "binpack":
+			if ps.Field != "cpu" && ps.Field != "memory" {
+				return model.InvalidParameter("binpack placement strategy field should be one of [cpu,memory]; got %q.", truncate(ps.Field, 64))
+			}
+		case "spread":
+			if ps.Field == "" {
+				return model.InvalidParameter("spread placement strategy needs a field (instanceId or attribute:NAME).")
+			}
+		default:
+			return model.InvalidParameter("placementStrategy type should be one of [random,spread,binpack]; got %q.", truncate(ps.Type, 64))
+		}
+	}
+	return nil
+}
+
+// RunTask places count tasks and answers with them and with why the rest
+// could not be placed.
+func (a *API) RunTask(ctx context.Context, in *runTaskInput) (*runTaskOutput, error) {
+	count := 1
+	if in.Count != nil {
+		count = *in.Count
+	}
+	if count < 1 || count > 10 {
+		return nil, model.InvalidParameter("count must be between 1 and 10; got %d.", count)
+	}
+	switch in.LaunchType {
+	case "", "EC2", "EXTERNAL":
+	case "FARGATE", "MANAGED_INSTANCES":
+		return nil, model.InvalidParameter("Launch type %s is not supported yet; run tasks on container instances (EC2).", in.LaunchType)
+	default:
+		return nil, model.InvalidParameter("launchType should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]")
+	}
+	if len(in.ClientToken) > 64 {
+		return nil, model.InvalidParameter("clientToken can be at most 64 characters long.")
+	}
+	tr, err := a.prepareTaskRequest(ctx, in.Cluster, in.TaskDefinition, in.Overrides, in.Group, in.StartedBy, in.Tags, in.PropagateTags)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkPlacementRules(tr, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return nil, err
+	}
+	tr.execute = in.EnableExecuteCommand
+	var hash string
+	if in.ClientToken != "" {
+		b, _ := json.Marshal(struct {
+			In  *runTaskInput
+			Def string
+		}{in, tr.def.TaskDefinitionArn})
+		sum := sha256.Sum256(b)
+		hash = hex.EncodeToString(sum[:])
+		if out, err := a.replayClientToken(ctx, tr.cluster.ClusterName, in.ClientToken, hash); out != nil || err != nil {
+			return out, err
+		}
+	}
+	return a.placeAndCommit(ctx, tr, count, nil, in.ClientToken, hash)
+}
+
+// replayClientToken answers a repeated RunTask with the tasks of the first
+// one, and refuses a reused token with other parameters.
+func (a *API) replayClientToken(ctx context.Context, cluster, token, hash string) (*runTaskOutput, error) {
+	prev, err := a.State.GetClientToken(ctx, cluster, token)
+	if err != nil || prev == nil {
+		return nil, err
+	}
+	if prev.ParamsHash != hash {
+		return nil, model.Errorf(model.CodeConflict, "The RunTask request could not be processed due to conflicts. The provided clientToken is already in use with a different RunTask request. The resourceIds are the existing task ARNs which are already associated with the clientToken: %s.", strings.Join(prev.TaskArns, ", "))
+	}
+	out := &runTaskOutput{Tasks: []*model.Task{}, Failures: []failure{}}
+	for _, arn := range prev.TaskArns {
+		t, err := a.lookupTask(ctx, cluster, arn)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			out.Tasks = append(out.Tasks, &t.Task)
+		}
+	}
+	return out, nil
+}
+
+func (a *API) lookupTask(ctx context.Context, cluster, ref string) (*state.TaskRecord, error) {
+	id, err := a.taskID(cluster, ref)
+	if err != nil {
+		return nil, err
+	}
+	return a.State.GetTask(ctx, cluster, id)
+}
+
+// placeAndCommit chooses instances (among only those named, when given) and
+// commits the tasks, placing again when another writer got there first.
+func (a *API) placeAndCommit(ctx context.Context, tr *taskRequest, count int, only []string, token, hash string) (*runTaskOutput, error) {
+	demand := model.TaskDemand(&tr.def)
+	for attempt := 0; attempt < 32; attempt++ {
+		views, err := a.State.ListInstances(ctx, tr.cluster.ClusterName)
+		if err != nil {
+			return nil, err
+		}
+		if len(views) == 0 || !slices.ContainsFunc(views, func(v state.InstanceView) bool { return v.Instance.Status != model.InstanceInactive }) {
+			return nil, model.InvalidParameter("No Container Instances were found in your cluster.")
+		}
+		byArn := map[string]state.InstanceView{}
+		var cands []*placement.Candidate
+		var failures []failure
+		for _, v := range views {
+			if v.Instance.Status == model.InstanceInactive {
+				continue
+			}
+			if only != nil && !slices.Contains(only, v.ID) {
+				continue
+			}
+			arn := v.Instance.ContainerInstanceArn
+			byArn[arn] = v
+			if !v.Connected {
+				failures = append(failures, failure{Arn: arn, Reason: "AGENT"})
+				continue
+			}
+			rem := v.Remaining()
+			cands = append(cands, &placement.Candidate{
+				Arn: arn, Status: v.Instance.Status, Attributes: v.Instance.Attributes,
+				CPU:       model.FindResource(rem, model.ResourceCPU).IntegerValue,
+				Memory:    model.FindResource(rem, model.ResourceMemory).IntegerValue,
+				GPUs:      model.FindResource(rem, model.ResourceGPU).IntegerValue,
+				UsedPorts: atois(model.FindResource(rem, model.ResourcePorts).StringSetValue), UsedPortsUDP: atois(model.FindResource(rem, model.ResourcePortsUDP).StringSetValue),
+			})
+		}
+		req := placement.Request{Demand: demand, RequiredAttributes: tr.def.RequiresAttributes, Count: count}
+		var chosen []string
+		var pf []placement.Failure
+		if tr.distinct || only != nil {
+			chosen, pf = placeEach(cands, req, only != nil, a.rng())
+		} else {
+			chosen, pf = placement.Place(cands, req, a.rng())
+		}
+		for _, f := range pf {
+			failures = append(failures, failure{Arn: f.Arn, Reason: f.Reason})
+		}
+		var placed []state.Placed
+		for _, arn := range chosen {
+			placed = append(placed, state.Placed{Record: a.newTask(tr, byArn[arn]), Instance: byArn[arn]})
+		}
+		out := &runTaskOutput{Tasks: []*model.Task{}, Failures: []failure{}}
+		if len(chosen) < count {
+			out.Failures = failures
+		}
+		var tokenRec *state.ClientToken
+		if token != "" {
+			tokenRec = &state.ClientToken{ParamsHash: hash}
+			for _, p := range placed {
+				tokenRec.TaskArns = append(tokenRec.TaskArns, p.Record.Task.TaskArn)
+			}
+		}
+		if len(placed) == 0 {
+			return out, nil
+		}
+		err = a.State.CreateTasks(ctx, tr.cluster.ClusterName, placed, token, tokenRec)
+		if errors.Is(err, store.ErrConflict) {
+			if token != "" {
+				if replay, err := a.replayClientToken(ctx, tr.cluster.ClusterName, token, hash); replay != nil || err != nil {
+					return replay, err
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range placed {
+			out.Tasks = append(out.Tasks, &placed[i].Record.Task)
+		}
+		return out, nil
+	}
+	return nil, model.Errorf(model.CodeServer, "Placement kept colliding with concurrent changes; try again.")
+}
+
+// placeEach places one task per instance: on distinct instances (RunTask
+// with distinctInstance), or on each named instance in turn (StartTask).
+func placeEach(cands []*placement.Candidate, req placement.Request, oneEach bool, rng *rand.Rand) ([]string, []placement.Failure) {
+	var chosen []string
+	var failures []placement.Failure
+	if oneEach {
+		for _, c := range cands {
+			if reason := placement.Check(c, &req); reason != "" {
+				failures = append(failures, placement.Failure{Arn: c.Arn, Reason: reason})
+				continue
+			}
+			placement.Reserve(c, req.Demand)
+			chosen = append(chosen, c.Arn)
+		}
+		return chosen, failures
+	}
+	remaining := slices.Clone(cands)
+	for i := 0; i < req.Count; i++ {
+		one := req
+		one.Count = 1
+		got, f := placement.Place(remaining, one, rng)
+		if len(got) == 0 {
+			return chosen, append(f, placement.Failure{Reason: "DistinctInstance placement constraint unsatisfied."})
+		}
+		chosen = append(chosen, got[0])
+		remaining = slices.DeleteFunc(remaining, func(c *placement.Candidate) bool { return c.Arn == got[0] })
+	}
+	return chosen, nil
+}
+
+func atois(ss []string) []int {
+	out := make([]int, 0, len(ss))
+	for _, s := range ss {
+		if n, err := strconv.Atoi(s); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// newTask builds the record of a task placed on an instance.
+func (a *API) newTask(tr *taskRequest, inst state.InstanceView) state.TaskRecord {
+	id := newID()
+	cluster := tr.cluster.ClusterName
+	now := model.At(a.State.Now())
+	demand := model.TaskDemand(&tr.def)
+	zone, _ := model.AttributeValue(inst.Instance.Attributes, model.AttrZone)
+	t := model.Task{
+		TaskArn:              a.State.Scope.TaskARN(cluster, id),
+		ClusterArn:           tr.cluster.ClusterArn,
+		TaskDefinitionArn:    tr.def.TaskDefinitionArn,
+		ContainerInstanceArn: inst.Instance.ContainerInstanceArn,
+		Overrides:            tr.overrides,
+		LastStatus:           model.TaskProvisioning,
+		DesiredStatus:        model.TaskRunning,
+		Cpu:                  strconv.Itoa(demand.CPU),
+		Memory:               strconv.Itoa(demand.Memory),
+		StartedBy:            tr.startedBy,
+		Version:              1,
+		CreatedAt:            now,
+		Group:                tr.group,
+		LaunchType:           "EC2",
+		Attachments:          []model.Attachment{},
+		HealthStatus:         model.HealthUnknown,
+		Tags:                 tr.tags,
+		AvailabilityZone:     zone,
+		EnableExecuteCommand: tr.execute,
+	}
+	if t.Overrides == nil {
+		t.Overrides = &model.TaskOverride{}
+	}
+	if t.Overrides.ContainerOverrides == nil {
+		t.Overrides.ContainerOverrides = []model.ContainerOverride{}
+	}
+	if tr.def.NetworkMode == model.NetworkAwsvpc {
+		t.Attachments = []model.Attachment{{ID: newID(), Type: "ElasticNetworkInterface", Status: "PRECREATED"}}
+	}
+	for _, c := range tr.def.ContainerDefinitions {
+		ct := model.Container{
+			ContainerArn: a.State.Scope.ContainerARN(cluster, id, newID()), TaskArn: t.TaskArn, Name: c.Name, Image: c.Image,
+			LastStatus: model.TaskPending, NetworkBindings: []model.NetworkBinding{}, NetworkInterfaces: []model.NetworkInterface{},
+			Cpu: strconv.Itoa(c.Cpu),
+		}
+		if c.HealthCheck != nil {
+			ct.HealthStatus = model.HealthUnknown
+		}
+		if c.Memory != nil {
+			ct.Memory = strconv.Itoa(*c.Memory)
+		}
+		if c.MemoryReservation != nil {
+			ct.MemoryReservation = strconv.Itoa(*c.MemoryReservation)
+		}
+		t.Containers = append(t.Containers, ct)
+	}
+	return state.TaskRecord{Cluster: cluster, ID: id, InstanceID: inst.ID, Task: t, Definition: tr.def, Demand: demand}
+}
+
+type startTaskInput struct {
+	Cluster            string              `json:"cluster"`
+	TaskDefinition     string              `json:"taskDefinition"`
+	ContainerInstances []string            `json:"containerInstances"`
+	Group              string              `json:"group"`
+	StartedBy          string              `json:"startedBy"`
+	Overrides          *model.TaskOverride `json:"overrides"`
+	Tags               []model.Tag         `json:"tags"`
+	PropagateTags      string              `json:"propagateTags"`
+}
+
+// StartTask starts one task on each named container instance.
+func (a *API) StartTask(ctx context.Context, in *startTaskInput) (*runTaskOutput, error) {
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+		return nil, model.InvalidParameter("containerInstances must name between 1 and 10 container instances.")
+	}
+	tr, err := a.prepareTaskRequest(ctx, in.Cluster, in.TaskDefinition, in.Overrides, in.Group, in.StartedBy, in.Tags, in.PropagateTags)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, ref := range in.ContainerInstances {
+		cl, id, err := instanceID(ref)
+		if err != nil {
+			return nil, err
+		}
+		if cl != "" && cl != tr.cluster.ClusterName {
+			return nil, model.InvalidParameter("Container instance %s is not in cluster %s.", ref, tr.cluster.ClusterName)
+		}
+		rec, err := a.State.GetInstance(ctx, tr.cluster.ClusterName, id)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil || rec.Instance.Status == model.InstanceInactive {
+			return nil, model.InvalidParameter("Container instance %s was not found in cluster %s.", ref, tr.cluster.ClusterName)
+		}
+		ids = append(ids, id)
+	}
+	return a.placeAndCommit(ctx, tr, len(ids), ids, "", "")
+}
+
+type stopTaskInput struct {
+	Cluster string `json:"cluster"`
+	Task    string `json:"task"`
+	Reason  string `json:"reason"`
+}
+
+type taskOutput struct {
+	Task *model.Task `json:"task"`
+}
+
+// StopTask asks for a task to stop.
+func (a *API) StopTask(ctx context.Context, in *stopTaskInput) (*taskOutput, error) {
+	if in.Task == "" {
+		return nil, model.InvalidParameter("task is required.")
+	}
+	if len(in.Reason) > 255 {
+		return nil, model.InvalidParameter("reason can be at most 255 characters long.")
+	}
+	c, err := a.activeCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.taskID(c.ClusterName, in.Task)
+	if err != nil {
+		return nil, err
+	}
+	reason := in.Reason
+	if reason == "" {
+		reason = "Task stopped by user"
+	}
+	rec, err := a.State.StopTask(ctx, c.ClusterName, id, reason, model.StopUserInitiated)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, model.InvalidParameter("The referenced task was not found.")
+	}
+	return &taskOutput{Task: &rec.Task}, nil
+}
+
+type describeTasksInput struct {
+	Cluster string   `json:"cluster"`
+	Tasks   []string `json:"tasks"`
+	Include []string `json:"include"`
+}
+
+type describeTasksOutput struct {
+	Tasks    []*model.Task `json:"tasks"`
+	Failures []failure     `json:"failures"`
+}
+
+// DescribeTasks describes tasks by id or ARN; unknown ones are failures.
+func (a *API) DescribeTasks(ctx context.Context, in *describeTasksInput) (*describeTasksOutput, error) {
+	withTags := false
+	for _, inc := range in.Include {
+		if inc != "TAGS" {
+			return nil, model.InvalidParameter("include should be one of [TAGS]")
+		}
+		withTags = true
+	}
+	if len(in.Tasks) == 0 {
+		return nil, model.InvalidParameter("Tasks cannot be empty.")
+	}
+	if len(in.Tasks) > 100 {
+		return nil, model.InvalidParameter("taskIds can have at most 100 items.")
+	}
+	c, err := a.activeCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Tasks))
+	for i, ref := range in.Tasks {
+		if ids[i], err = a.taskID(c.ClusterName, ref); err != nil {
+			return nil, err
+		}
+	}
+	recs, err := a.State.GetTasks(ctx, c.ClusterName, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeTasksOutput{Tasks: []*model.Task{}, Failures: []failure{}}
+	for i, id := range ids {
+		r := recs[id]
+		if r == nil {
+			arn := in.Tasks[i]
+			if !model.IsARN(arn) {
+				arn = a.State.Scope.TaskARN(c.ClusterName, id)
+			}
+			out.Failures = append(out.Failures, failure{Arn: arn, Reason: "MISSING"})
+			continue
+		}
+		t := r.Task
+		if !withTags {
+			t.Tags = nil
+		}
+		out.Tasks = append(out.Tasks, &t)
+	}
+	return out, nil
+}
+
+type listTasksInput struct {
+	Cluster           string `json:"cluster"`
+	ContainerInstance string `json:"containerInstance"`
+	Family            string `json:"family"`
+	StartedBy         string `json:"startedBy"`
+	ServiceName       string `json:"serviceName"`
+	DesiredStatus     string `json:"desiredStatus"`
+	LaunchType        string `json:"launchType"`
+	listInput
+}
+
+type listTasksOutput struct {
+	TaskArns  []string `json:"taskArns"`
+	NextToken string   `json:"nextToken,omitempty"`
+}
+
+// ListTasks lists a cluster's tasks, by default those meant to be RUNNING.
+func (a *API) ListTasks(ctx context.Context, in *listTasksInput) (*listTasksOutput, error) {
+	f := state.TaskFilter{Family: in.Family, StartedBy: in.StartedBy, DesiredStatus: in.DesiredStatus, LaunchType: in.LaunchType}
+	switch in.DesiredStatus {
+	case "":
+		f.DesiredStatus = model.TaskRunning
+	case model.TaskRunning, model.TaskPending, model.TaskStopped:
+	default:
+		return nil, model.InvalidParameter("desiredStatus should be one of [RUNNING,PENDING,STOPPED]")
+	}
+	switch in.LaunchType {
+	case "", "EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES":
+	default:
+		return nil, model.InvalidParameter("launchType should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]")
+	}
+	if in.Family != "" && !model.ValidName(in.Family) {
+		return nil, model.InvalidParameter("family must match ^[a-zA-Z0-9\\-_]+$")
+	}
+	if in.ServiceName != "" {
+		f.Group = "service:" + in.ServiceName
+	}
+	limit, err := state.PageSize(in.MaxResults, 100, 100)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.activeCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.ContainerInstance != "" {
+		cl, id, err := instanceID(in.ContainerInstance)
+		if err != nil {
+			return nil, err
+		}
+		if cl != "" && cl != c.ClusterName {
+			return nil, model.InvalidParameter("Container instance %s is not in cluster %s.", in.ContainerInstance, c.ClusterName)
+		}
+		f.InstanceID = id
+	}
+	arns, next, err := a.State.ListTaskARNs(ctx, c.ClusterName, f, in.NextToken, limit)
+	if err != nil {
+		return nil, err
+	}
+	if arns == nil {
+		arns = []string{}
+	}
+	return &listTasksOutput{TaskArns: arns, NextToken: next}, nil
+}
+
+// String renders a failure for logs.
+func (f failure) String() string { return fmt.Sprintf("%s: %s", f.Arn, f.Reason) }

@@ -1,0 +1,233 @@
+// Package gateway is the server side of the agent protocol: join tokens and
+// their exchange for an agent identity, and the long poll through which an
+// agent learns, level-triggered, which tasks it must run or stop. A poll also
+// keeps the agent's session alive, which is what agentConnected reports.
+// Agents report state through the ECS API (SubmitTaskStateChange), as the
+// real ECS agent does.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
+	"github.com/flotta-dev/flotta/internal/state"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of Flotta's own operations.
+const TargetPrefix = "FlottaV1"
+
+// Timing of the agent session.
+const (
+	// MaxPollWait bounds how long a poll waits for a change.
+	MaxPollWait = 10 * time.Second
+	// SessionTTL is how long a session outlives the agent's last poll.
+	SessionTTL = 15 * time.Second
+)
+
+// Gateway serves the agent protocol.
+type Gateway struct {
+	State  *state.State
+	IAM    *iam.IAM
+	Logger *slog.Logger
+
+	mu     sync.Mutex
+	leases map[string]store.Lease
+}
+
+// Service returns the protocol binding of Flotta's own operations.
+func (g *Gateway) Service() *awsjson.Service {
+	return &awsjson.Service{
+		TargetPrefix:      TargetPrefix,
+		SigningName:       "ecs",
+		InternalErrorCode: model.CodeServer,
+		Ops: map[string]awsjson.HandlerFunc{
+			"CreateJoinToken": awsjson.Op(g.CreateJoinToken),
+			"Join":            awsjson.Op(g.Join),
+			"Poll":            awsjson.Op(g.Poll),
+		},
+		Public: map[string]bool{"Join": true},
+	}
+}
+
+// CreateJoinTokenInput asks for a join token.
+type CreateJoinTokenInput struct {
+	TTLSeconds int `json:"ttlSeconds"`
+	Uses       int `json:"uses"`
+}
+
+// CreateJoinTokenOutput carries the token, shown once.
+type CreateJoinTokenOutput struct {
+	Token     string      `json:"token"`
+	ExpiresAt *model.Time `json:"expiresAt"`
+	Uses      int         `json:"uses"`
+}
+
+// CreateJoinToken makes a join token for agents.
+func (g *Gateway) CreateJoinToken(ctx context.Context, in *CreateJoinTokenInput) (*CreateJoinTokenOutput, error) {
+	p, _ := iam.PrincipalFrom(ctx)
+	if iam.IsAgent(p.ARN) {
+		return nil, model.Errorf(model.CodeAccessDenied, "Agents cannot create join tokens.")
+	}
+	ttl := time.Duration(in.TTLSeconds) * time.Second
+	if in.TTLSeconds == 0 {
+		ttl = 24 * time.Hour
+	}
+	if ttl < time.Minute || ttl > 30*24*time.Hour {
+		return nil, model.InvalidParameter("ttlSeconds must be between 60 and 2592000 (30 days); got %d.", in.TTLSeconds)
+	}
+	uses := in.Uses
+	if uses == 0 {
+		uses = 1
+	}
+	if uses < 1 || uses > 10000 {
+		return nil, model.InvalidParameter("uses must be between 1 and 10000; got %d.", in.Uses)
+	}
+	tok, exp, err := g.IAM.CreateJoinToken(ctx, ttl, uses, p.ARN)
+	if err != nil {
+		return nil, err
+	}
+	return &CreateJoinTokenOutput{Token: tok, ExpiresAt: model.At(exp), Uses: uses}, nil
+}
+
+// JoinInput presents a join token.
+type JoinInput struct {
+	Token string `json:"token"`
+}
+
+// JoinOutput is an agent's new identity.
+type JoinOutput struct {
+	AgentID         string `json:"agentId"`
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	Region          string `json:"region"`
+	AccountID       string `json:"accountId"`
+}
+
+// Join exchanges a join token for an agent identity.
+func (g *Gateway) Join(ctx context.Context, in *JoinInput) (*JoinOutput, error) {
+	k, agentID, err := g.IAM.Join(ctx, in.Token)
+	if errors.Is(err, iam.ErrBadJoinToken) {
+		return nil, model.Errorf(model.CodeAccessDenied, "The join token is invalid, expired or used up. Create one with `flotta token create`.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.Logger.Info("agent joined", "agent", agentID)
+	acct := g.IAM.Account()
+	return &JoinOutput{AgentID: agentID, AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Region: acct.Region, AccountID: acct.ID}, nil
+}
+
+// PollInput asks for an instance's tasks once they change after Revision.
+type PollInput struct {
+	ContainerInstanceArn string `json:"containerInstanceArn"`
+	Revision             int64  `json:"revision"`
+	WaitSeconds          int    `json:"waitSeconds"`
+}
+
+// Assignment is one task an agent must run or stop, with its recipe.
+type Assignment struct {
+	Task       model.Task           `json:"task"`
+	Definition model.TaskDefinition `json:"definition"`
+}
+
+// PollOutput is the whole desired state of an instance.
+type PollOutput struct {
+	Revision       int64        `json:"revision"`
+	InstanceStatus string       `json:"instanceStatus"`
+	Tasks          []Assignment `json:"tasks"`
+}
+
+// Poll answers with every task assigned to the instance, as soon as that set
+// or a desired status changes after in.Revision, or when the wait ends.
+func (g *Gateway) Poll(ctx context.Context, in *PollInput) (*PollOutput, error) {
+	inst, err := g.instanceFor(ctx, in.ContainerInstanceArn)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.keepSession(ctx, inst.ID); err != nil {
+		return nil, err
+	}
+	wait := time.Duration(in.WaitSeconds) * time.Second
+	if wait <= 0 || wait > MaxPollWait {
+		wait = MaxPollWait
+	}
+	if in.Revision > 0 {
+		// The watch reports at once any change after the agent's revision,
+		// and otherwise waits for one.
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		_, werr := g.State.Store.WaitForChange(wctx, state.AssignmentsPrefix(inst.ID), in.Revision)
+		cancel()
+		if werr != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	tasks, rev, err := g.State.AssignedTasks(ctx, inst.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &PollOutput{Revision: rev, InstanceStatus: inst.Instance.Status, Tasks: []Assignment{}}
+	for _, t := range tasks {
+		out.Tasks = append(out.Tasks, Assignment{Task: t.Task, Definition: t.Definition})
+	}
+	return out, nil
+}
+
+// instanceFor resolves an instance ARN and checks that the caller is its agent.
+func (g *Gateway) instanceFor(ctx context.Context, arn string) (*state.InstanceRecord, error) {
+	a, err := model.ParseARN(arn)
+	parts := strings.Split(a.Resource, "/")
+	if err != nil || len(parts) != 3 || parts[0] != "container-instance" {
+		return nil, model.InvalidParameter("containerInstanceArn must be a container instance ARN; got %q.", arn)
+	}
+	inst, err := g.State.GetInstance(ctx, parts[1], parts[2])
+	if err != nil {
+		return nil, err
+	}
+	if inst == nil {
+		return nil, model.InvalidParameter("Unknown container instance %s.", arn)
+	}
+	p, _ := iam.PrincipalFrom(ctx)
+	if p.ARN != inst.Principal && !p.IsRoot() {
+		return nil, model.Errorf(model.CodeAccessDenied, "%s is not the agent of %s.", p.ARN, arn)
+	}
+	return inst, nil
+}
+
+// keepSession keeps the instance's session lease alive, making a new one when
+// it has lapsed.
+func (g *Gateway) keepSession(ctx context.Context, id string) error {
+	g.mu.Lock()
+	lease, ok := g.leases[id]
+	g.mu.Unlock()
+	if ok {
+		alive, err := g.State.Store.KeepAlive(ctx, lease)
+		if err != nil {
+			return err
+		}
+		if alive {
+			return nil
+		}
+	}
+	lease, err := g.State.Store.GrantLease(ctx, SessionTTL)
+	if err != nil {
+		return err
+	}
+	if err := g.State.TouchSession(ctx, id, lease); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	if g.leases == nil {
+		g.leases = map[string]store.Lease{}
+	}
+	g.leases[id] = lease
+	g.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,173 @@
+package state
+
+import (
+	"context"
+	"slices"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// InstanceRecord is a stored container instance and what its tasks reserve.
+type InstanceRecord struct {
+	Cluster  string                  `json:"cluster"`
+	ID       string                  `json:"id"`
+	Instance model.ContainerInstance `json:"instance"`
+	// Reserved sums the demands of the tasks placed here that have not stopped.
+	Reserved model.Demand `json:"reserved"`
+	// Principal is the agent identity allowed to act for this instance.
+	Principal string `json:"principal"`
+}
+
+func instanceKey(cluster, id string) string { return Root + "instances/" + cluster + "/" + id }
+
+// sessionKey is present, on a lease, while the instance's agent is connected.
+func sessionKey(id string) string { return Root + "sessions/" + id }
+
+// RegisteredPorts returns the instance's registered (reserved) host ports.
+func (r *InstanceRecord) registeredPorts(name string) []int {
+	var out []int
+	for _, p := range model.FindResource(r.Instance.RegisteredResources, name).StringSetValue {
+		if n, err := atoi(p); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Remaining computes what is left: registered minus reserved.
+func (r *InstanceRecord) Remaining() []model.Resource {
+	reg := r.Instance.RegisteredResources
+	cpu := model.FindResource(reg, model.ResourceCPU).IntegerValue - r.Reserved.CPU
+	mem := model.FindResource(reg, model.ResourceMemory).IntegerValue - r.Reserved.Memory
+	ports := append(r.registeredPorts(model.ResourcePorts), r.Reserved.Ports...)
+	udp := append(r.registeredPorts(model.ResourcePortsUDP), r.Reserved.PortsUDP...)
+	out := []model.Resource{
+		model.IntResource(model.ResourceCPU, cpu),
+		model.IntResource(model.ResourceMemory, mem),
+		model.PortsResource(model.ResourcePorts, itoas(ports)),
+		model.PortsResource(model.ResourcePortsUDP, itoas(udp)),
+	}
+	if g := model.FindResource(reg, model.ResourceGPU); g.Type != "" {
+		out = append(out, model.IntResource(model.ResourceGPU, g.IntegerValue-r.Reserved.GPUs))
+	}
+	return out
+}
+
+// PutInstance stores a newly registered container instance.
+func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
+	key := instanceKey(r.Cluster, r.ID)
+	r.Instance.Version = 1
+	_, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: 0}}, []store.Op{
+		store.Put(key, mustJSON(r)),
+		store.Put(InstancesPrefix(r.Cluster)+r.ID, nil),
+	})
+	return err
+}
+
+// GetInstance reads a container instance; nil when unknown.
+func (s *State) GetInstance(ctx context.Context, cluster, id string) (*InstanceRecord, error) {
+	_, r, err := read[InstanceRecord](ctx, s.Store, instanceKey(cluster, id))
+	return r, err
+}
+
+// UpdateInstance applies fn to a stored instance atomically; nil when unknown.
+// fn sees the record and may change it; membership follows the status.
+func (s *State) UpdateInstance(ctx context.Context, cluster, id string, fn func(r *InstanceRecord) error) (*InstanceRecord, error) {
+	key := instanceKey(cluster, id)
+	var out *InstanceRecord
+	err := retry(ctx, func() error {
+		kv, r, err := read[InstanceRecord](ctx, s.Store, key)
+		if err != nil || r == nil {
+			out = nil
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		r.Instance.Version++
+		ops := []store.Op{store.Put(key, mustJSON(r))}
+		if r.Instance.Status == model.InstanceInactive {
+			ops = append(ops, store.Del(InstancesPrefix(cluster)+id))
+		} else {
+			ops = append(ops, store.Put(InstancesPrefix(cluster)+id, nil))
+		}
+		if _, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, ops); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// InstanceView is an instance with the store revision it was read at.
+type InstanceView struct {
+	*InstanceRecord
+	ModRev    int64
+	Connected bool
+}
+
+// ListInstances reads every instance of a cluster, with agent connectivity.
+func (s *State) ListInstances(ctx context.Context, cluster string) ([]InstanceView, error) {
+	page, err := s.Store.List(ctx, Root+"instances/"+cluster+"/", store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InstanceView, 0, len(page.KVs))
+	ids := make([]string, 0, len(page.KVs))
+	for _, kv := range page.KVs {
+		r, err := decode[InstanceRecord](kv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, InstanceView{InstanceRecord: r, ModRev: kv.ModRev})
+		ids = append(ids, sessionKey(r.ID))
+	}
+	sessions, err := s.Store.GetMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Connected = sessions[sessionKey(out[i].ID)].ModRev != 0
+	}
+	return out, nil
+}
+
+// AgentConnected says whether an instance's agent holds a live session.
+func (s *State) AgentConnected(ctx context.Context, id string) (bool, error) {
+	kv, err := s.Store.Get(ctx, sessionKey(id))
+	return kv.ModRev != 0, err
+}
+
+// TouchSession records that an instance's agent is connected, for as long as
+// the lease lives; the caller keeps the lease alive while the agent polls.
+func (s *State) TouchSession(ctx context.Context, id string, lease store.Lease) error {
+	return s.Store.PutLeased(ctx, sessionKey(id), []byte("1"), lease)
+}
+
+// ListInstanceARNs pages through a cluster's instance ARNs, optionally of one status.
+func (s *State) ListInstanceARNs(ctx context.Context, cluster, status, token string, limit int) ([]string, string, error) {
+	return scan(ctx, s.Store, Root+"instances/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
+		r, err := decode[InstanceRecord](kv)
+		if err != nil {
+			return "", false, err
+		}
+		keep := status == "" && r.Instance.Status != model.InstanceInactive || status == r.Instance.Status
+		return r.Instance.ContainerInstanceArn, keep, nil
+	})
+}
+
+// PutAttributes sets attributes on an instance (replacing those of the same name).
+func PutAttributes(existing, adding []model.Attribute) []model.Attribute {
+	out := slices.Clone(existing)
+	for _, a := range adding {
+		i := slices.IndexFunc(out, func(b model.Attribute) bool { return b.Name == a.Name })
+		if i >= 0 {
+			out[i] = model.Attribute{Name: a.Name, Value: a.Value}
+		} else {
+			out = append(out, model.Attribute{Name: a.Name, Value: a.Value})
+		}
+	}
+	return out
+}

@@ -1,0 +1,484 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// TaskRecord is a stored task with what it needs to run.
+type TaskRecord struct {
+	Cluster    string     `json:"cluster"`
+	ID         string     `json:"id"`
+	InstanceID string     `json:"instanceId"`
+	Task       model.Task `json:"task"`
+	// Definition is the task definition the task runs, overrides applied.
+	Definition model.TaskDefinition `json:"definition"`
+	Demand     model.Demand         `json:"demand"`
+}
+
+func taskKey(cluster, id string) string { return Root + "tasks/" + cluster + "/" + id }
+
+// AssignmentsPrefix holds one key per task assigned to an instance and not yet
+// stopped; its value is the task's desired status. An agent watches it.
+func AssignmentsPrefix(instanceID string) string { return Root + "assignments/" + instanceID + "/" }
+
+// Assignment names a task its agent must run or stop.
+type Assignment struct {
+	Cluster       string `json:"cluster"`
+	TaskID        string `json:"taskId"`
+	DesiredStatus string `json:"desiredStatus"`
+}
+
+func clientTokenKey(cluster, token string) string {
+	return Root + "client-tokens/" + cluster + "/" + token
+}
+
+// ClientToken remembers what a RunTask clientToken was used for.
+type ClientToken struct {
+	ParamsHash string   `json:"paramsHash"`
+	TaskArns   []string `json:"taskArns"`
+}
+
+// GetClientToken reads a clientToken's record; nil when unused.
+func (s *State) GetClientToken(ctx context.Context, cluster, token string) (*ClientToken, error) {
+	_, r, err := read[ClientToken](ctx, s.Store, clientTokenKey(cluster, token))
+	return r, err
+}
+
+// Placed is a task chosen for an instance read at a revision.
+type Placed struct {
+	Record   TaskRecord
+	Instance InstanceView
+}
+
+// CreateTasks commits placed tasks in one transaction: the task records, the
+// reservations on their instances, the assignments their agents watch, and
+// the clientToken when one is given. If any instance changed since it was
+// read, nothing is written and the error is store.ErrConflict: place again.
+func (s *State) CreateTasks(ctx context.Context, cluster string, placed []Placed, token string, tokenRec *ClientToken) error {
+	guards := []store.Guard{}
+	ops := []store.Op{}
+	instances := map[string]*InstanceRecord{}
+	for _, p := range placed {
+		id := p.Instance.ID
+		inst, ok := instances[id]
+		if !ok {
+			copy := *p.Instance.InstanceRecord
+			inst = &copy
+			instances[id] = inst
+			guards = append(guards, store.Guard{Key: instanceKey(cluster, id), ModRev: p.Instance.ModRev})
+		}
+		d := p.Record.Demand
+		inst.Reserved.CPU += d.CPU
+		inst.Reserved.Memory += d.Memory
+		inst.Reserved.GPUs += d.GPUs
+		inst.Reserved.Ports = append(inst.Reserved.Ports, d.Ports...)
+		inst.Reserved.PortsUDP = append(inst.Reserved.PortsUDP, d.PortsUDP...)
+		rec := p.Record
+		ops = append(ops,
+			store.Put(taskKey(cluster, rec.ID), mustJSON(rec)),
+			store.Put(TasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
+			store.Put(AssignmentsPrefix(id)+rec.ID, mustJSON(Assignment{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
+		)
+	}
+	for id, inst := range instances {
+		inst.Instance.Version++
+		ops = append(ops, store.Put(instanceKey(cluster, id), mustJSON(inst)))
+	}
+	if tokenRec != nil {
+		guards = append(guards, store.Guard{Key: clientTokenKey(cluster, token), ModRev: 0})
+		ops = append(ops, store.Put(clientTokenKey(cluster, token), mustJSON(tokenRec)))
+	}
+	_, err := s.Store.Commit(ctx, guards, ops)
+	return err
+}
+
+// GetTask reads a task; nil when unknown.
+func (s *State) GetTask(ctx context.Context, cluster, id string) (*TaskRecord, error) {
+	_, r, err := read[TaskRecord](ctx, s.Store, taskKey(cluster, id))
+	return r, err
+}
+
+// GetTasks reads several tasks of a cluster at one revision, keyed by id.
+func (s *State) GetTasks(ctx context.Context, cluster string, ids []string) (map[string]*TaskRecord, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = taskKey(cluster, id)
+	}
+	kvs, err := s.Store.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*TaskRecord{}
+	for _, id := range ids {
+		r, err := decode[TaskRecord](kvs[taskKey(cluster, id)])
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			out[id] = r
+		}
+	}
+	return out, nil
+}
+
+// TaskFilter selects tasks in ListTasks.
+type TaskFilter struct {
+	InstanceID    string
+	Family        string
+	StartedBy     string
+	DesiredStatus string
+	LaunchType    string
+	Group         string
+}
+
+// ListTaskARNs pages through a cluster's tasks that match f.
+func (s *State) ListTaskARNs(ctx context.Context, cluster string, f TaskFilter, token string, limit int) ([]string, string, error) {
+	return scan(ctx, s.Store, Root+"tasks/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
+		r, err := decode[TaskRecord](kv)
+		if err != nil {
+			return "", false, err
+		}
+		t := &r.Task
+		keep := (f.InstanceID == "" || r.InstanceID == f.InstanceID) &&
+			(f.Family == "" || r.Definition.Family == f.Family) &&
+			(f.StartedBy == "" || t.StartedBy == f.StartedBy) &&
+			(f.DesiredStatus == "" || t.DesiredStatus == f.DesiredStatus) &&
+			(f.LaunchType == "" || t.LaunchType == f.LaunchType) &&
+			(f.Group == "" || t.Group == f.Group)
+		return t.TaskArn, keep, nil
+	})
+}
+
+// CountTasks counts a cluster's tasks that have not stopped: running, and the rest.
+func (s *State) CountTasks(ctx context.Context, cluster string) (running, pending int, err error) {
+	page, err := s.Store.List(ctx, TasksPrefix(cluster), store.ListOptions{})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, kv := range page.KVs {
+		if string(kv.Value) == model.TaskRunning {
+			running++
+		} else {
+			pending++
+		}
+	}
+	return running, pending, nil
+}
+
+// updateTask changes a task, and with it its instance's reservation and its
+// assignment, in one guarded transaction.
+func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *TaskRecord) (bool, error)) (*TaskRecord, error) {
+	key := taskKey(cluster, id)
+	var out *TaskRecord
+	err := retry(ctx, func() error {
+		kv, r, err := read[TaskRecord](ctx, s.Store, key)
+		if err != nil || r == nil {
+			out = nil
+			return err
+		}
+		wasStopped := r.Task.LastStatus == model.TaskStopped
+		changed, err := fn(r)
+		if err != nil || !changed {
+			out = r
+			return err
+		}
+		r.Task.Version++
+		guards := []store.Guard{{Key: key, ModRev: kv.ModRev}}
+		ops := []store.Op{store.Put(key, mustJSON(r))}
+		akey := AssignmentsPrefix(r.InstanceID) + id
+		if r.Task.LastStatus == model.TaskStopped {
+			ops = append(ops, store.Del(akey), store.Del(TasksPrefix(cluster)+id))
+			if !wasStopped && r.InstanceID != "" {
+				// Give back what the task reserved.
+				ikey := instanceKey(cluster, r.InstanceID)
+				ikv, inst, err := read[InstanceRecord](ctx, s.Store, ikey)
+				if err != nil {
+					return err
+				}
+				if inst != nil {
+					release(&inst.Reserved, r.Demand)
+					inst.Instance.Version++
+					guards = append(guards, store.Guard{Key: ikey, ModRev: ikv.ModRev})
+					ops = append(ops, store.Put(ikey, mustJSON(inst)))
+				}
+			}
+		} else {
+			ops = append(ops,
+				store.Put(TasksPrefix(cluster)+id, []byte(r.Task.LastStatus)),
+				store.Put(akey, mustJSON(Assignment{Cluster: cluster, TaskID: id, DesiredStatus: r.Task.DesiredStatus})))
+		}
+		if _, err := s.Store.Commit(ctx, guards, ops); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+func release(reserved *model.Demand, d model.Demand) {
+	reserved.CPU -= d.CPU
+	reserved.Memory -= d.Memory
+	reserved.GPUs -= d.GPUs
+	reserved.Ports = removeEach(reserved.Ports, d.Ports)
+	reserved.PortsUDP = removeEach(reserved.PortsUDP, d.PortsUDP)
+}
+
+// removeEach removes one occurrence of each of drop from list.
+func removeEach(list, drop []int) []int {
+	out := append([]int(nil), list...)
+	for _, d := range drop {
+		for i, v := range out {
+			if v == d {
+				out = append(out[:i], out[i+1:]...)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// StopTask asks for a task to stop. It is a no-op for a task already asked to
+// stop or stopped. nil means unknown.
+func (s *State) StopTask(ctx context.Context, cluster, id, reason, code string) (*TaskRecord, error) {
+	return s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
+		t := &r.Task
+		if t.DesiredStatus == model.TaskStopped {
+			return false, nil
+		}
+		t.DesiredStatus = model.TaskStopped
+		t.StoppedReason = reason
+		t.StopCode = code
+		if r.InstanceID == "" {
+			// Never placed: nothing runs, so it is stopped already.
+			t.LastStatus = model.TaskStopped
+			t.StoppedAt = model.At(s.Now())
+		}
+		return true, nil
+	})
+}
+
+// Report is what an agent says about a task.
+type Report struct {
+	Status             string
+	Reason             string
+	StopCode           string
+	HealthStatus       string
+	Containers         []model.Container
+	Attachments        []model.Attachment
+	PullStartedAt      *model.Time
+	PullStoppedAt      *model.Time
+	ExecutionStoppedAt *model.Time
+}
+
+// ErrNotYourTask is returned when an instance reports on another's task.
+var ErrNotYourTask = errors.New("the task is not assigned to this container instance")
+
+// ApplyReport records an agent's report on one of its tasks. Statuses only
+// move forward: a report of an earlier status than the task has is ignored,
+// as is anything said of a task already STOPPED.
+func (s *State) ApplyReport(ctx context.Context, cluster, id, instanceID string, rep Report) (*TaskRecord, error) {
+	if !model.IsTaskStatus(rep.Status) {
+		return nil, model.InvalidParameter("Invalid task status %q.", rep.Status)
+	}
+	var mismatch bool
+	r, err := s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
+		if r.InstanceID != instanceID {
+			mismatch = true
+			return false, nil
+		}
+		t := &r.Task
+		if t.LastStatus == model.TaskStopped {
+			return false, nil
+		}
+		now := model.At(s.Now())
+		for _, c := range rep.Containers {
+			mergeContainer(t, c)
+		}
+		if rep.HealthStatus != "" {
+			t.HealthStatus = rep.HealthStatus
+		}
+		if rep.Attachments != nil {
+			t.Attachments = rep.Attachments
+		}
+		if t.PullStartedAt == nil && rep.PullStartedAt != nil {
+			t.PullStartedAt = rep.PullStartedAt
+		}
+		if t.PullStoppedAt == nil && rep.PullStoppedAt != nil {
+			t.PullStoppedAt = rep.PullStoppedAt
+		}
+		if model.TaskStatusRank(rep.Status) > model.TaskStatusRank(t.LastStatus) {
+			prev := t.LastStatus
+			t.LastStatus = rep.Status
+			rank := model.TaskStatusRank(rep.Status)
+			if rank >= model.TaskStatusRank(model.TaskRunning) && t.StartedAt == nil && prev != model.TaskProvisioning && rep.Status == model.TaskRunning {
+				t.StartedAt = now
+				t.Connectivity, t.ConnectivityAt = "CONNECTED", now
+			}
+			if rank >= model.TaskStatusRank(model.TaskStopping) && t.StoppingAt == nil {
+				t.StoppingAt = now
+			}
+			if rep.Status == model.TaskStopped {
+				t.DesiredStatus = model.TaskStopped
+				t.StoppedAt = now
+				t.ExecutionStoppedAt = rep.ExecutionStoppedAt
+				if t.ExecutionStoppedAt == nil {
+					t.ExecutionStoppedAt = now
+				}
+				if t.StopCode == "" {
+					t.StopCode = rep.StopCode
+				}
+				if t.StopCode == "" {
+					t.StopCode = model.StopEssentialContainerExited
+				}
+				if t.StoppedReason == "" {
+					t.StoppedReason = rep.Reason
+				}
+				if t.StopCode == model.StopUserInitiated && t.StoppedReason == "" {
+					t.StoppedReason = "Task stopped by user"
+				}
+			}
+		}
+		return true, nil
+	})
+	if mismatch {
+		return nil, ErrNotYourTask
+	}
+	return r, err
+}
+
+// mergeContainer applies what an agent says of one container.
+func mergeContainer(t *model.Task, c model.Container) {
+	for i := range t.Containers {
+		cur := &t.Containers[i]
+		if cur.Name != c.Name {
+			continue
+		}
+		if cur.LastStatus == model.TaskStopped {
+			return
+		}
+		if c.RuntimeID != "" {
+			cur.RuntimeID = c.RuntimeID
+		}
+		if c.ImageDigest != "" {
+			cur.ImageDigest = c.ImageDigest
+		}
+		if model.TaskStatusRank(c.LastStatus) > model.TaskStatusRank(cur.LastStatus) {
+			cur.LastStatus = c.LastStatus
+		}
+		if c.ExitCode != nil {
+			cur.ExitCode = c.ExitCode
+		}
+		if c.Reason != "" {
+			cur.Reason = c.Reason
+		}
+		if c.NetworkBindings != nil {
+			cur.NetworkBindings = c.NetworkBindings
+		}
+		if c.NetworkInterfaces != nil {
+			cur.NetworkInterfaces = c.NetworkInterfaces
+		}
+		if c.HealthStatus != "" {
+			cur.HealthStatus = c.HealthStatus
+		}
+		return
+	}
+}
+
+// AssignedTasks returns the tasks assigned to an instance, with the store
+// revision they were read at (for WaitForChange).
+func (s *State) AssignedTasks(ctx context.Context, instanceID string) ([]*TaskRecord, int64, error) {
+	page, err := s.Store.List(ctx, AssignmentsPrefix(instanceID), store.ListOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
+	rev := page.Revision
+	byCluster := map[string][]string{}
+	for _, kv := range page.KVs {
+		a, err := decode[Assignment](kv)
+		if err != nil {
+			return nil, 0, err
+		}
+		byCluster[a.Cluster] = append(byCluster[a.Cluster], a.TaskID)
+	}
+	var out []*TaskRecord
+	for cluster, ids := range byCluster {
+		tasks, err := s.GetTasks(ctx, cluster, ids)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, id := range ids {
+			if t := tasks[id]; t != nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, rev, nil
+}
+
+// SplitTaskARN returns the cluster and id of a task ARN's resource part
+// ("task/CLUSTER/ID"), or an error.
+func SplitTaskARN(resource string) (cluster, id string, err error) {
+	parts := strings.Split(resource, "/")
+	if len(parts) != 3 || parts[0] != "task" || parts[1] == "" || parts[2] == "" {
+		return "", "", fmt.Errorf("%q is not task/CLUSTER/ID", resource)
+	}
+	return parts[1], parts[2], nil
+}
+
+// CountInstanceTasks counts an instance's tasks that have not stopped.
+func (s *State) CountInstanceTasks(ctx context.Context, cluster, instanceID string) (running, pending int, err error) {
+	page, err := s.Store.List(ctx, AssignmentsPrefix(instanceID), store.ListOptions{KeysOnly: true})
+	if err != nil {
+		return 0, 0, err
+	}
+	keys := make([]string, 0, len(page.KVs))
+	for _, kv := range page.KVs {
+		keys = append(keys, TasksPrefix(cluster)+strings.TrimPrefix(kv.Key, AssignmentsPrefix(instanceID)))
+	}
+	statuses, err := s.Store.GetMany(ctx, keys)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, k := range keys {
+		switch string(statuses[k].Value) {
+		case model.TaskRunning:
+			running++
+		case "":
+		default:
+			pending++
+		}
+	}
+	return running, pending, nil
+}
+
+// OrphanInstanceTasks marks every task of a deregistered instance stopped:
+// nothing will report on them any more.
+func (s *State) OrphanInstanceTasks(ctx context.Context, cluster, instanceID, reason string) error {
+	tasks, _, err := s.AssignedTasks(ctx, instanceID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		_, err := s.updateTask(ctx, t.Cluster, t.ID, func(r *TaskRecord) (bool, error) {
+			if r.Task.LastStatus == model.TaskStopped {
+				return false, nil
+			}
+			now := model.At(s.Now())
+			r.Task.DesiredStatus, r.Task.LastStatus = model.TaskStopped, model.TaskStopped
+			r.Task.StopCode, r.Task.StoppedReason = model.StopInfrastructureHealth, reason
+			r.Task.StoppedAt, r.Task.ExecutionStoppedAt = now, now
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

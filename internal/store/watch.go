@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// WaitForChange blocks until a key under prefix changes after store revision
+// after, and returns the revision of that change. When after is so old that
+// the store has compacted its history, it returns at once with the current
+// revision: the caller cannot know what changed and must read everything.
+func (s *Store) WaitForChange(ctx context.Context, prefix string, after int64) (int64, error) {
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	ch := s.cli.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(after+1), clientv3.WithKeysOnly())
+	for resp := range ch {
+		if errors.Is(resp.Err(), rpctypes.ErrCompacted) {
+			return s.Revision(context.WithoutCancel(ctx))
+		}
+		if err := resp.Err(); err != nil {
+			return 0, fmt.Errorf("watch %s: %w", prefix, err)
+		}
+		if len(resp.Events) > 0 {
+			return resp.Events[len(resp.Events)-1].Kv.ModRevision, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("watch %s ended", prefix)
+}
+
+// Lease is a store lease: keys attached to it vanish when it expires.
+type Lease int64
+
+// GrantLease makes a lease that expires after ttl unless kept alive.
+func (s *Store) GrantLease(ctx context.Context, ttl time.Duration) (Lease, error) {
+	resp, err := s.cli.Grant(ctx, int64(ttl.Seconds()))
+	if err != nil {
+		return 0, fmt.Errorf("grant lease: %w", err)
+	}
+	return Lease(resp.ID), nil
+}
+
+// KeepAlive renews a lease once. It reports false when the lease has expired.
+func (s *Store) KeepAlive(ctx context.Context, l Lease) (bool, error) {
+	_, err := s.cli.KeepAliveOnce(ctx, clientv3.LeaseID(l))
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("keep lease alive: %w", err)
+	}
+	return true, nil
+}
+
+// PutLeased writes a key that lives only as long as the lease.
+func (s *Store) PutLeased(ctx context.Context, key string, value []byte, l Lease) error {
+	if _, err := s.cli.Put(ctx, key, string(value), clientv3.WithLease(clientv3.LeaseID(l))); err != nil {
+		return fmt.Errorf("store put %s: %w", key, err)
+	}
+	return nil
+}
