@@ -25,12 +25,12 @@ var ErrNotFound = errors.New("not found")
 
 // Info describes the engine and its machine.
 type Info struct {
-	Version   string
+	Version    string
 	APIVersion string
-	CPUs      int
-	MemoryMiB int
-	OS        string
-	Arch      string
+	CPUs       int
+	MemoryMiB  int
+	OS         string
+	Arch       string
 }
 
 // PortBinding publishes a container port; HostPort 0 lets the engine choose.
