@@ -45,8 +45,15 @@ Then, in another terminal:       flotta cluster ls`,
 	root.AddCommand(
 		serverCommand(),
 		devCommand(),
+		agentCommand(),
 		cli.ClusterCommand(opts),
 		cli.TaskDefCommand(opts),
+		cli.RunCommand(opts),
+		cli.TaskCommand(opts),
+		cli.InstanceCommand(opts),
+		cli.TokenCommand(opts),
+		demoAppCommand(),
+		pauseCommand(),
 	)
 	return root
 }

@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/flotta-dev/flotta/internal/agent"
 	"github.com/flotta-dev/flotta/internal/cli"
+	"github.com/flotta-dev/flotta/internal/images"
+	"github.com/flotta-dev/flotta/internal/runtime/docker"
 	"github.com/flotta-dev/flotta/internal/server"
 )
 
@@ -84,6 +89,7 @@ Prometheus metrics. SIGINT or SIGTERM shut the server down gracefully.`,
 
 func devCommand() *cobra.Command {
 	var f serverFlags
+	var af agentFlags
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run Flotta locally, all in one process, with embedded defaults",
@@ -104,21 +110,72 @@ point the AWS SDKs, the AWS CLI and the flotta CLI at it.`,
 			if err != nil {
 				return err
 			}
-			printDevBanner(cmd.OutOrStdout(), srv, f.dataDir)
+			agentErr := startDevAgent(cmd.Context(), srv, f.dataDir, &af, logger)
+			printDevBanner(cmd.OutOrStdout(), srv, f.dataDir, agentErr)
 			return waitAndShutdown(cmd.Context(), srv, logger)
 		},
 	}
 	f.add(cmd, cli.DefaultDevDataDir(), "127.0.0.1:8080")
+	af.add(cmd, false)
 	cmd.Flags().MarkHidden("log-level")
 	return cmd
 }
 
-func printDevBanner(w io.Writer, srv *server.Server, dataDir string) {
+// startDevAgent runs an agent in this process against the local Docker
+// engine, with the demo image and task definition ready. It returns why it
+// could not, if it could not: the control plane still runs.
+func startDevAgent(ctx context.Context, srv *server.Server, dataDir string, af *agentFlags, logger *slog.Logger) error {
+	rt, err := docker.New(ctx)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	_, err = images.Ensure(ctx, rt, images.Spec{Repository: "flotta/demo-app", Binary: self,
+		Entrypoint: []string{"/flotta", "demo-app"}, AlsoTag: "latest"})
+	rt.Close()
+	if err != nil {
+		return fmt.Errorf("make the demo image: %w", err)
+	}
+	if err := cli.EnsureDemoTaskDefinition(ctx, dataDir, "flotta/demo-app:latest"); err != nil {
+		return fmt.Errorf("register the demo task definition: %w", err)
+	}
+	token, _, err := srv.IAM().CreateJoinToken(ctx, time.Hour, 1, "flotta dev")
+	if err != nil {
+		return err
+	}
+	af.server, af.cluster, af.token, af.dataDir = srv.Endpoint(), "default", token, filepath.Join(dataDir, "agent")
+	ready := make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		err := af.runAgent(ctx, logger, func(*agent.Agent) { close(ready) })
+		if err != nil && ctx.Err() == nil {
+			logger.Error("the agent stopped", "err", err)
+			failed <- err
+		}
+	}()
+	select {
+	case <-ready:
+		return nil
+	case err := <-failed:
+		return err
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("the agent did not register within 60s")
+	}
+}
+
+func printDevBanner(w io.Writer, srv *server.Server, dataDir string, agentErr error) {
 	env := fmt.Sprintf("export AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=%s",
 		srv.ConfigFile(), srv.CredentialsFile(), server.ProfileName)
 	dataFlag := ""
 	if dataDir != cli.DefaultDevDataDir() {
 		dataFlag = " --data-dir " + dataDir
+	}
+	agentLine := "  Agent      one container instance on the local Docker engine"
+	if agentErr != nil {
+		agentLine = "  Agent      not running: " + agentErr.Error() + "\n             (the control plane works; tasks cannot run)"
 	}
 	lines := []string{
 		"",
@@ -128,10 +185,13 @@ func printDevBanner(w io.Writer, srv *server.Server, dataDir string) {
 		"  Region     " + srv.Account().Region,
 		"  Profile    " + server.ProfileName + "  (credentials in " + srv.CredentialsFile() + ")",
 		"  Data       " + dataDir,
+		agentLine,
 		"",
 		"  Try it from another terminal:",
 		"",
 		"    flotta cluster ls" + dataFlag,
+		"    flotta run demo --wait" + dataFlag,
+		"    flotta task ls" + dataFlag + "      # then: curl localhost:PORT (the PORTS column)",
 		"",
 		"    " + env,
 		"    aws ecs list-clusters",

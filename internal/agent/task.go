@@ -181,6 +181,13 @@ func (r *runner) refresh(ctx context.Context, cs *containerState) {
 			cs.Reason = s.Error
 		}
 	}
+	if !s.Running {
+		// Health is a property of a running container.
+		if cs.Health != "" {
+			cs.Health = model.HealthUnknown
+		}
+		return
+	}
 	switch s.Health {
 	case "healthy":
 		cs.Health = model.HealthHealthy

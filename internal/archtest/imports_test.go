@@ -34,6 +34,8 @@ var owners = map[string][]string{
 var allowedInternal = map[string][]string{
 	"internal/agent":               {"internal/model", "internal/sigv4", "internal/runtime"},
 	"internal/runtime":             {},
+	"internal/images":              {},
+	"internal/demoapp":             {},
 	"internal/runtime/docker":      {"internal/runtime"},
 	"internal/runtime/fake":        {"internal/runtime"},
 	"internal/placement":           {"internal/model"},
@@ -49,7 +51,7 @@ var allowedInternal = map[string][]string{
 	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway"},
 	"internal/cli":                 {},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/sigv4"},
-	"cmd/flotta":                   {"internal/cli", "internal/server"},
+	"cmd/flotta":                   {"internal/cli", "internal/server", "internal/agent", "internal/demoapp", "internal/images", "internal/runtime/docker"},
 	"internal/archtest":            {},
 	"examples/quickstart":          {},
 }

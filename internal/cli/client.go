@@ -50,10 +50,11 @@ func (o *Options) AddFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 }
 
-// ECS builds an SDK ECS client from the flags and environment.
-func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
+// config resolves the AWS configuration and, when one is named outside the
+// SDK's own settings, the endpoint.
+func (o *Options) config(ctx context.Context) (aws.Config, string, error) {
 	if o.Output != "table" && o.Output != "json" {
-		return nil, fmt.Errorf("--output must be table or json, not %q", o.Output)
+		return aws.Config{}, "", fmt.Errorf("--output must be table or json, not %q", o.Output)
 	}
 	endpoint := o.Endpoint
 	if endpoint == "" {
@@ -68,7 +69,7 @@ func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
 		// No endpoint anywhere: use the files a local flotta dev wrote.
 		cfgFile := filepath.Join(o.DataDir, "config")
 		if _, err := os.Stat(cfgFile); err != nil {
-			return nil, fmt.Errorf("no Flotta endpoint: start one with `flotta dev`, or pass --endpoint (looked for %s)", cfgFile)
+			return aws.Config{}, "", fmt.Errorf("no Flotta endpoint: start one with `flotta dev`, or pass --endpoint (looked for %s)", cfgFile)
 		}
 		profile := o.Profile
 		if profile == "" {
@@ -83,10 +84,26 @@ func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return aws.Config{}, "", fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no region: pass --region or set AWS_REGION")
+		return aws.Config{}, "", errors.New("no region: pass --region or set AWS_REGION")
+	}
+	if endpoint == "" {
+		if e := os.Getenv("AWS_ENDPOINT_URL_ECS"); e != "" {
+			endpoint = e
+		} else if cfg.BaseEndpoint != nil {
+			endpoint = *cfg.BaseEndpoint
+		}
+	}
+	return cfg, endpoint, nil
+}
+
+// ECS builds an SDK ECS client from the flags and environment.
+func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
+	cfg, endpoint, err := o.config(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return ecs.NewFromConfig(cfg, func(eo *ecs.Options) {
 		if endpoint != "" {
