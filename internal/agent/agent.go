@@ -149,8 +149,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.adopt(ctx); err != nil {
 		return fmt.Errorf("adopt running containers: %w", err)
 	}
+	// Runners live on their own context: the agent ends them after its loop.
+	rctx, stopRunners := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer stopRunners()
 	revision := int64(0)
 	backoff := time.Second
 	for ctx.Err() == nil {
@@ -171,9 +174,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		backoff = time.Second
 		revision = out.Revision
-		a.apply(ctx, &wg, out)
+		a.apply(rctx, &wg, out)
 		if out.InstanceStatus == model.InstanceInactive {
-			a.logger.Warn("this container instance was deregistered; stopping")
+			a.logger.Warn("this container instance was deregistered; stopping its tasks")
+			a.stopAll(ctx, 2*time.Minute)
 			return errors.New("the container instance was deregistered")
 		}
 	}
@@ -346,6 +350,14 @@ func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out pollOutput) {
 		a.mu.Unlock()
 		r.setDesired(as.Task.DesiredStatus)
 	}
+	// A running task the server no longer assigns here must stop.
+	a.mu.Lock()
+	for arn, r := range a.runners {
+		if !assigned[arn] {
+			r.setDesired(model.TaskStopped)
+		}
+	}
+	a.mu.Unlock()
 	// Containers of tasks the server no longer assigns here, and that no
 	// runner owns, are leftovers: remove them.
 	a.mu.Lock()
@@ -362,6 +374,30 @@ func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out pollOutput) {
 		a.logger.Info("removing a container of a task no longer assigned here", "container", c.Name, "task", c.Labels[runtime.LabelTask])
 		a.cfg.Runtime.StopContainer(ctx, c.ID, 10*time.Second)
 		a.cfg.Runtime.RemoveContainer(ctx, c.ID)
+	}
+}
+
+// stopAll asks every runner to stop its task and waits, up to timeout, until
+// they have.
+func (a *Agent) stopAll(ctx context.Context, timeout time.Duration) {
+	a.mu.Lock()
+	runners := make([]*runner, 0, len(a.runners))
+	for _, r := range a.runners {
+		runners = append(runners, r)
+	}
+	a.mu.Unlock()
+	deadline := time.After(timeout)
+	for _, r := range runners {
+		r.setDesired(model.TaskStopped)
+	}
+	for _, r := range runners {
+		select {
+		case <-r.stopped:
+		case <-deadline:
+			return
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -297,3 +297,5 @@ func TestRestartedAgentAdoptsItsTasks(t *testing.T) {
 			startsBefore, len(r.starts), len(before), len(after))
 	}
 }
+
+func contextTimeout(t *testing.T) <-chan time.Time { return time.After(20 * time.Second) }

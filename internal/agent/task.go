@@ -35,10 +35,13 @@ type runner struct {
 	desiredMu sync.Mutex
 	desired   string
 	wake      chan struct{}
+	// stopped is closed once the task has stopped (or the runner has ended).
+	stopped     chan struct{}
+	stoppedOnce sync.Once
 }
 
 func (a *Agent) newRunner(as Assignment, adopted []runtime.ContainerState) *runner {
-	r := &runner{a: a, def: as.Definition, events: make(chan runtime.Event, 64), wake: make(chan struct{}, 1),
+	r := &runner{a: a, def: as.Definition, events: make(chan runtime.Event, 64), wake: make(chan struct{}, 1), stopped: make(chan struct{}),
 		desired: as.Task.DesiredStatus, serverStatus: as.Task.LastStatus,
 		logger: a.logger.With("task", as.Task.TaskArn)}
 	st := &taskState{}
@@ -105,6 +108,7 @@ func (r *runner) now() *model.Time { return model.At(r.a.cfg.Now()) }
 // the containers as they are, for the next agent to adopt).
 func (r *runner) run(ctx context.Context) {
 	defer r.a.forget(r)
+	defer r.markStopped()
 	for _, cs := range r.st.Containers {
 		if cs.ID != "" {
 			r.a.track(r, cs.ID)
@@ -135,8 +139,11 @@ func (r *runner) run(ctx context.Context) {
 	if !r.report(ctx) {
 		return
 	}
+	r.markStopped()
 	r.cleanup(ctx)
 }
+
+func (r *runner) markStopped() { r.stoppedOnce.Do(func() { close(r.stopped) }) }
 
 func (r *runner) anyCreated() bool {
 	for _, cs := range r.st.Containers {
