@@ -117,7 +117,8 @@ func New(cfg Config) (*Agent, error) {
 // ContainerInstanceArn is this agent's instance, once registered.
 func (a *Agent) ContainerInstanceArn() string { return a.id.ContainerInstanceArn }
 
-// Registered is closed once the agent has registered its instance.
+// Registered is closed once the agent has registered its instance and
+// connected, so that tasks can be placed on it.
 func (a *Agent) Registered() <-chan struct{} { return a.registered }
 
 func (a *Agent) instanceID() string {
@@ -139,7 +140,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.register(ctx); err != nil {
 		return err
 	}
-	close(a.registered)
 	a.logger.Info("agent registered", "instance", a.id.ContainerInstanceArn, "cluster", a.id.Cluster)
 
 	evCtx, cancelEvents := context.WithCancel(ctx)
@@ -173,6 +173,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = time.Second
+		if revision == 0 {
+			// The first poll opened the session: the instance now takes tasks.
+			close(a.registered)
+		}
 		revision = out.Revision
 		a.apply(rctx, &wg, out)
 		if out.InstanceStatus == model.InstanceInactive {

@@ -70,7 +70,7 @@ func setup(m *testing.M) int {
 
 // requireDocker skips without Docker, unless FLOTTA_REQUIRE_DOCKER=1 says a
 // missing engine is a failure (as in CI).
-func requireDocker(t *testing.T) {
+func requireDocker(t testing.TB) {
 	t.Helper()
 	if dockerErr == nil {
 		return
@@ -83,7 +83,7 @@ func requireDocker(t *testing.T) {
 
 // node is a server and one agent on the local Docker engine.
 type node struct {
-	t     *testing.T
+	t     testing.TB
 	env   *flottatest.Env
 	rt    *docker.Driver
 	agent *agent.Agent
@@ -93,7 +93,7 @@ type nodeOptions struct {
 	allowPrivileged bool
 }
 
-func startNode(t *testing.T, opts ...nodeOptions) *node {
+func startNode(t testing.TB, opts ...nodeOptions) *node {
 	requireDocker(t)
 	var o nodeOptions
 	if len(opts) > 0 {
