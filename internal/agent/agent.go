@@ -202,7 +202,7 @@ func (a *Agent) loadOrJoin(ctx context.Context) error {
 			return errors.New("this agent has not joined yet: pass --join-token (make one with `flotta token create`)")
 		}
 		var out joinOutput
-		anon := newClient(a.cfg.Server, "", "", "", a.cfg.Now)
+		anon := newClient(a.cfg.Server, "", "", "", time.Now)
 		if err := anon.call(ctx, flottaTarget+"Join", map[string]string{"token": a.cfg.JoinToken}, &out); err != nil {
 			return fmt.Errorf("join %s: %w", a.cfg.Server, err)
 		}
@@ -213,7 +213,8 @@ func (a *Agent) loadOrJoin(ctx context.Context) error {
 		}
 		a.logger.Info("agent joined", "agent", out.AgentID, "server", a.cfg.Server)
 	}
-	a.api = newClient(a.cfg.Server, a.id.Region, a.id.AccessKeyID, a.id.SecretAccessKey, a.cfg.Now)
+	// Signatures use the wall clock: the server checks them against its own.
+	a.api = newClient(a.cfg.Server, a.id.Region, a.id.AccessKeyID, a.id.SecretAccessKey, time.Now)
 	return nil
 }
 

@@ -26,6 +26,7 @@ type rig struct {
 	env *flottatest.Env
 	rt  *fake.Runtime
 	dir string
+	now func() time.Time
 
 	mu     sync.Mutex
 	starts []string // container names in start order
@@ -34,8 +35,11 @@ type rig struct {
 	agent  *agent.Agent
 }
 
-func newRig(t *testing.T) *rig {
-	r := &rig{t: t, env: flottatest.StartServer(t), rt: fake.New(), dir: t.TempDir()}
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith runs the agent on the given clock.
+func newRigWith(t *testing.T, now func() time.Time) *rig {
+	r := &rig{t: t, env: flottatest.StartServer(t), rt: fake.New(), dir: t.TempDir(), now: now}
 	r.rt.AddImage("demo")
 	r.rt.OnStart = func(_ *fake.Runtime, id string, spec runtime.ContainerSpec) {
 		r.mu.Lock()
@@ -53,7 +57,7 @@ func (r *rig) startAgent() {
 		t.Fatal(err)
 	}
 	a, err := agent.New(agent.Config{Server: r.env.Server.Endpoint(), JoinToken: token, DataDir: r.dir, Runtime: r.rt,
-		CPU: 4096, Memory: 4096, CleanupDelay: time.Hour, PollWait: 2 * time.Second,
+		CPU: 4096, Memory: 4096, CleanupDelay: time.Hour, PollWait: 2 * time.Second, Now: r.now,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +136,11 @@ func describe(t *types.Task) string {
 	}
 	s := fmt.Sprintf("last=%s desired=%s stopCode=%s reason=%q health=%s", aws.ToString(t.LastStatus), aws.ToString(t.DesiredStatus), t.StopCode, aws.ToString(t.StoppedReason), t.HealthStatus)
 	for _, c := range t.Containers {
-		s += fmt.Sprintf(" [%s %s exit=%v reason=%q]", aws.ToString(c.Name), aws.ToString(c.LastStatus), c.ExitCode, aws.ToString(c.Reason))
+		exit := "-"
+		if c.ExitCode != nil {
+			exit = fmt.Sprint(*c.ExitCode)
+		}
+		s += fmt.Sprintf(" [%s %s exit=%s reason=%q]", aws.ToString(c.Name), aws.ToString(c.LastStatus), exit, aws.ToString(c.Reason))
 	}
 	return s
 }

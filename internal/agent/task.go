@@ -688,9 +688,13 @@ func (r *runner) report(ctx context.Context) bool {
 			return true
 		}
 		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.Status < 500 {
-			r.logger.Error("the server refused a task report; giving up on it", "err", err)
-			return true
+		if errors.As(err, &apiErr) {
+			switch apiErr.Code {
+			case "InvalidParameterException", "AccessDeniedException", "ClusterNotFoundException":
+				// The server will never take this report; retrying cannot help.
+				r.logger.Error("the server refused a task report; giving up on it", "err", err)
+				return true
+			}
 		}
 		r.logger.Warn("report task state; retrying", "err", err)
 		select {
