@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -46,9 +47,29 @@ func main() {
 	}
 	fmt.Println("task definition:", aws.ToString(td.TaskDefinition.TaskDefinitionArn))
 
-	list, err := client.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("hello")})
+	// Run it on the default cluster, where flotta dev's agent is.
+	run, err := client.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("hello")})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("revisions of hello:", len(list.TaskDefinitionArns))
+	if len(run.Tasks) == 0 {
+		log.Fatalf("not placed: %s", aws.ToString(run.Failures[0].Reason))
+	}
+	arn := run.Tasks[0].TaskArn
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		out, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(arn)}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		t := out.Tasks[0]
+		if aws.ToString(t.LastStatus) == "RUNNING" {
+			b := t.Containers[0].NetworkBindings[0]
+			fmt.Printf("task RUNNING: curl localhost:%d/\n", aws.ToInt32(b.HostPort))
+			return
+		}
+		if aws.ToString(t.LastStatus) == "STOPPED" {
+			log.Fatalf("task stopped: %s", aws.ToString(t.StoppedReason))
+		}
+	}
+	log.Fatal("the task did not start within a minute")
 }

@@ -3,9 +3,13 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +19,7 @@ import (
 // TestDevIsOneCommand runs `flotta dev` the way the README does, uses the
 // printed instructions, and stops it with a signal.
 func TestDevIsOneCommand(t *testing.T) {
+	rt := requireDocker(t)
 	dir := t.TempDir()
 	dev := exec.Command(flottaBin, "dev", "--data-dir", dir, "--listen", "127.0.0.1:0")
 	stdout, err := dev.StdoutPipe()
@@ -49,14 +54,39 @@ func TestDevIsOneCommand(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("flotta dev printed no banner in 60s; stderr:\n%s", stderr.String())
 	}
-	for _, want := range []string{"Endpoint   http://127.0.0.1:", "Region     us-east-1", "Profile    flotta", "aws ecs list-clusters", "flotta cluster ls --data-dir " + dir} {
+	for _, want := range []string{"Endpoint   http://127.0.0.1:", "Region     us-east-1", "Profile    flotta", "aws ecs list-clusters",
+		"flotta cluster ls --data-dir " + dir, "Agent      one container instance on the local Docker engine", "flotta run demo --wait"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("banner lacks %q:\n%s", want, text)
 		}
 	}
+	var identity struct {
+		ContainerInstanceArn string `json:"containerInstanceArn"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "agent", "identity.json"))
+	if err != nil || json.Unmarshal(b, &identity) != nil {
+		t.Fatalf("the dev agent's identity: %v", err)
+	}
+	removeAgentContainers(t, rt, identity.ContainerInstanceArn)
 	out, err := exec.Command(flottaBin, "cluster", "ls", "--data-dir", dir).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "default") {
 		t.Fatalf("flotta cluster ls against flotta dev: %v\n%s", err, out)
+	}
+	// The tour: run the demo task, find its port, open it.
+	cli(t, dir, "run", "demo", "--wait")
+	list := cli(t, dir, "task", "ls")
+	m := regexp.MustCompile(`(\d+)->8080/tcp`).FindStringSubmatch(list)
+	if m == nil {
+		t.Fatalf("flotta task ls shows no port:\n%s", list)
+	}
+	resp, err := http.Get("http://localhost:" + m[1] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Hello from Flotta!") {
+		t.Fatalf("the demo task answered %q", body)
 	}
 	// The README tour: register the example task definition with the CLI...
 	out, err = exec.Command(flottaBin, "taskdef", "register", "-f", "../../examples/taskdefs/web.json", "--data-dir", dir).CombinedOutput()
@@ -71,7 +101,7 @@ func TestDevIsOneCommand(t *testing.T) {
 	run := exec.Command(quick)
 	run.Env = append(cleanAWSEnv(), bannerEnv(t, text)...)
 	out, err = run.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "cluster: arn:aws:ecs:us-east-1:") || !strings.Contains(string(out), "revisions of hello: 1") {
+	if err != nil || !strings.Contains(string(out), "cluster: arn:aws:ecs:us-east-1:") || !strings.Contains(string(out), "task RUNNING: curl localhost:") {
 		t.Fatalf("quickstart: %v\n%s", err, out)
 	}
 	dev.Process.Signal(syscall.SIGTERM)
