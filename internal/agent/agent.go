@@ -50,6 +50,9 @@ type Config struct {
 	CleanupDelay time.Duration
 	// PollWait is how long one poll may wait for a change.
 	PollWait time.Duration
+	// ContainerLabels are added to every container the agent makes (tests
+	// mark theirs, so that a crashed run's leftovers can be found).
+	ContainerLabels map[string]string
 	Version  string
 	Logger   *slog.Logger
 	Now      func() time.Time

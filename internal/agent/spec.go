@@ -34,12 +34,15 @@ func stopTimeout(c *model.ContainerDefinition) time.Duration {
 }
 
 func (a *Agent) labels(taskArn, cluster, container string) map[string]string {
-	return map[string]string{
-		runtime.LabelInstance:  a.instanceID(),
-		runtime.LabelTask:      taskArn,
-		runtime.LabelContainer: container,
-		runtime.LabelCluster:   cluster,
+	l := map[string]string{}
+	for k, v := range a.cfg.ContainerLabels {
+		l[k] = v
 	}
+	l[runtime.LabelInstance] = a.instanceID()
+	l[runtime.LabelTask] = taskArn
+	l[runtime.LabelContainer] = container
+	l[runtime.LabelCluster] = cluster
+	return l
 }
 
 // volumeName is the engine volume behind a task volume.

@@ -25,7 +25,7 @@ func percentile(ds []time.Duration, p float64) float64 {
 // `docker run -d` does (through the API, without the CLI's own start-up cost).
 func (n *node) dockerRun(ctx context.Context, name string) (string, error) {
 	id, err := n.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: name, Image: testImage, Cmd: []string{"demo-app", "--no-server"},
-		NetworkMode: "bridge", MemoryBytes: 32 << 20, Labels: map[string]string{"com.flotta.benchmark": "1"}})
+		NetworkMode: "bridge", MemoryBytes: 32 << 20, Labels: map[string]string{"com.flotta.benchmark": "1", "com.flotta.test": "integration"}})
 	if err != nil {
 		return "", err
 	}

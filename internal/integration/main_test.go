@@ -44,6 +44,9 @@ func setup(m *testing.M) int {
 		return m.Run()
 	}
 	defer rt.Close()
+	// Leftovers of a run that crashed before its cleanups.
+	sweep(ctx, rt)
+	defer sweep(ctx, rt)
 	dir, err := os.MkdirTemp("", "flotta-integration-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -66,6 +69,16 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// testLabel marks every container these tests make.
+var testLabel = map[string]string{"com.flotta.test": "integration"}
+
+func sweep(ctx context.Context, rt *docker.Driver) {
+	list, _ := rt.ListContainers(ctx, testLabel)
+	for _, c := range list {
+		rt.RemoveContainer(ctx, c.ID)
+	}
 }
 
 // requireDocker skips without Docker, unless FLOTTA_REQUIRE_DOCKER=1 says a
@@ -111,7 +124,7 @@ func startNode(t testing.TB, opts ...nodeOptions) *node {
 	}
 	a, err := agent.New(agent.Config{Server: env.Server.Endpoint(), JoinToken: token, DataDir: t.TempDir(), Runtime: rt,
 		CPU: 2048, Memory: 2048, PauseImage: pauseImage, CleanupDelay: time.Hour, PollWait: 2 * time.Second,
-		AllowPrivileged: o.allowPrivileged,
+		AllowPrivileged: o.allowPrivileged, ContainerLabels: testLabel,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
