@@ -145,3 +145,43 @@ func TestOverridesReachTheContainer(t *testing.T) {
 		t.Fatalf("ListTasks by startedBy: %v", list.TaskArns)
 	}
 }
+
+func TestListTasksPaging(t *testing.T) {
+	r := newRig(t)
+	r.register("many", ctr("app", func(c *types.ContainerDefinition) { c.Memory = aws.Int32(8) }))
+	ctx := context.Background()
+	for i := 0; i < 12; i++ {
+		out, err := r.env.ECS.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("many"), Count: aws.Int32(10), StartedBy: aws.String("batch")})
+		if err != nil || len(out.Tasks) != 10 {
+			t.Fatalf("%v %+v", err, out)
+		}
+	}
+	first, err := r.env.ECS.ListTasks(ctx, &ecs.ListTasksInput{})
+	if err != nil || len(first.TaskArns) != 100 || first.NextToken == nil {
+		t.Fatalf("first page: %d, token %v, %v", len(first.TaskArns), first.NextToken, err)
+	}
+	seen := map[string]bool{}
+	p := ecs.NewListTasksPaginator(r.env.ECS, &ecs.ListTasksInput{Family: aws.String("many"), MaxResults: aws.Int32(7),
+		ContainerInstance: aws.String(r.agent.ContainerInstanceArn()), LaunchType: types.LaunchTypeEc2})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.TaskArns {
+			if seen[a] {
+				t.Fatalf("%s listed twice", a)
+			}
+			seen[a] = true
+		}
+	}
+	if len(seen) != 120 {
+		t.Fatalf("paged through %d tasks, want 120", len(seen))
+	}
+	stopped, _ := r.env.ECS.ListTasks(ctx, &ecs.ListTasksInput{DesiredStatus: types.DesiredStatusStopped})
+	if len(stopped.TaskArns) != 0 {
+		t.Fatalf("stopped tasks listed: %v", stopped.TaskArns)
+	}
+	_, err = r.env.ECS.ListTasks(ctx, &ecs.ListTasksInput{MaxResults: aws.Int32(101)})
+	wantCode(t, err, "InvalidParameterException", "maxResults")
+}
