@@ -23,6 +23,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/metrics"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
+	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
 	"github.com/flotta-dev/flotta/internal/store"
 )
@@ -58,6 +59,8 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	served   chan error
+	sched    *scheduler.Scheduler
+	stop     context.CancelFunc
 	// FirstStart reports whether this start created the account.
 	FirstStart bool
 }
@@ -154,7 +157,11 @@ func (s *Server) listen() error {
 
 func (s *Server) routes() http.Handler {
 	m := metrics.New()
-	api := &ecsapi.API{State: s.state, Logger: s.cfg.Logger}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.sched = &scheduler.Scheduler{State: s.state, Logger: s.cfg.Logger}
+	s.sched.Start(ctx)
+	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger}
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
 	router.Handle(api.Service())
 	router.Handle((&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service())
@@ -228,6 +235,8 @@ func (s *Server) Done() <-chan error { return s.served }
 // ends), and closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	s.stop()
+	s.sched.Wait()
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}

@@ -15,6 +15,9 @@ type InstanceRecord struct {
 	Instance model.ContainerInstance `json:"instance"`
 	// Reserved sums the demands of the tasks placed here that have not stopped.
 	Reserved model.Demand `json:"reserved"`
+	// Groups counts those tasks by task group (for spread, distinctInstance
+	// and task:group constraints).
+	Groups map[string]int `json:"groups,omitempty"`
 	// Principal is the agent identity allowed to act for this instance.
 	Principal string `json:"principal"`
 }
@@ -52,6 +55,32 @@ func (r *InstanceRecord) Remaining() []model.Resource {
 		out = append(out, model.IntResource(model.ResourceGPU, g.IntegerValue-r.Reserved.GPUs))
 	}
 	return out
+}
+
+// Reserve adds a task's demand and group to the record.
+func (r *InstanceRecord) Reserve(d model.Demand, group string) {
+	r.Reserved.CPU += d.CPU
+	r.Reserved.Memory += d.Memory
+	r.Reserved.GPUs += d.GPUs
+	r.Reserved.Ports = append(r.Reserved.Ports, d.Ports...)
+	r.Reserved.PortsUDP = append(r.Reserved.PortsUDP, d.PortsUDP...)
+	if group != "" {
+		if r.Groups == nil {
+			r.Groups = map[string]int{}
+		}
+		r.Groups[group]++
+	}
+}
+
+// Release takes a stopped task's demand and group off the record.
+func (r *InstanceRecord) Release(d model.Demand, group string) {
+	release(&r.Reserved, d)
+	if r.Groups[group] > 0 {
+		r.Groups[group]--
+		if r.Groups[group] == 0 {
+			delete(r.Groups, group)
+		}
+	}
 }
 
 // PutInstance stores a newly registered container instance.
@@ -170,4 +199,38 @@ func PutAttributes(existing, adding []model.Attribute) []model.Attribute {
 		}
 	}
 	return out
+}
+
+// InstanceRecordsPrefix holds a cluster's instance records (watch it to follow them).
+func InstanceRecordsPrefix(cluster string) string { return Root + "instances/" + cluster + "/" }
+
+// SessionsPrefix holds the agents' session keys, one per instance id.
+func SessionsPrefix() string { return Root + "sessions/" }
+
+// DecodeInstance reads an instance record from a store value.
+func DecodeInstance(kv store.KV) (*InstanceRecord, error) { return decode[InstanceRecord](kv) }
+
+// GetInstances reads several instances of a cluster at one revision, with
+// their agents' connectivity.
+func (s *State) GetInstances(ctx context.Context, cluster string, ids []string) (map[string]InstanceView, error) {
+	keys := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		keys = append(keys, instanceKey(cluster, id), sessionKey(id))
+	}
+	kvs, err := s.Store.GetMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]InstanceView{}
+	for _, id := range ids {
+		kv := kvs[instanceKey(cluster, id)]
+		r, err := decode[InstanceRecord](kv)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			out[id] = InstanceView{InstanceRecord: r, ModRev: kv.ModRev, Connected: kvs[sessionKey(id)].ModRev != 0}
+		}
+	}
+	return out, nil
 }

@@ -32,6 +32,10 @@ type State struct {
 	Clock func() time.Time
 
 	familyLocks [64]sync.Mutex
+
+	leaseMu sync.Mutex
+	lease   store.Lease
+	leaseAt time.Time
 }
 
 var lockSeed = maphash.MakeSeed()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/store"
@@ -38,6 +39,25 @@ func clientTokenKey(cluster, token string) string {
 	return Root + "client-tokens/" + cluster + "/" + token
 }
 
+// ClientTokenTTL is how long a RunTask clientToken is remembered, at least.
+const ClientTokenTTL = 24 * time.Hour
+
+// tokenLease returns a lease for clientToken records: one lease serves every
+// token of an hour, and lives a day past that hour.
+func (s *State) tokenLease(ctx context.Context) (store.Lease, error) {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	if s.lease != 0 && s.Now().Sub(s.leaseAt) < time.Hour {
+		return s.lease, nil
+	}
+	l, err := s.Store.GrantLease(ctx, ClientTokenTTL+time.Hour)
+	if err != nil {
+		return 0, err
+	}
+	s.lease, s.leaseAt = l, s.Now()
+	return l, nil
+}
+
 // ClientToken remembers what a RunTask clientToken was used for.
 type ClientToken struct {
 	ParamsHash string   `json:"paramsHash"`
@@ -50,52 +70,56 @@ func (s *State) GetClientToken(ctx context.Context, cluster, token string) (*Cli
 	return r, err
 }
 
-// Placed is a task chosen for an instance read at a revision.
-type Placed struct {
-	Record   TaskRecord
-	Instance InstanceView
+// Batch is a set of placements to commit at once: the new tasks, and the
+// records of the instances they reserve capacity on (already updated), each
+// with the revision it was read at.
+type Batch struct {
+	Tasks     []TaskRecord
+	Instances []InstanceUpdate
+	// Tokens are clientTokens to record, which must not exist yet.
+	Tokens map[string]*ClientToken
 }
 
-// CreateTasks commits placed tasks in one transaction: the task records, the
-// reservations on their instances, the assignments their agents watch, and
-// the clientToken when one is given. If any instance changed since it was
-// read, nothing is written and the error is store.ErrConflict: place again.
-func (s *State) CreateTasks(ctx context.Context, cluster string, placed []Placed, token string, tokenRec *ClientToken) error {
-	guards := []store.Guard{}
-	ops := []store.Op{}
-	instances := map[string]*InstanceRecord{}
-	for _, p := range placed {
-		id := p.Instance.ID
-		inst, ok := instances[id]
-		if !ok {
-			copy := *p.Instance.InstanceRecord
-			inst = &copy
-			instances[id] = inst
-			guards = append(guards, store.Guard{Key: instanceKey(cluster, id), ModRev: p.Instance.ModRev})
-		}
-		d := p.Record.Demand
-		inst.Reserved.CPU += d.CPU
-		inst.Reserved.Memory += d.Memory
-		inst.Reserved.GPUs += d.GPUs
-		inst.Reserved.Ports = append(inst.Reserved.Ports, d.Ports...)
-		inst.Reserved.PortsUDP = append(inst.Reserved.PortsUDP, d.PortsUDP...)
-		rec := p.Record
+// InstanceUpdate is an instance record and the revision it was read at.
+type InstanceUpdate struct {
+	Record *InstanceRecord
+	ModRev int64
+}
+
+// BatchOps is how many store operations a batch needs.
+func (b Batch) ops() int { return 3*len(b.Tasks) + 2*len(b.Instances) + 2*len(b.Tokens) }
+
+// CommitPlacements commits a batch in one transaction and returns its store
+// revision. If any instance changed since it was read, nothing is written
+// and the error is store.ErrConflict: read again and place again.
+func (s *State) CommitPlacements(ctx context.Context, cluster string, b Batch) (int64, error) {
+	guards := make([]store.Guard, 0, len(b.Instances)+len(b.Tokens))
+	ops := make([]store.Op, 0, b.ops())
+	for _, u := range b.Instances {
+		u.Record.Instance.Version++
+		guards = append(guards, store.Guard{Key: instanceKey(cluster, u.Record.ID), ModRev: u.ModRev})
+		ops = append(ops, store.Put(instanceKey(cluster, u.Record.ID), mustJSON(u.Record)))
+	}
+	for _, rec := range b.Tasks {
 		ops = append(ops,
 			store.Put(taskKey(cluster, rec.ID), mustJSON(rec)),
 			store.Put(TasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
-			store.Put(AssignmentsPrefix(id)+rec.ID, mustJSON(Assignment{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
+			store.Put(AssignmentsPrefix(rec.InstanceID)+rec.ID, mustJSON(Assignment{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
 		)
 	}
-	for id, inst := range instances {
-		inst.Instance.Version++
-		ops = append(ops, store.Put(instanceKey(cluster, id), mustJSON(inst)))
+	if len(b.Tokens) > 0 {
+		lease, err := s.tokenLease(ctx)
+		if err != nil {
+			return 0, err
+		}
+		for token, rec := range b.Tokens {
+			guards = append(guards, store.Guard{Key: clientTokenKey(cluster, token), ModRev: 0})
+			op := store.Put(clientTokenKey(cluster, token), mustJSON(rec))
+			op.Lease = lease
+			ops = append(ops, op)
+		}
 	}
-	if tokenRec != nil {
-		guards = append(guards, store.Guard{Key: clientTokenKey(cluster, token), ModRev: 0})
-		ops = append(ops, store.Put(clientTokenKey(cluster, token), mustJSON(tokenRec)))
-	}
-	_, err := s.Store.Commit(ctx, guards, ops)
-	return err
+	return s.Store.Commit(ctx, guards, ops)
 }
 
 // GetTask reads a task; nil when unknown.
@@ -202,7 +226,7 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 					return err
 				}
 				if inst != nil {
-					release(&inst.Reserved, r.Demand)
+					inst.Release(r.Demand, r.Task.Group)
 					inst.Instance.Version++
 					guards = append(guards, store.Guard{Key: ikey, ModRev: ikv.ModRev})
 					ops = append(ops, store.Put(ikey, mustJSON(inst)))

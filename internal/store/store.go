@@ -42,6 +42,8 @@ type Op struct {
 	Key    string
 	Value  []byte
 	Delete bool
+	// Lease, when set, makes the key vanish with the lease.
+	Lease Lease
 }
 
 // Put returns an Op that writes value at key.
@@ -180,6 +182,8 @@ func (s *Store) Commit(ctx context.Context, guards []Guard, ops []Op) (int64, er
 	for _, o := range ops {
 		if o.Delete {
 			thens = append(thens, clientv3.OpDelete(o.Key))
+		} else if o.Lease != 0 {
+			thens = append(thens, clientv3.OpPut(o.Key, string(o.Value), clientv3.WithLease(clientv3.LeaseID(o.Lease))))
 		} else {
 			thens = append(thens, clientv3.OpPut(o.Key, string(o.Value)))
 		}

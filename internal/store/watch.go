@@ -66,3 +66,49 @@ func (s *Store) PutLeased(ctx context.Context, key string, value []byte, l Lease
 	}
 	return nil
 }
+
+// Event is one change seen by Watch.
+type Event struct {
+	KV      KV
+	Deleted bool
+}
+
+// Watch streams the changes under prefix made after store revision after,
+// in batches, until ctx ends. When history is compacted past after, the
+// channel closes with ErrCompacted on errc; the caller must read afresh.
+func (s *Store) Watch(ctx context.Context, prefix string, after int64) (<-chan []Event, <-chan error) {
+	out := make(chan []Event, 16)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		defer cancel()
+		for resp := range s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(after+1)) {
+			if err := resp.Err(); err != nil {
+				if errors.Is(err, rpctypes.ErrCompacted) {
+					errc <- ErrCompacted
+				} else {
+					errc <- fmt.Errorf("watch %s: %w", prefix, err)
+				}
+				return
+			}
+			batch := make([]Event, 0, len(resp.Events))
+			for _, ev := range resp.Events {
+				batch = append(batch, Event{KV: KV{Key: string(ev.Kv.Key), Value: ev.Kv.Value, ModRev: ev.Kv.ModRevision},
+					Deleted: ev.Type == clientv3.EventTypeDelete})
+			}
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ctx.Err() == nil {
+			errc <- fmt.Errorf("watch %s ended", prefix)
+		}
+	}()
+	return out, errc
+}
+
+// ErrCompacted says a watch started from a revision the store no longer keeps.
+var ErrCompacted = errors.New("store: revision compacted")

@@ -7,12 +7,11 @@ package ecs
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
-	"sync"
 
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
+	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -24,28 +23,9 @@ const DefaultCluster = "default"
 
 // API serves the ECS operations of one account.
 type API struct {
-	State  *state.State
-	Logger *slog.Logger
-	// Seed makes placement's random choices repeatable; zero seeds at random.
-	Seed uint64
-
-	rngOnce sync.Once
-	rngMu   sync.Mutex
-	rngSrc  *rand.Rand
-}
-
-// rng returns a private random source for one placement.
-func (a *API) rng() *rand.Rand {
-	a.rngOnce.Do(func() {
-		seed := a.Seed
-		if seed == 0 {
-			seed = rand.Uint64()
-		}
-		a.rngSrc = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	})
-	a.rngMu.Lock()
-	defer a.rngMu.Unlock()
-	return rand.New(rand.NewPCG(a.rngSrc.Uint64(), a.rngSrc.Uint64()))
+	State     *state.State
+	Scheduler *scheduler.Scheduler
+	Logger    *slog.Logger
 }
 
 // Service returns the protocol binding of every operation this API answers.

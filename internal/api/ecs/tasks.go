@@ -7,15 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/placement"
+	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 )
 
 type placementConstraint struct {
@@ -60,7 +58,6 @@ type taskRequest struct {
 	startedBy string
 	tags      []model.Tag
 	execute   bool
-	distinct  bool
 }
 
 func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, o *model.TaskOverride, group, startedBy string, tags []model.Tag, propagate string) (*taskRequest, error) {
@@ -99,11 +96,6 @@ func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, 
 	if err != nil {
 		return nil, err
 	}
-	for _, pc := range def.PlacementConstraints {
-		if pc.Type == "memberOf" {
-			return nil, model.InvalidParameter("Task definition %s has a memberOf placement constraint; the cluster query language arrives with the placement engine and is not supported yet.", def.TaskDefinitionArn)
-		}
-	}
 	if group == "" {
 		group = "family:" + def.Family
 	}
@@ -114,42 +106,55 @@ func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, 
 	return tr, nil
 }
 
-func (a *API) checkPlacementRules(tr *taskRequest, constraints []placementConstraint, strategies []placementStrategy) error {
+// placementRules turns a request's constraints and strategies, and the task
+// definition's own constraints, into the engine's.
+func placementRules(def *model.TaskDefinition, constraints []placementConstraint, strategies []placementStrategy) ([]placement.Constraint, []placement.Strategy, error) {
 	if len(constraints) > 10 {
-		return model.InvalidParameter("placementConstraints can have at most 10 items.")
+		return nil, nil, model.InvalidParameter("placementConstraints can have at most 10 items.")
 	}
-	for _, pc := range constraints {
+	var cons []placement.Constraint
+	all := append([]placementConstraint(nil), constraints...)
+	for _, pc := range def.PlacementConstraints {
+		all = append(all, placementConstraint{Type: pc.Type, Expression: pc.Expression})
+	}
+	for _, pc := range all {
 		switch pc.Type {
 		case "distinctInstance":
 			if pc.Expression != "" {
-				return model.InvalidParameter("A distinctInstance constraint takes no expression.")
+				return nil, nil, model.InvalidParameter("A distinctInstance constraint takes no expression.")
 			}
-			tr.distinct = true
+			cons = append(cons, placement.Constraint{Type: "distinctInstance"})
 		case "memberOf":
-			return model.InvalidParameter("memberOf placement constraints need the cluster query language, which arrives with the placement engine and is not supported yet.")
+			q, err := placement.Parse(pc.Expression)
+			if err != nil {
+				return nil, nil, model.InvalidParameter("Invalid memberOf expression %q: %v.", truncate(pc.Expression, 300), err)
+			}
+			cons = append(cons, placement.Constraint{Type: "memberOf", Query: q})
 		default:
-			return model.InvalidParameter("placementConstraints type should be one of [distinctInstance,memberOf]; got %q.", truncate(pc.Type, 64))
+			return nil, nil, model.InvalidParameter("placementConstraints type should be one of [distinctInstance,memberOf]; got %q.", truncate(pc.Type, 64))
 		}
 	}
 	if len(strategies) > 5 {
-		return model.InvalidParameter("placementStrategy can have at most 5 items.")
+		return nil, nil, model.InvalidParameter("placementStrategy can have at most 5 items.")
 	}
+	var strats []placement.Strategy
 	for _, ps := range strategies {
 		switch ps.Type {
 		case "random":
 		case "binpack":
 			if ps.Field != "cpu" && ps.Field != "memory" {
-				return model.InvalidParameter("binpack placement strategy field should be one of [cpu,memory]; got %q.", truncate(ps.Field, 64))
+				return nil, nil, model.InvalidParameter("binpack placement strategy field should be one of [cpu,memory]; got %q.", truncate(ps.Field, 64))
 			}
 		case "spread":
-			if ps.Field == "" {
-				return model.InvalidParameter("spread placement strategy needs a field (instanceId or attribute:NAME).")
+			if ps.Field != "instanceId" && ps.Field != "host" && !strings.HasPrefix(ps.Field, "attribute:") {
+				return nil, nil, model.InvalidParameter("spread placement strategy field should be instanceId, host or attribute:NAME; got %q.", truncate(ps.Field, 64))
 			}
 		default:
-			return model.InvalidParameter("placementStrategy type should be one of [random,spread,binpack]; got %q.", truncate(ps.Type, 64))
+			return nil, nil, model.InvalidParameter("placementStrategy type should be one of [random,spread,binpack]; got %q.", truncate(ps.Type, 64))
 		}
+		strats = append(strats, placement.Strategy{Type: ps.Type, Field: ps.Field})
 	}
-	return nil
+	return cons, strats, nil
 }
 
 // RunTask places count tasks and answers with them and with why the rest
@@ -176,23 +181,58 @@ func (a *API) RunTask(ctx context.Context, in *runTaskInput) (*runTaskOutput, er
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkPlacementRules(tr, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+	cons, strats, err := placementRules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
+	if err != nil {
 		return nil, err
 	}
 	tr.execute = in.EnableExecuteCommand
-	var hash string
+	req := a.schedulerRequest(tr, count, cons, strats)
+	req.Placement.LaunchType = in.LaunchType
 	if in.ClientToken != "" {
 		b, _ := json.Marshal(struct {
 			In  *runTaskInput
 			Def string
 		}{in, tr.def.TaskDefinitionArn})
 		sum := sha256.Sum256(b)
-		hash = hex.EncodeToString(sum[:])
-		if out, err := a.replayClientToken(ctx, tr.cluster.ClusterName, in.ClientToken, hash); out != nil || err != nil {
+		req.ClientToken, req.TokenHash = in.ClientToken, hex.EncodeToString(sum[:])
+		if out, err := a.replayClientToken(ctx, tr.cluster.ClusterName, in.ClientToken, req.TokenHash); out != nil || err != nil {
 			return out, err
 		}
 	}
-	return a.placeAndCommit(ctx, tr, count, nil, in.ClientToken, hash)
+	return a.schedule(ctx, tr, req, count)
+}
+
+// schedulerRequest describes tasks of tr to the scheduler.
+func (a *API) schedulerRequest(tr *taskRequest, count int, cons []placement.Constraint, strats []placement.Strategy) scheduler.Request {
+	return scheduler.Request{
+		Placement: placement.Request{Demand: model.TaskDemand(&tr.def), Requires: tr.def.RequiresAttributes, Group: tr.group,
+			Count: count, Constraints: cons, Strategies: strats},
+		Build: func(inst *state.InstanceRecord) state.TaskRecord { return a.newTask(tr, inst) },
+	}
+}
+
+// schedule submits a request and answers in RunTask's shape.
+func (a *API) schedule(ctx context.Context, tr *taskRequest, req scheduler.Request, count int) (*runTaskOutput, error) {
+	res, err := a.Scheduler.Place(ctx, tr.cluster.ClusterName, req)
+	if errors.Is(err, scheduler.ErrNoInstances) {
+		return nil, model.InvalidParameter("No Container Instances were found in your cluster.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if res.TokenConflict != nil {
+		return a.replayClientToken(ctx, tr.cluster.ClusterName, req.ClientToken, req.TokenHash)
+	}
+	out := &runTaskOutput{Tasks: []*model.Task{}, Failures: []failure{}}
+	for i := range res.Tasks {
+		out.Tasks = append(out.Tasks, &res.Tasks[i].Task)
+	}
+	if len(res.Placement.Chosen) < count {
+		for _, f := range res.Placement.Failures {
+			out.Failures = append(out.Failures, failure{Arn: f.ARN, Reason: f.Reason})
+		}
+	}
+	return out, nil
 }
 
 // replayClientToken answers a repeated RunTask with the tasks of the first
@@ -226,134 +266,8 @@ func (a *API) lookupTask(ctx context.Context, cluster, ref string) (*state.TaskR
 	return a.State.GetTask(ctx, cluster, id)
 }
 
-// placeAndCommit chooses instances (among only those named, when given) and
-// commits the tasks, placing again when another writer got there first.
-func (a *API) placeAndCommit(ctx context.Context, tr *taskRequest, count int, only []string, token, hash string) (*runTaskOutput, error) {
-	demand := model.TaskDemand(&tr.def)
-	for attempt := 0; attempt < 32; attempt++ {
-		views, err := a.State.ListInstances(ctx, tr.cluster.ClusterName)
-		if err != nil {
-			return nil, err
-		}
-		if len(views) == 0 || !slices.ContainsFunc(views, func(v state.InstanceView) bool { return v.Instance.Status != model.InstanceInactive }) {
-			return nil, model.InvalidParameter("No Container Instances were found in your cluster.")
-		}
-		byArn := map[string]state.InstanceView{}
-		var cands []*placement.Candidate
-		var failures []failure
-		for _, v := range views {
-			if v.Instance.Status == model.InstanceInactive {
-				continue
-			}
-			if only != nil && !slices.Contains(only, v.ID) {
-				continue
-			}
-			arn := v.Instance.ContainerInstanceArn
-			byArn[arn] = v
-			if !v.Connected {
-				failures = append(failures, failure{Arn: arn, Reason: "AGENT"})
-				continue
-			}
-			rem := v.Remaining()
-			cands = append(cands, &placement.Candidate{
-				Arn: arn, Status: v.Instance.Status, Attributes: v.Instance.Attributes,
-				CPU:       model.FindResource(rem, model.ResourceCPU).IntegerValue,
-				Memory:    model.FindResource(rem, model.ResourceMemory).IntegerValue,
-				GPUs:      model.FindResource(rem, model.ResourceGPU).IntegerValue,
-				UsedPorts: atois(model.FindResource(rem, model.ResourcePorts).StringSetValue), UsedPortsUDP: atois(model.FindResource(rem, model.ResourcePortsUDP).StringSetValue),
-			})
-		}
-		req := placement.Request{Demand: demand, RequiredAttributes: tr.def.RequiresAttributes, Count: count}
-		var chosen []string
-		var pf []placement.Failure
-		if tr.distinct || only != nil {
-			chosen, pf = placeEach(cands, req, only != nil, a.rng())
-		} else {
-			chosen, pf = placement.Place(cands, req, a.rng())
-		}
-		for _, f := range pf {
-			failures = append(failures, failure{Arn: f.Arn, Reason: f.Reason})
-		}
-		var placed []state.Placed
-		for _, arn := range chosen {
-			placed = append(placed, state.Placed{Record: a.newTask(tr, byArn[arn]), Instance: byArn[arn]})
-		}
-		out := &runTaskOutput{Tasks: []*model.Task{}, Failures: []failure{}}
-		if len(chosen) < count {
-			out.Failures = failures
-		}
-		var tokenRec *state.ClientToken
-		if token != "" {
-			tokenRec = &state.ClientToken{ParamsHash: hash}
-			for _, p := range placed {
-				tokenRec.TaskArns = append(tokenRec.TaskArns, p.Record.Task.TaskArn)
-			}
-		}
-		if len(placed) == 0 {
-			return out, nil
-		}
-		err = a.State.CreateTasks(ctx, tr.cluster.ClusterName, placed, token, tokenRec)
-		if errors.Is(err, store.ErrConflict) {
-			if token != "" {
-				if replay, err := a.replayClientToken(ctx, tr.cluster.ClusterName, token, hash); replay != nil || err != nil {
-					return replay, err
-				}
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for i := range placed {
-			out.Tasks = append(out.Tasks, &placed[i].Record.Task)
-		}
-		return out, nil
-	}
-	return nil, model.Errorf(model.CodeServer, "Placement kept colliding with concurrent changes; try again.")
-}
-
-// placeEach places one task per instance: on distinct instances (RunTask
-// with distinctInstance), or on each named instance in turn (StartTask).
-func placeEach(cands []*placement.Candidate, req placement.Request, oneEach bool, rng *rand.Rand) ([]string, []placement.Failure) {
-	var chosen []string
-	var failures []placement.Failure
-	if oneEach {
-		for _, c := range cands {
-			if reason := placement.Check(c, &req); reason != "" {
-				failures = append(failures, placement.Failure{Arn: c.Arn, Reason: reason})
-				continue
-			}
-			placement.Reserve(c, req.Demand)
-			chosen = append(chosen, c.Arn)
-		}
-		return chosen, failures
-	}
-	remaining := slices.Clone(cands)
-	for i := 0; i < req.Count; i++ {
-		one := req
-		one.Count = 1
-		got, f := placement.Place(remaining, one, rng)
-		if len(got) == 0 {
-			return chosen, append(f, placement.Failure{Reason: "DistinctInstance placement constraint unsatisfied."})
-		}
-		chosen = append(chosen, got[0])
-		remaining = slices.DeleteFunc(remaining, func(c *placement.Candidate) bool { return c.Arn == got[0] })
-	}
-	return chosen, nil
-}
-
-func atois(ss []string) []int {
-	out := make([]int, 0, len(ss))
-	for _, s := range ss {
-		if n, err := strconv.Atoi(s); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // newTask builds the record of a task placed on an instance.
-func (a *API) newTask(tr *taskRequest, inst state.InstanceView) state.TaskRecord {
+func (a *API) newTask(tr *taskRequest, inst *state.InstanceRecord) state.TaskRecord {
 	id := newID()
 	cluster := tr.cluster.ClusterName
 	now := model.At(a.State.Now())
@@ -447,7 +361,9 @@ func (a *API) StartTask(ctx context.Context, in *startTaskInput) (*runTaskOutput
 		}
 		ids = append(ids, id)
 	}
-	return a.placeAndCommit(ctx, tr, len(ids), ids, "", "")
+	req := a.schedulerRequest(tr, len(ids), nil, nil)
+	req.Only = ids
+	return a.schedule(ctx, tr, req, len(ids))
 }
 
 type stopTaskInput struct {

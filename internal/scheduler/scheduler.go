@@ -1,0 +1,136 @@
+// Package scheduler places tasks. For each cluster one loop is the single
+// writer of placements: it keeps an in-memory ledger of what every container
+// instance has left (fed by a watch on the store), takes the requests that
+// arrive while it works (RunTask calls now, the service controller later),
+// asks the placement engine, and commits each batch in one store
+// transaction. One writer per cluster is what makes overcommit impossible
+// without locks; the transaction's guards keep it true even when other
+// writers (agents reporting stopped tasks, a second server) change an
+// instance meanwhile.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/placement"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// Request asks for tasks to be placed in a cluster.
+type Request struct {
+	Placement placement.Request
+	// Only restricts placement to these instance ids (StartTask), one task each.
+	Only []string
+	// Build makes the record of a task placed on an instance.
+	Build func(inst *state.InstanceRecord) state.TaskRecord
+	// ClientToken, when set, is recorded with the tasks (and must be unused).
+	ClientToken string
+	TokenHash   string
+	// DryRun places without committing or reserving anything.
+	DryRun bool
+}
+
+// Result is what became of a request.
+type Result struct {
+	Tasks []state.TaskRecord
+	// Placement is the engine's answer (failures, reasons, chosen nodes).
+	Placement placement.Result
+	// Instances are the instances of the tasks (or, for a dry run, those chosen).
+	Instances []string
+	// Replayed is set when the clientToken was already used by the same request.
+	TokenConflict *state.ClientToken
+}
+
+// ErrNoInstances is returned when the cluster has no container instance at all.
+var ErrNoInstances = errors.New("no container instances")
+
+// Scheduler runs one placement loop per cluster.
+type Scheduler struct {
+	State  *state.State
+	Logger *slog.Logger
+	// Seed makes random choices repeatable; zero picks one.
+	Seed uint64
+	// MaxBatchTasks bounds the tasks committed in one transaction.
+	MaxBatchTasks int
+
+	ctx   context.Context
+	mu    sync.Mutex
+	loops map[string]*loop
+	wg    sync.WaitGroup
+}
+
+// Start makes the scheduler ready; its loops end when ctx ends.
+func (s *Scheduler) Start(ctx context.Context) {
+	s.ctx = ctx
+	s.loops = map[string]*loop{}
+	if s.MaxBatchTasks == 0 {
+		s.MaxBatchTasks = 200
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+}
+
+// Wait waits for the loops to end after the scheduler's context ended.
+func (s *Scheduler) Wait() { s.wg.Wait() }
+
+// Place submits a request to its cluster's loop and waits for the answer.
+func (s *Scheduler) Place(ctx context.Context, cluster string, req Request) (Result, error) {
+	l := s.loop(cluster)
+	p := &pending{req: req, done: make(chan struct{})}
+	select {
+	case l.requests <- p:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	case <-s.ctx.Done():
+		return Result{}, errors.New("the scheduler is shutting down")
+	}
+	select {
+	case <-p.done:
+		return p.res, p.err
+	case <-ctx.Done():
+		// The loop may still commit it; the caller's token (if any) tells.
+		return Result{}, ctx.Err()
+	}
+}
+
+func (s *Scheduler) loop(cluster string) *loop {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.loops[cluster]; l != nil {
+		return l
+	}
+	seed := s.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	l := &loop{s: s, cluster: cluster, requests: make(chan *pending, 1024), rng: rand.New(rand.NewPCG(seed, uint64(len(s.loops)))),
+		cache: placement.NewCache(), logger: s.Logger.With("cluster", cluster)}
+	s.loops[cluster] = l
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		l.run(s.ctx)
+	}()
+	return l
+}
+
+type pending struct {
+	req  Request
+	res  Result
+	err  error
+	done chan struct{}
+}
+
+func (p *pending) finish(res Result, err error) {
+	p.res, p.err = res, err
+	close(p.done)
+}
+
+// retryDelay paces a loop that cannot reach the store.
+const retryDelay = 200 * time.Millisecond
