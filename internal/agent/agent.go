@@ -53,9 +53,9 @@ type Config struct {
 	// ContainerLabels are added to every container the agent makes (tests
 	// mark theirs, so that a crashed run's leftovers can be found).
 	ContainerLabels map[string]string
-	Version  string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	Version         string
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 // Agent runs tasks on one container instance.

@@ -125,7 +125,7 @@ func startNode(t testing.TB, opts ...nodeOptions) *node {
 	a, err := agent.New(agent.Config{Server: env.Server.Endpoint(), JoinToken: token, DataDir: t.TempDir(), Runtime: rt,
 		CPU: 2048, Memory: 2048, PauseImage: pauseImage, CleanupDelay: time.Hour, PollWait: 2 * time.Second,
 		AllowPrivileged: o.allowPrivileged, ContainerLabels: testLabel,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}

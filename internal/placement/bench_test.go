@@ -57,9 +57,15 @@ var (
 	memberOf      = "attribute:ecs.instance-type =~ m5.* and attribute:stack == prod"
 )
 
-func BenchmarkPlace1kSpreadBinpackMemberOf(b *testing.B)  { benchPlace(b, 1000, spreadBinpack, memberOf) }
-func BenchmarkPlace10kSpreadBinpackMemberOf(b *testing.B) { benchPlace(b, 10000, spreadBinpack, memberOf) }
-func BenchmarkPlace10kBinpack(b *testing.B)               { benchPlace(b, 10000, []Strategy{{"binpack", "memory"}}, "") }
+func BenchmarkPlace1kSpreadBinpackMemberOf(b *testing.B) {
+	benchPlace(b, 1000, spreadBinpack, memberOf)
+}
+func BenchmarkPlace10kSpreadBinpackMemberOf(b *testing.B) {
+	benchPlace(b, 10000, spreadBinpack, memberOf)
+}
+func BenchmarkPlace10kBinpack(b *testing.B) {
+	benchPlace(b, 10000, []Strategy{{"binpack", "memory"}}, "")
+}
 func BenchmarkPlace10kSpreadInstance(b *testing.B) {
 	benchPlace(b, 10000, []Strategy{{"spread", "instanceId"}}, "")
 }
