@@ -19,7 +19,7 @@ import (
 func RunCommand(o *Options) *cobra.Command {
 	var cluster, startedBy, group string
 	var count int
-	var wait bool
+	var wait, dryRun bool
 	var env []string
 	cmd := &cobra.Command{
 		Use:   "run TASKDEF",
@@ -59,6 +59,9 @@ they run (or stop), showing their progress.`,
 				in.Overrides = &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{
 					Name: td.TaskDefinition.ContainerDefinitions[0].Name, Environment: kvs}}}
 			}
+			if dryRun {
+				return o.plan(cmd, in)
+			}
 			out, err := client.RunTask(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -97,7 +100,51 @@ they run (or stop), showing their progress.`,
 	cmd.Flags().StringVar(&startedBy, "started-by", "", "startedBy tag for the tasks")
 	cmd.Flags().StringVar(&group, "group", "", "task group")
 	cmd.Flags().StringArrayVar(&env, "env", nil, "NAME=VALUE for the first container (repeatable)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show where the tasks would go, and why not, without running them")
 	return cmd
+}
+
+// plan asks where RunTask would place the tasks, without placing them.
+func (o *Options) plan(cmd *cobra.Command, in *ecs.RunTaskInput) error {
+	body := map[string]any{"taskDefinition": aws.ToString(in.TaskDefinition), "count": aws.ToInt32(in.Count)}
+	if in.Cluster != nil {
+		body["cluster"] = *in.Cluster
+	}
+	if in.Group != nil {
+		body["group"] = *in.Group
+	}
+	var out struct {
+		Placements []struct {
+			ContainerInstanceArn string `json:"containerInstanceArn"`
+			AvailabilityZone     string `json:"availabilityZone"`
+		} `json:"placements"`
+		Reasons []struct {
+			Reason    string `json:"reason"`
+			Instances int    `json:"instances"`
+		} `json:"reasons"`
+	}
+	if err := o.callFlotta(cmd.Context(), "PlanTasks", body, &out); err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return printJSON(cmd.OutOrStdout(), out)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "Dry run: %d of %d tasks would be placed; nothing was started.\n\n", len(out.Placements), aws.ToInt32(in.Count))
+	rows := [][]string{}
+	for i, p := range out.Placements {
+		rows = append(rows, []string{fmt.Sprint(i + 1), shortID(p.ContainerInstanceArn), orDefault(p.AvailabilityZone, "-")})
+	}
+	if err := table(w, []string{"TASK", "INSTANCE", "ZONE"}, rows); err != nil {
+		return err
+	}
+	if len(out.Reasons) > 0 {
+		fmt.Fprintln(w, "\nWhy the next task fits nowhere:")
+		for _, r := range out.Reasons {
+			fmt.Fprintf(w, "  %-45s %d instance(s)\n", r.Reason, r.Instances)
+		}
+	}
+	return nil
 }
 
 // waitTasks polls tasks until done holds for each, printing each change.

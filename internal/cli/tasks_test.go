@@ -101,3 +101,37 @@ func TestTaskAndInstanceVerbs(t *testing.T) {
 		t.Fatalf("run of an unknown task definition: %q", cli.Explain(err))
 	}
 }
+
+func TestRunDryRun(t *testing.T) {
+	e := flottatest.StartServer(t)
+	token, _, err := e.Server.IAM().CreateJoinToken(context.Background(), time.Hour, 1, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := fake.New()
+	rt.AddImage("demo")
+	a, _ := agent.New(agent.Config{Server: e.Server.Endpoint(), JoinToken: token, DataDir: t.TempDir(), Runtime: rt,
+		CPU: 1024, Memory: 256, PollWait: time.Second, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-a.Registered()
+	file := t.TempDir() + "/td.json"
+	os.WriteFile(file, []byte(`{"family":"plan","containerDefinitions":[{"name":"app","image":"demo","memory":100}]}`), 0o644)
+	if _, _, err := runAll(t, e.DataDir, "taskdef", "register", "-f", file); err != nil {
+		t.Fatal(err)
+	}
+	before := e.Revision(t)
+	out, _, err := runAll(t, e.DataDir, "run", "plan", "--count", "3", "--dry-run")
+	if err != nil || !strings.Contains(out, "2 of 3 tasks would be placed") || !strings.Contains(out, "RESOURCE:MEMORY") {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if e.Revision(t) != before {
+		t.Fatal("a dry run changed the store")
+	}
+	list, _, _ := runAll(t, e.DataDir, "task", "ls")
+	if strings.Count(list, "\n") != 1 {
+		t.Fatalf("a dry run started tasks:\n%s", list)
+	}
+}

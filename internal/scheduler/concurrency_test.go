@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +168,34 @@ func TestPlacementStrategiesThroughTheAPI(t *testing.T) {
 		PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeDistinctInstance}}})
 	if err != nil || len(out.Tasks) != 6 || len(out.Failures) == 0 {
 		t.Fatalf("distinctInstance: %v, %d tasks, failures %+v", err, len(out.Tasks), out.Failures)
+	}
+}
+
+func TestListContainerInstancesFilter(t *testing.T) {
+	e := flottatest.StartServer(t)
+	ctx := context.Background()
+	agents := startAgents(t, e, 4, 1024, 1024, func(i int) string { return fmt.Sprintf("zone-%d", i%2) })
+	e.ECS.PutAttributes(ctx, &ecs.PutAttributesInput{Attributes: []types.Attribute{
+		{Name: aws.String("stack"), Value: aws.String("prod"), TargetId: aws.String(agents[1].ContainerInstanceArn())}}})
+	list := func(filter string) []string {
+		t.Helper()
+		out, err := e.ECS.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Filter: aws.String(filter)})
+		if err != nil {
+			t.Fatalf("%s: %v", filter, err)
+		}
+		return out.ContainerInstanceArns
+	}
+	if got := list("attribute:ecs.availability-zone == zone-0"); len(got) != 2 {
+		t.Fatalf("zone-0: %v", got)
+	}
+	if got := list("attribute:stack == prod"); len(got) != 1 || got[0] != agents[1].ContainerInstanceArn() {
+		t.Fatalf("stack == prod: %v", got)
+	}
+	if got := list("agentConnected == true and not(attribute:stack exists)"); len(got) != 3 {
+		t.Fatalf("connected without stack: %v", got)
+	}
+	_, err := e.ECS.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Filter: aws.String("attribute:stack ==")})
+	if err == nil || !strings.Contains(err.Error(), "InvalidParameterException") {
+		t.Fatalf("bad filter: %v", err)
 	}
 }

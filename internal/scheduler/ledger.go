@@ -113,6 +113,13 @@ func portSet(registered []string, reserved []int) map[int]bool {
 	return m
 }
 
+// NodeOf is how the engine (and the cluster query language) sees an instance.
+func NodeOf(rec *state.InstanceRecord, connected bool) *placement.Node {
+	n := &placement.Node{}
+	fillNode(n, rec, connected)
+	return n
+}
+
 // clone copies the nodes, for a dry run that must change nothing.
 func cloneNodes(nodes []*placement.Node) []*placement.Node {
 	out := make([]*placement.Node, len(nodes))

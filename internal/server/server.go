@@ -164,7 +164,11 @@ func (s *Server) routes() http.Handler {
 	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger}
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
 	router.Handle(api.Service())
-	router.Handle((&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service())
+	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service()
+	for name, op := range api.FlottaOps() {
+		flotta.Ops[name] = op
+	}
+	router.Handle(flotta)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())

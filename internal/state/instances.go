@@ -175,14 +175,20 @@ func (s *State) TouchSession(ctx context.Context, id string, lease store.Lease) 
 	return s.Store.PutLeased(ctx, sessionKey(id), []byte("1"), lease)
 }
 
-// ListInstanceARNs pages through a cluster's instance ARNs, optionally of one status.
-func (s *State) ListInstanceARNs(ctx context.Context, cluster, status, token string, limit int) ([]string, string, error) {
+// ListInstanceARNs pages through a cluster's instance ARNs, optionally of
+// one status and only those that filter (when given) keeps.
+func (s *State) ListInstanceARNs(ctx context.Context, cluster, status string, filter func(*InstanceRecord) (bool, error), token string, limit int) ([]string, string, error) {
 	return scan(ctx, s.Store, Root+"instances/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
 		r, err := decode[InstanceRecord](kv)
 		if err != nil {
 			return "", false, err
 		}
 		keep := status == "" && r.Instance.Status != model.InstanceInactive || status == r.Instance.Status
+		if keep && filter != nil {
+			if keep, err = filter(r); err != nil {
+				return "", false, err
+			}
+		}
 		return r.Instance.ContainerInstanceArn, keep, nil
 	})
 }

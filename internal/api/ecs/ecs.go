@@ -73,6 +73,12 @@ func (a *API) Service() *awsjson.Service {
 	}
 }
 
+// FlottaOps are Flotta's own operations that the ECS handlers answer
+// (served under Flotta's target prefix, not ECS's).
+func (a *API) FlottaOps() map[string]awsjson.HandlerFunc {
+	return map[string]awsjson.HandlerFunc{"PlanTasks": awsjson.Op(a.PlanTasks)}
+}
+
 // caller returns the verified principal's ARN, or the root's when the request
 // came in without authentication (only possible in tests that wire no IAM).
 func (a *API) caller(ctx context.Context) string {

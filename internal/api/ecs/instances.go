@@ -10,6 +10,8 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/placement"
+	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -367,8 +369,13 @@ func (a *API) ListContainerInstances(ctx context.Context, in *listContainerInsta
 	default:
 		return nil, model.InvalidParameter("status should be one of [ACTIVE,DRAINING,REGISTERING,DEREGISTERING,REGISTRATION_FAILED]")
 	}
+	var filter *placement.Query
 	if in.Filter != "" {
-		return nil, model.InvalidParameter("Cluster query language filters are not supported yet; list without filter.")
+		q, err := placement.Parse(in.Filter)
+		if err != nil {
+			return nil, model.InvalidParameter("Invalid filter %q: %v.", truncate(in.Filter, 300), err)
+		}
+		filter = q
 	}
 	limit, err := state.PageSize(in.MaxResults, 100, 100)
 	if err != nil {
@@ -378,7 +385,17 @@ func (a *API) ListContainerInstances(ctx context.Context, in *listContainerInsta
 	if err != nil {
 		return nil, err
 	}
-	arns, next, err := a.State.ListInstanceARNs(ctx, c.ClusterName, in.Status, in.NextToken, limit)
+	var keep func(r *state.InstanceRecord) (bool, error)
+	if filter != nil {
+		keep = func(r *state.InstanceRecord) (bool, error) {
+			connected, err := a.State.AgentConnected(ctx, r.ID)
+			if err != nil {
+				return false, err
+			}
+			return filter.Match(scheduler.NodeOf(r, connected)), nil
+		}
+	}
+	arns, next, err := a.State.ListInstanceARNs(ctx, c.ClusterName, in.Status, keep, in.NextToken, limit)
 	if err != nil {
 		return nil, err
 	}
