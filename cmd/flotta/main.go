@@ -52,6 +52,7 @@ Then, in another terminal:       flotta cluster ls`,
 		cli.TaskCommand(opts),
 		cli.InstanceCommand(opts),
 		cli.TokenCommand(opts),
+		simCommand(),
 		demoAppCommand(),
 		pauseCommand(),
 	)

@@ -135,3 +135,26 @@ func TestRunDryRun(t *testing.T) {
 		t.Fatalf("a dry run started tasks:\n%s", list)
 	}
 }
+
+func TestSimReportsPlacementAndRate(t *testing.T) {
+	e := flottatest.StartServer(t)
+	for _, v := range []string{"FLOTTA_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS", "AWS_PROFILE", "AWS_REGION"} {
+		t.Setenv(v, "")
+	}
+	o := &cli.Options{DataDir: e.DataDir, Output: "table"}
+	var out strings.Builder
+	err := o.Sim(context.Background(), cli.SimOptions{Instances: 30, Tasks: 500, Zones: 3, InstanceCPU: 4096, InstanceMemory: 4096,
+		TaskCPU: 64, TaskMemory: 256, Strategy: "spread:attribute:ecs.availability-zone,binpack:memory", Concurrency: 8}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	// 30 instances fit 16 tasks of 256 MiB each: 480 of 500.
+	last := strings.TrimSpace(text[strings.LastIndex(strings.TrimSpace(text), "\n")+1:])
+	if !regexp.MustCompile(`^placed=480 rate=\d+/s p50=[\d.]+ms p99=[\d.]+ms$`).MatchString(last) {
+		t.Fatalf("last line %q; report:\n%s", last, text)
+	}
+	if !strings.Contains(text, "Tasks: 480 placed, 20 not placed") || !strings.Contains(text, "RESOURCE:MEMORY") || !strings.Contains(text, "sim-zone-c  10") {
+		t.Fatalf("report:\n%s", text)
+	}
+}

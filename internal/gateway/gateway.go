@@ -40,6 +40,8 @@ type Gateway struct {
 
 	mu     sync.Mutex
 	leases map[string]store.Lease
+	// groups holds the shared leases of batched heartbeats, by instance set.
+	groups map[string]store.Lease
 }
 
 // Service returns the protocol binding of Flotta's own operations.
@@ -52,6 +54,7 @@ func (g *Gateway) Service() *awsjson.Service {
 			"CreateJoinToken": awsjson.Op(g.CreateJoinToken),
 			"Join":            awsjson.Op(g.Join),
 			"Poll":            awsjson.Op(g.Poll),
+			"Heartbeat":       awsjson.Op(g.Heartbeat),
 		},
 		Public: map[string]bool{"Join": true},
 	}
@@ -180,14 +183,22 @@ func (g *Gateway) Poll(ctx context.Context, in *PollInput) (*PollOutput, error) 
 	return out, nil
 }
 
+func splitInstanceARN(arn string) (cluster, id string, err error) {
+	a, perr := model.ParseARN(arn)
+	parts := strings.Split(a.Resource, "/")
+	if perr != nil || len(parts) != 3 || parts[0] != "container-instance" {
+		return "", "", model.InvalidParameter("containerInstanceArn must be a container instance ARN; got %q.", arn)
+	}
+	return parts[1], parts[2], nil
+}
+
 // instanceFor resolves an instance ARN and checks that the caller is its agent.
 func (g *Gateway) instanceFor(ctx context.Context, arn string) (*state.InstanceRecord, error) {
-	a, err := model.ParseARN(arn)
-	parts := strings.Split(a.Resource, "/")
-	if err != nil || len(parts) != 3 || parts[0] != "container-instance" {
-		return nil, model.InvalidParameter("containerInstanceArn must be a container instance ARN; got %q.", arn)
+	cluster, id, err := splitInstanceARN(arn)
+	if err != nil {
+		return nil, err
 	}
-	inst, err := g.State.GetInstance(ctx, parts[1], parts[2])
+	inst, err := g.State.GetInstance(ctx, cluster, id)
 	if err != nil {
 		return nil, err
 	}
@@ -230,4 +241,76 @@ func (g *Gateway) keepSession(ctx context.Context, id string) error {
 	g.leases[id] = lease
 	g.mu.Unlock()
 	return nil
+}
+
+// HeartbeatInput keeps many instances' sessions alive in one call: what a
+// simulation (or a proxy for many agents) sends instead of one poll each.
+type HeartbeatInput struct {
+	ContainerInstanceArns []string `json:"containerInstanceArns"`
+}
+
+// HeartbeatOutput says how many sessions are alive.
+type HeartbeatOutput struct {
+	Sessions int `json:"sessions"`
+}
+
+// Heartbeat keeps the sessions of up to 1000 instances alive on one shared
+// lease, so that heartbeats of many simulated agents cost one renewal.
+func (g *Gateway) Heartbeat(ctx context.Context, in *HeartbeatInput) (*HeartbeatOutput, error) {
+	if len(in.ContainerInstanceArns) == 0 || len(in.ContainerInstanceArns) > 1000 {
+		return nil, model.InvalidParameter("containerInstanceArns must name between 1 and 1000 container instances.")
+	}
+	byCluster := map[string][]string{}
+	ids := make([]string, 0, len(in.ContainerInstanceArns))
+	for _, arn := range in.ContainerInstanceArns {
+		cluster, id, err := splitInstanceARN(arn)
+		if err != nil {
+			return nil, err
+		}
+		byCluster[cluster] = append(byCluster[cluster], id)
+		ids = append(ids, id)
+	}
+	p, _ := iam.PrincipalFrom(ctx)
+	for cluster, cids := range byCluster {
+		found, err := g.State.GetInstances(ctx, cluster, cids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range cids {
+			inst, ok := found[id]
+			if !ok {
+				return nil, model.InvalidParameter("Unknown container instance %s in cluster %s.", id, cluster)
+			}
+			if p.ARN != inst.Principal && !p.IsRoot() {
+				return nil, model.Errorf(model.CodeAccessDenied, "%s is not the agent of %s.", p.ARN, inst.Instance.ContainerInstanceArn)
+			}
+		}
+	}
+	key := strings.Join(ids, ",")
+	g.mu.Lock()
+	lease, ok := g.groups[key]
+	g.mu.Unlock()
+	if ok {
+		alive, err := g.State.Store.KeepAlive(ctx, lease)
+		if err != nil {
+			return nil, err
+		}
+		if alive {
+			return &HeartbeatOutput{Sessions: len(ids)}, nil
+		}
+	}
+	lease, err := g.State.Store.GrantLease(ctx, SessionTTL)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.State.TouchSessions(ctx, ids, lease); err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	if g.groups == nil {
+		g.groups = map[string]store.Lease{}
+	}
+	g.groups[key] = lease
+	g.mu.Unlock()
+	return &HeartbeatOutput{Sessions: len(ids)}, nil
 }

@@ -83,15 +83,25 @@ func (r *InstanceRecord) Release(d model.Demand, group string) {
 	}
 }
 
-// PutInstance stores a newly registered container instance.
+func machineKey(cluster, ec2ID string) string { return Root + "machines/" + cluster + "/" + ec2ID }
+
+// PutInstance stores a newly registered container instance, indexed by its
+// machine id so that the same machine registering again finds it.
 func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 	key := instanceKey(r.Cluster, r.ID)
 	r.Instance.Version = 1
 	_, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: 0}}, []store.Op{
 		store.Put(key, mustJSON(r)),
 		store.Put(InstancesPrefix(r.Cluster)+r.ID, nil),
+		store.Put(machineKey(r.Cluster, r.Instance.Ec2InstanceID), []byte(r.ID)),
 	})
 	return err
+}
+
+// InstanceOfMachine returns the id of the instance a machine registered as, or "".
+func (s *State) InstanceOfMachine(ctx context.Context, cluster, ec2ID string) (string, error) {
+	kv, err := s.Store.Get(ctx, machineKey(cluster, ec2ID))
+	return string(kv.Value), err
 }
 
 // GetInstance reads a container instance; nil when unknown.
@@ -173,6 +183,16 @@ func (s *State) AgentConnected(ctx context.Context, id string) (bool, error) {
 // the lease lives; the caller keeps the lease alive while the agent polls.
 func (s *State) TouchSession(ctx context.Context, id string, lease store.Lease) error {
 	return s.Store.PutLeased(ctx, sessionKey(id), []byte("1"), lease)
+}
+
+// TouchSessions marks several agents connected on one lease, in one write.
+func (s *State) TouchSessions(ctx context.Context, ids []string, lease store.Lease) error {
+	ops := make([]store.Op, len(ids))
+	for i, id := range ids {
+		ops[i] = store.Op{Key: sessionKey(id), Value: []byte("1"), Lease: lease}
+	}
+	_, err := s.Store.Commit(ctx, nil, ops)
+	return err
 }
 
 // ListInstanceARNs pages through a cluster's instance ARNs, optionally of

@@ -74,24 +74,29 @@ func (s *Store) Get(ctx context.Context, key string) (KV, error) {
 	return KV{Key: key, Value: kv.Value, ModRev: kv.ModRevision}, nil
 }
 
-// GetMany reads several keys at one consistent revision.
+// GetMany reads several keys; up to the transaction limit they are read at
+// one consistent revision, beyond it in consistent chunks.
 func (s *Store) GetMany(ctx context.Context, keys []string) (map[string]KV, error) {
 	out := make(map[string]KV, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+	chunk := 512
+	if s.MaxOps > 0 {
+		chunk = min(chunk, s.MaxOps)
 	}
-	ops := make([]clientv3.Op, 0, len(keys))
-	for _, k := range keys {
-		ops = append(ops, clientv3.OpGet(k))
-		out[k] = KV{Key: k}
-	}
-	resp, err := s.cli.Txn(ctx).Then(ops...).Commit()
-	if err != nil {
-		return nil, fmt.Errorf("store get %d keys: %w", len(keys), err)
-	}
-	for _, r := range resp.Responses {
-		for _, kv := range r.GetResponseRange().Kvs {
-			out[string(kv.Key)] = KV{Key: string(kv.Key), Value: kv.Value, ModRev: kv.ModRevision}
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		ops := make([]clientv3.Op, 0, len(part))
+		for _, k := range part {
+			ops = append(ops, clientv3.OpGet(k))
+			out[k] = KV{Key: k}
+		}
+		resp, err := s.cli.Txn(ctx).Then(ops...).Commit()
+		if err != nil {
+			return nil, fmt.Errorf("store get %d keys: %w", len(part), err)
+		}
+		for _, r := range resp.Responses {
+			for _, kv := range r.GetResponseRange().Kvs {
+				out[string(kv.Key)] = KV{Key: string(kv.Key), Value: kv.Value, ModRev: kv.ModRevision}
+			}
 		}
 	}
 	return out, nil

@@ -148,13 +148,15 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *registerContain
 		}
 		existingID = id
 	} else if doc.InstanceID != "" {
-		all, err := a.State.ListInstances(ctx, c.ClusterName)
+		id, err := a.State.InstanceOfMachine(ctx, c.ClusterName, doc.InstanceID)
 		if err != nil {
 			return nil, err
 		}
-		for _, v := range all {
-			if v.Instance.Ec2InstanceID == doc.InstanceID && v.Instance.Status != model.InstanceInactive {
-				existingID = v.ID
+		if id != "" {
+			if rec, err := a.State.GetInstance(ctx, c.ClusterName, id); err != nil {
+				return nil, err
+			} else if rec != nil && rec.Instance.Status != model.InstanceInactive {
+				existingID = id
 			}
 		}
 	}

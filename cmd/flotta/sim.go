@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flotta-dev/flotta/internal/cli"
+	"github.com/flotta-dev/flotta/internal/server"
+)
+
+func simCommand() *cobra.Command {
+	var so cli.SimOptions
+	var dataDir, cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Simulate a cluster: would these tasks fit on these instances, and how fast are they placed?",
+		Long: `Start a real Flotta server and store (in a temporary directory), register
+--instances simulated container instances, submit --tasks tasks through RunTask,
+and report how many were placed, where (utilisation by instance and zone), what
+failed and why, and the timing. The simulated instances run no containers; their
+agents' sessions are kept alive by batched heartbeats.
+
+The last line is meant for scripts and benchmarks:
+
+  placed=M rate=R/s p50=Xms p99=Yms
+
+(p50 and p99 are the latencies of the RunTask calls, each of up to 10 tasks.)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if so.Instances < 1 || so.Tasks < 1 || so.Zones < 1 || so.Concurrency < 1 {
+				return fmt.Errorf("--instances, --tasks, --zones and --concurrency must be at least 1")
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
+			dir := dataDir
+			if dir == "" {
+				tmp, err := os.MkdirTemp("", "flotta-sim-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				dir = tmp
+			}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError}))
+			srv, err := server.Start(cmd.Context(), server.Config{DataDir: dir, Listen: "127.0.0.1:0", Logger: logger})
+			if err != nil {
+				return err
+			}
+			defer srv.Shutdown(cmd.Context())
+			o := &cli.Options{DataDir: dir, Output: "table"}
+			return o.Sim(cmd.Context(), so, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().IntVar(&so.Instances, "instances", 100, "simulated container instances")
+	cmd.Flags().IntVar(&so.Tasks, "tasks", 1000, "tasks to place")
+	cmd.Flags().IntVar(&so.Zones, "zones", 3, "availability zones the instances spread over")
+	cmd.Flags().IntVar(&so.InstanceCPU, "instance-cpu", 4096, "CPU units of each instance")
+	cmd.Flags().IntVar(&so.InstanceMemory, "instance-memory", 16384, "memory of each instance, MiB")
+	cmd.Flags().IntVar(&so.TaskCPU, "task-cpu", 256, "CPU units of each task")
+	cmd.Flags().IntVar(&so.TaskMemory, "task-memory", 512, "memory of each task, MiB")
+	cmd.Flags().StringVar(&so.Strategy, "strategy", "spread:attribute:ecs.availability-zone,binpack:memory", "placement strategy chain: random, binpack[:cpu|memory], spread[:instanceId|attribute:NAME], comma-separated")
+	cmd.Flags().StringVar(&so.Constraint, "member-of", "", "a memberOf expression every task must satisfy")
+	cmd.Flags().IntVar(&so.Concurrency, "concurrency", 32, "RunTask calls in flight")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "keep the simulation's store here (default: a temporary directory)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile")
+	cmd.Flags().MarkHidden("cpuprofile")
+	return cmd
+}
