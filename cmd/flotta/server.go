@@ -26,6 +26,8 @@ type serverFlags struct {
 	region        string
 	logLevel      string
 	logFormat     string
+	lostGrace     time.Duration
+	retention     time.Duration
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
@@ -35,6 +37,8 @@ func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
 	cmd.Flags().StringVar(&f.region, "region", "us-east-1", "region of the account, set on first start")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "text or json")
+	cmd.Flags().DurationVar(&f.lostGrace, "lost-instance-grace", 10*time.Second, "how long an agent may be gone before its service tasks are replaced elsewhere")
+	cmd.Flags().DurationVar(&f.retention, "stopped-task-retention", time.Hour, "how long stopped tasks stay describable")
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -76,6 +80,7 @@ Prometheus metrics. SIGINT or SIGTERM shut the server down gracefully.`,
 			}
 			srv, err := server.Start(cmd.Context(), server.Config{
 				DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, Logger: logger,
+				LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention,
 			})
 			if err != nil {
 				return err
@@ -106,6 +111,7 @@ point the AWS SDKs, the AWS CLI and the flotta CLI at it.`,
 			}
 			srv, err := server.Start(cmd.Context(), server.Config{
 				DataDir: f.dataDir, Listen: f.listen, Region: f.region, Logger: logger, TryNextPorts: 20,
+				LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention,
 			})
 			if err != nil {
 				return err

@@ -203,6 +203,18 @@ func staticReason(n *Node, r *Request, static []*Query) string {
 	return ""
 }
 
+// StaticReason says why n can never take a task of r, whatever capacity it
+// has (status, agent, attributes, memberOf without task groups), or "".
+func StaticReason(n *Node, r *Request) string {
+	var static []*Query
+	for _, c := range r.Constraints {
+		if c.Query != nil && !c.Query.Dynamic() {
+			static = append(static, c.Query)
+		}
+	}
+	return staticReason(n, r, static)
+}
+
 // dynamicReason applies the filters that change as tasks are placed.
 func dynamicReason(n *Node, r *Request, dynamic []*Query, distinct bool) string {
 	d := &r.Demand

@@ -14,10 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
+	"github.com/flotta-dev/flotta/internal/controller"
 	"github.com/flotta-dev/flotta/internal/gateway"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/metrics"
@@ -48,6 +50,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the server's clock; nil means time.Now.
 	Now func() time.Time
+	// LostInstanceGrace is how long an agent may be gone before its
+	// instance's service tasks are replaced elsewhere (default 10s).
+	LostInstanceGrace time.Duration
+	// StoppedTaskRetention is how long stopped tasks stay describable (default 1h).
+	StoppedTaskRetention time.Duration
 }
 
 // Server is a running control plane.
@@ -61,6 +68,7 @@ type Server struct {
 	served   chan error
 	sched    *scheduler.Scheduler
 	stop     context.CancelFunc
+	loops    sync.WaitGroup
 	// FirstStart reports whether this start created the account.
 	FirstStart bool
 }
@@ -161,6 +169,7 @@ func (s *Server) routes() http.Handler {
 	s.stop = cancel
 	s.sched = &scheduler.Scheduler{State: s.state, Logger: s.cfg.Logger}
 	s.sched.Start(ctx)
+	s.runControllers(ctx)
 	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger}
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
 	router.Handle(api.Service())
@@ -175,6 +184,23 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/", router)
 	return mux
+}
+
+// runControllers starts the controllers that keep services running, notice
+// lost agents and reap stopped tasks.
+func (s *Server) runControllers(ctx context.Context) {
+	log := s.cfg.Logger
+	for _, run := range []func(context.Context){
+		(&controller.Services{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "services")}).Run,
+		(&controller.LostInstances{State: s.state, Logger: log.With("controller", "instances"), Grace: s.cfg.LostInstanceGrace}).Run,
+		(&controller.Reaper{State: s.state, Logger: log.With("controller", "reaper"), Retention: s.cfg.StoppedTaskRetention}).Run,
+	} {
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			run(ctx)
+		}()
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -241,6 +267,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.stop()
 	s.sched.Wait()
+	s.loops.Wait()
 	if cerr := s.store.Close(); err == nil {
 		err = cerr
 	}

@@ -20,6 +20,8 @@ type TaskRecord struct {
 	// Definition is the task definition the task runs, overrides applied.
 	Definition model.TaskDefinition `json:"definition"`
 	Demand     model.Demand         `json:"demand"`
+	// ProtectedTill is when the task's scale-in protection ends (nil: none).
+	ProtectedTill *model.Time `json:"protectedTill,omitempty"`
 }
 
 func taskKey(cluster, id string) string { return Root + "tasks/" + cluster + "/" + id }
@@ -106,6 +108,7 @@ func (s *State) CommitPlacements(ctx context.Context, cluster string, b Batch) (
 			store.Put(TasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
 			store.Put(AssignmentsPrefix(rec.InstanceID)+rec.ID, mustJSON(Assignment{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
 		)
+		ops = append(ops, summaryOp(&rec)...)
 	}
 	if len(b.Tokens) > 0 {
 		lease, err := s.tokenLease(ctx)
@@ -216,8 +219,12 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 		guards := []store.Guard{{Key: key, ModRev: kv.ModRev}}
 		ops := []store.Op{store.Put(key, mustJSON(r))}
 		akey := AssignmentsPrefix(r.InstanceID) + id
+		ops = append(ops, summaryOp(r)...)
 		if r.Task.LastStatus == model.TaskStopped {
 			ops = append(ops, store.Del(akey), store.Del(TasksPrefix(cluster)+id))
+			if !wasStopped {
+				ops = append(ops, store.Put(stoppedKey(r), nil))
+			}
 			if !wasStopped && r.InstanceID != "" {
 				// Give back what the task reserved.
 				ikey := instanceKey(cluster, r.InstanceID)
@@ -245,6 +252,18 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 	})
 	return out, err
 }
+
+// stoppedKey indexes a stopped task by when it stopped, for the reaper.
+func stoppedKey(r *TaskRecord) string {
+	at := time.Now()
+	if r.Task.StoppedAt != nil {
+		at = r.Task.StoppedAt.Time
+	}
+	return fmt.Sprintf("%s%020d/%s/%s", StoppedPrefix(), at.UnixNano(), r.Cluster, r.ID)
+}
+
+// StoppedPrefix indexes stopped tasks by the time they stopped.
+func StoppedPrefix() string { return Root + "stopped/" }
 
 func release(reserved *model.Demand, d model.Demand) {
 	reserved.CPU -= d.CPU
@@ -505,4 +524,34 @@ func (s *State) OrphanInstanceTasks(ctx context.Context, cluster, instanceID, re
 		}
 	}
 	return nil
+}
+
+// ProtectTask changes a task's scale-in protection; nil means unknown.
+func (s *State) ProtectTask(ctx context.Context, cluster, id string, fn func(*TaskRecord)) (*TaskRecord, error) {
+	return s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
+		fn(r)
+		return true, nil
+	})
+}
+
+// MarkTaskLost records a task as stopped because its instance's agent is
+// gone: its capacity is freed and it is no longer assigned there, so the
+// agent, if it returns, stops what still runs.
+func (s *State) MarkTaskLost(ctx context.Context, cluster, id, reason string) (*TaskRecord, error) {
+	return s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
+		if r.Task.LastStatus == model.TaskStopped {
+			return false, nil
+		}
+		now := model.At(s.Now())
+		r.Task.DesiredStatus, r.Task.LastStatus = model.TaskStopped, model.TaskStopped
+		r.Task.StopCode, r.Task.StoppedReason = model.StopInfrastructureHealth, reason
+		r.Task.StoppedAt, r.Task.ExecutionStoppedAt = now, now
+		for i := range r.Task.Containers {
+			if r.Task.Containers[i].LastStatus != model.TaskStopped {
+				r.Task.Containers[i].LastStatus = model.TaskStopped
+				r.Task.Containers[i].Reason = "The agent of the container instance is disconnected."
+			}
+		}
+		return true, nil
+	})
 }

@@ -69,6 +69,17 @@ func (a *API) Service() *awsjson.Service {
 			"StopTask":                      awsjson.Op(a.StopTask),
 			"DescribeTasks":                 awsjson.Op(a.DescribeTasks),
 			"ListTasks":                     awsjson.Op(a.ListTasks),
+			"CreateService":                 awsjson.Op(a.CreateService),
+			"UpdateService":                 awsjson.Op(a.UpdateService),
+			"DeleteService":                 awsjson.Op(a.DeleteService),
+			"DescribeServices":              awsjson.Op(a.DescribeServices),
+			"ListServices":                  awsjson.Op(a.ListServices),
+			"DescribeServiceRevisions":      awsjson.Op(a.DescribeServiceRevisions),
+			"DescribeServiceDeployments":    awsjson.Op(a.DescribeServiceDeployments),
+			"ListServiceDeployments":        awsjson.Op(a.ListServiceDeployments),
+			"StopServiceDeployment":         awsjson.Op(a.StopServiceDeployment),
+			"UpdateTaskProtection":          awsjson.Op(a.UpdateTaskProtection),
+			"GetTaskProtection":             awsjson.Op(a.GetTaskProtection),
 		},
 	}
 }

@@ -2,8 +2,6 @@ package ecs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -22,12 +20,6 @@ var (
 
 // MaxCustomAttributes is how many custom attributes an instance may carry.
 const MaxCustomAttributes = 10
-
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 func isBuiltinAttribute(name string) bool {
 	return strings.HasPrefix(name, "ecs.") || strings.HasPrefix(name, "com.amazonaws.ecs.")
@@ -181,7 +173,7 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *registerContain
 		}
 		return &containerInstanceOutput{ContainerInstance: a.presentInstance(ctx, rec, true)}, nil
 	}
-	id := newID()
+	id := state.NewID()
 	ec2ID := doc.InstanceID
 	if ec2ID == "" {
 		ec2ID = id

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -268,59 +267,8 @@ func (a *API) lookupTask(ctx context.Context, cluster, ref string) (*state.TaskR
 
 // newTask builds the record of a task placed on an instance.
 func (a *API) newTask(tr *taskRequest, inst *state.InstanceRecord) state.TaskRecord {
-	id := newID()
-	cluster := tr.cluster.ClusterName
-	now := model.At(a.State.Now())
-	demand := model.TaskDemand(&tr.def)
-	zone, _ := model.AttributeValue(inst.Instance.Attributes, model.AttrZone)
-	t := model.Task{
-		TaskArn:              a.State.Scope.TaskARN(cluster, id),
-		ClusterArn:           tr.cluster.ClusterArn,
-		TaskDefinitionArn:    tr.def.TaskDefinitionArn,
-		ContainerInstanceArn: inst.Instance.ContainerInstanceArn,
-		Overrides:            tr.overrides,
-		LastStatus:           model.TaskProvisioning,
-		DesiredStatus:        model.TaskRunning,
-		Cpu:                  strconv.Itoa(demand.CPU),
-		Memory:               strconv.Itoa(demand.Memory),
-		StartedBy:            tr.startedBy,
-		Version:              1,
-		CreatedAt:            now,
-		Group:                tr.group,
-		LaunchType:           "EC2",
-		Attachments:          []model.Attachment{},
-		HealthStatus:         model.HealthUnknown,
-		Tags:                 tr.tags,
-		AvailabilityZone:     zone,
-		EnableExecuteCommand: tr.execute,
-	}
-	if t.Overrides == nil {
-		t.Overrides = &model.TaskOverride{}
-	}
-	if t.Overrides.ContainerOverrides == nil {
-		t.Overrides.ContainerOverrides = []model.ContainerOverride{}
-	}
-	if tr.def.NetworkMode == model.NetworkAwsvpc {
-		t.Attachments = []model.Attachment{{ID: newID(), Type: "ElasticNetworkInterface", Status: "PRECREATED"}}
-	}
-	for _, c := range tr.def.ContainerDefinitions {
-		ct := model.Container{
-			ContainerArn: a.State.Scope.ContainerARN(cluster, id, newID()), TaskArn: t.TaskArn, Name: c.Name, Image: c.Image,
-			LastStatus: model.TaskPending, NetworkBindings: []model.NetworkBinding{}, NetworkInterfaces: []model.NetworkInterface{},
-			Cpu: strconv.Itoa(c.Cpu),
-		}
-		if c.HealthCheck != nil {
-			ct.HealthStatus = model.HealthUnknown
-		}
-		if c.Memory != nil {
-			ct.Memory = strconv.Itoa(*c.Memory)
-		}
-		if c.MemoryReservation != nil {
-			ct.MemoryReservation = strconv.Itoa(*c.MemoryReservation)
-		}
-		t.Containers = append(t.Containers, ct)
-	}
-	return state.TaskRecord{Cluster: cluster, ID: id, InstanceID: inst.ID, Task: t, Definition: tr.def, Demand: demand}
+	return a.State.NewTaskRecord(tr.cluster, &tr.def, inst, state.TaskOptions{Overrides: tr.overrides, StartedBy: tr.startedBy,
+		Group: tr.group, Tags: tr.tags, EnableExecuteCommand: tr.execute})
 }
 
 type startTaskInput struct {

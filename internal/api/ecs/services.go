@@ -1,0 +1,477 @@
+package ecs
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+var serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+
+type serviceInput struct {
+	Cluster                       string                         `json:"cluster"`
+	ServiceName                   string                         `json:"serviceName"`
+	Service                       string                         `json:"service"`
+	TaskDefinition                string                         `json:"taskDefinition"`
+	LoadBalancers                 []json.RawMessage              `json:"loadBalancers"`
+	ServiceRegistries             []json.RawMessage              `json:"serviceRegistries"`
+	DesiredCount                  *int                           `json:"desiredCount"`
+	LaunchType                    string                         `json:"launchType"`
+	CapacityProviderStrategy      []json.RawMessage              `json:"capacityProviderStrategy"`
+	DeploymentConfiguration       *model.DeploymentConfiguration `json:"deploymentConfiguration"`
+	PlacementConstraints          []placementConstraint          `json:"placementConstraints"`
+	PlacementStrategy             []placementStrategy            `json:"placementStrategy"`
+	NetworkConfiguration          json.RawMessage                `json:"networkConfiguration"`
+	HealthCheckGracePeriodSeconds *int                           `json:"healthCheckGracePeriodSeconds"`
+	SchedulingStrategy            string                         `json:"schedulingStrategy"`
+	DeploymentController          *model.DeploymentController    `json:"deploymentController"`
+	Tags                          []model.Tag                    `json:"tags"`
+	EnableECSManagedTags          *bool                          `json:"enableECSManagedTags"`
+	PropagateTags                 string                         `json:"propagateTags"`
+	EnableExecuteCommand          *bool                          `json:"enableExecuteCommand"`
+	ForceNewDeployment            bool                           `json:"forceNewDeployment"`
+	Role                          string                         `json:"role"`
+	ClientToken                   string                         `json:"clientToken"`
+}
+
+type serviceOutput struct {
+	Service *model.Service `json:"service"`
+}
+
+// checkServiceSettings validates what CreateService and UpdateService share.
+func checkServiceSettings(in *serviceInput, daemon bool) error {
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return model.InvalidParameter("desiredCount must be 0 or more; got %d.", *in.DesiredCount)
+	}
+	if daemon && in.DesiredCount != nil {
+		return model.InvalidParameter("The daemon scheduling strategy does not support a desired count for services.")
+	}
+	if err := model.ValidateDeploymentConfiguration(in.DeploymentConfiguration, daemon); err != nil {
+		return err
+	}
+	if len(in.LoadBalancers) > 0 || len(in.ServiceRegistries) > 0 {
+		return model.InvalidParameter("Load balancers and service registries are not supported yet.")
+	}
+	if len(in.CapacityProviderStrategy) > 0 {
+		return model.InvalidParameter("Capacity provider strategies are not supported yet; services run on container instances (EC2).")
+	}
+	switch in.LaunchType {
+	case "", "EC2", "EXTERNAL":
+	case "FARGATE", "MANAGED_INSTANCES":
+		return model.InvalidParameter("Launch type %s is not supported yet; run services on container instances (EC2).", in.LaunchType)
+	default:
+		return model.InvalidParameter("launchType should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]")
+	}
+	if g := in.HealthCheckGracePeriodSeconds; g != nil && (*g < 0 || *g > 2147483647) {
+		return model.InvalidParameter("healthCheckGracePeriodSeconds must be between 0 and 2147483647.")
+	}
+	switch in.PropagateTags {
+	case "", "NONE", "SERVICE", "TASK_DEFINITION":
+	default:
+		return model.InvalidParameter("propagateTags should be one of [TASK_DEFINITION,SERVICE,NONE]")
+	}
+	return nil
+}
+
+// activeTaskDefinition resolves a task definition a service may run.
+func (a *API) activeTaskDefinition(ctx context.Context, ref string) (*state.TaskDefRecord, error) {
+	rec, err := a.findTaskDefinition(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, model.Client("TaskDefinition not found.")
+	}
+	if rec.TaskDefinition.Status != model.TaskDefActive {
+		return nil, model.Client("TaskDefinition is inactive: %s cannot start new tasks.", rec.TaskDefinition.TaskDefinitionArn)
+	}
+	return rec, nil
+}
+
+// CreateService creates a service and its first deployment.
+func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutput, error) {
+	if in.ServiceName == "" {
+		return nil, model.InvalidParameter("serviceName is required.")
+	}
+	if !serviceNameRE.MatchString(in.ServiceName) {
+		return nil, model.InvalidParameter("Service name %q is invalid: up to 255 letters, numbers, hyphens and underscores.", truncate(in.ServiceName, 300))
+	}
+	scheduling := in.SchedulingStrategy
+	switch scheduling {
+	case "":
+		scheduling = model.SchedulingReplica
+	case model.SchedulingReplica, model.SchedulingDaemon:
+	default:
+		return nil, model.InvalidParameter("schedulingStrategy should be one of [REPLICA,DAEMON]")
+	}
+	daemon := scheduling == model.SchedulingDaemon
+	if err := checkServiceSettings(in, daemon); err != nil {
+		return nil, err
+	}
+	if dc := in.DeploymentController; dc != nil && dc.Type != "ECS" {
+		return nil, model.InvalidParameter("Deployment controller %s is not supported; Flotta deploys services itself (type ECS).", dc.Type)
+	}
+	if err := model.ValidateTags(nil, in.Tags); err != nil {
+		return nil, err
+	}
+	c, err := a.activeCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if in.TaskDefinition == "" {
+		return nil, model.InvalidParameter("taskDefinition is required.")
+	}
+	td, err := a.activeTaskDefinition(ctx, in.TaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := placementRules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return nil, err
+	}
+	desired := 0
+	if in.DesiredCount != nil {
+		desired = *in.DesiredCount
+	}
+	svc := model.Service{
+		ServiceArn: a.State.ServiceARN(c.ClusterName, in.ServiceName), ServiceName: in.ServiceName, ClusterArn: c.ClusterArn,
+		LoadBalancers: []json.RawMessage{}, ServiceRegistries: []json.RawMessage{}, Status: model.ServiceActive,
+		DesiredCount: desired, LaunchType: "EC2", TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+		DeploymentConfiguration: deploymentConfiguration(in.DeploymentConfiguration, daemon),
+		Events:                  []model.ServiceEvent{}, CreatedAt: model.At(a.State.Now()),
+		PlacementConstraints: toConstraints(in.PlacementConstraints), PlacementStrategy: toStrategies(in.PlacementStrategy, daemon),
+		NetworkConfiguration: in.NetworkConfiguration, HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
+		SchedulingStrategy: scheduling, DeploymentController: &model.DeploymentController{Type: "ECS"},
+		Tags: in.Tags, CreatedBy: a.caller(ctx), PropagateTags: orNone(in.PropagateTags), RoleArn: in.Role,
+	}
+	if in.EnableECSManagedTags != nil {
+		svc.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.EnableExecuteCommand != nil {
+		svc.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	rec := state.ServiceRecord{Cluster: c.ClusterName, Name: in.ServiceName, Service: svc, ClientToken: in.ClientToken}
+	a.State.StartDeployment(&rec, &td.TaskDefinition, nil, "")
+	existing, err := a.State.CreateService(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		// A retried request (same token, or the same recipe when no token
+		// was given) gets the service it created; anything else is a clash.
+		if sameCreate(existing, &rec) {
+			return &serviceOutput{Service: presentService(existing, true)}, nil
+		}
+		return nil, model.InvalidParameter("Creation of service was not idempotent. A service named %s already exists in cluster %s.", in.ServiceName, c.ClusterName)
+	}
+	return &serviceOutput{Service: presentService(&rec, true)}, nil
+}
+
+// sameCreate says whether a CreateService request repeats the one that made
+// an existing service.
+func sameCreate(existing, req *state.ServiceRecord) bool {
+	if existing.ClientToken != "" || req.ClientToken != "" {
+		return existing.ClientToken == req.ClientToken
+	}
+	e, r := existing.Service, req.Service
+	return e.TaskDefinition == r.TaskDefinition && e.DesiredCount == r.DesiredCount && e.SchedulingStrategy == r.SchedulingStrategy
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "NONE"
+	}
+	return s
+}
+
+// deploymentConfiguration fills in ECS's defaults.
+func deploymentConfiguration(c *model.DeploymentConfiguration, daemon bool) *model.DeploymentConfiguration {
+	out := model.DeploymentConfiguration{}
+	if c != nil {
+		out = *c
+	}
+	minH, maxP := out.Percentages(daemon)
+	out.MinimumHealthyPercent, out.MaximumPercent = &minH, &maxP
+	if out.DeploymentCircuitBreaker == nil {
+		out.DeploymentCircuitBreaker = &model.DeploymentCircuitBreaker{}
+	}
+	if out.Strategy == "" {
+		out.Strategy = "ROLLING"
+	}
+	return &out
+}
+
+func toConstraints(in []placementConstraint) []model.PlacementConstraint {
+	out := []model.PlacementConstraint{}
+	for _, c := range in {
+		out = append(out, model.PlacementConstraint{Type: c.Type, Expression: c.Expression})
+	}
+	return out
+}
+
+// toStrategies keeps a service's strategies; a REPLICA service without any
+// spreads over availability zones, then instances, as ECS does.
+func toStrategies(in []placementStrategy, daemon bool) []model.PlacementStrategy {
+	out := []model.PlacementStrategy{}
+	for _, s := range in {
+		out = append(out, model.PlacementStrategy{Type: s.Type, Field: s.Field})
+	}
+	if len(out) == 0 && !daemon {
+		out = []model.PlacementStrategy{{Type: "spread", Field: "attribute:ecs.availability-zone"}, {Type: "spread", Field: "instanceId"}}
+	}
+	return out
+}
+
+// presentService shapes a service for an answer.
+func presentService(r *state.ServiceRecord, withTags bool) *model.Service {
+	s := r.Service
+	s.Deployments = make([]model.Deployment, 0, len(r.Deployments))
+	for _, d := range r.Deployments {
+		s.Deployments = append(s.Deployments, d.Deployment)
+	}
+	s.CurrentServiceRevisions = nil
+	for _, d := range r.Deployments {
+		s.CurrentServiceRevisions = append(s.CurrentServiceRevisions, model.ServiceRevisionSummary{Arn: d.RevisionArn,
+			RequestedTaskCount: d.DesiredCount, RunningTaskCount: d.RunningCount, PendingTaskCount: d.PendingCount})
+	}
+	if !withTags {
+		s.Tags = nil
+	}
+	return &s
+}
+
+// serviceRef resolves a service name or ARN in a cluster.
+func (a *API) serviceRef(ctx context.Context, clusterRef, ref string) (*model.Cluster, string, error) {
+	if ref == "" {
+		return nil, "", model.InvalidParameter("service is required.")
+	}
+	c, err := a.activeCluster(ctx, clusterRef)
+	if err != nil {
+		return nil, "", err
+	}
+	name := ref
+	if model.IsARN(ref) {
+		arn, err := model.ParseARN(ref)
+		parts := strings.Split(arn.Resource, "/")
+		if err != nil || arn.Service != "ecs" || parts[0] != "service" || len(parts) < 2 {
+			return nil, "", model.InvalidParameter("Invalid service identifier %q.", truncate(ref, 300))
+		}
+		name = parts[len(parts)-1]
+		if len(parts) == 3 && parts[1] != c.ClusterName {
+			return nil, "", model.InvalidParameter("Invalid identifier: Identifier is for cluster %s. Your cluster is %s", parts[1], c.ClusterName)
+		}
+	}
+	if !serviceNameRE.MatchString(name) {
+		return nil, "", model.InvalidParameter("Invalid service identifier %q.", truncate(ref, 300))
+	}
+	return c, name, nil
+}
+
+// UpdateService changes a service; a new task definition, forceNewDeployment
+// or new placement settings start a new deployment.
+func (a *API) UpdateService(ctx context.Context, in *serviceInput) (*serviceOutput, error) {
+	c, name, err := a.serviceRef(ctx, in.Cluster, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := a.State.GetService(ctx, c.ClusterName, name)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
+	}
+	daemon := cur.Service.SchedulingStrategy == model.SchedulingDaemon
+	if err := checkServiceSettings(in, daemon); err != nil {
+		return nil, err
+	}
+	var td *state.TaskDefRecord
+	if in.TaskDefinition != "" {
+		if td, err = a.activeTaskDefinition(ctx, in.TaskDefinition); err != nil {
+			return nil, err
+		}
+	} else if td, err = a.findTaskDefinition(ctx, cur.Service.TaskDefinition); err != nil || td == nil {
+		if err == nil {
+			err = model.Client("TaskDefinition not found.")
+		}
+		return nil, err
+	}
+	if in.PlacementConstraints != nil || in.PlacementStrategy != nil {
+		if _, _, err := placementRules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+			return nil, err
+		}
+	}
+	rec, err := a.State.UpdateService(ctx, c.ClusterName, name, func(r *state.ServiceRecord) error {
+		s := &r.Service
+		if s.Status != model.ServiceActive {
+			return model.Errorf(model.CodeServiceNotActive, "Service was not ACTIVE.")
+		}
+		redeploy := in.ForceNewDeployment || td.TaskDefinition.TaskDefinitionArn != s.TaskDefinition
+		if in.DesiredCount != nil {
+			s.DesiredCount = *in.DesiredCount
+			if len(r.Deployments) > 0 {
+				r.Deployments[0].DesiredCount = *in.DesiredCount
+			}
+		}
+		if in.DeploymentConfiguration != nil {
+			s.DeploymentConfiguration = deploymentConfiguration(in.DeploymentConfiguration, daemon)
+		}
+		if in.PlacementConstraints != nil {
+			s.PlacementConstraints = toConstraints(in.PlacementConstraints)
+			redeploy = true
+		}
+		if in.PlacementStrategy != nil {
+			s.PlacementStrategy = toStrategies(in.PlacementStrategy, daemon)
+			redeploy = true
+		}
+		if in.NetworkConfiguration != nil {
+			s.NetworkConfiguration = in.NetworkConfiguration
+			redeploy = true
+		}
+		if in.HealthCheckGracePeriodSeconds != nil {
+			s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+		}
+		if in.EnableExecuteCommand != nil {
+			s.EnableExecuteCommand = *in.EnableExecuteCommand
+		}
+		if in.EnableECSManagedTags != nil {
+			s.EnableECSManagedTags = *in.EnableECSManagedTags
+		}
+		if in.PropagateTags != "" {
+			s.PropagateTags = in.PropagateTags
+		}
+		if redeploy {
+			a.State.StartDeployment(r, &td.TaskDefinition, nil, "")
+		}
+		r.Steady = false
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &serviceOutput{Service: presentService(rec, true)}, nil
+}
+
+type deleteServiceInput struct {
+	Cluster string `json:"cluster"`
+	Service string `json:"service"`
+	Force   bool   `json:"force"`
+}
+
+// DeleteService drains a service: its tasks stop, and then it is INACTIVE.
+func (a *API) DeleteService(ctx context.Context, in *deleteServiceInput) (*serviceOutput, error) {
+	c, name, err := a.serviceRef(ctx, in.Cluster, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := a.State.UpdateService(ctx, c.ClusterName, name, func(r *state.ServiceRecord) error {
+		s := &r.Service
+		if s.Status != model.ServiceActive {
+			return model.Errorf(model.CodeServiceNotActive, "Service was not ACTIVE.")
+		}
+		if s.SchedulingStrategy == model.SchedulingReplica && s.DesiredCount > 0 && !in.Force {
+			return model.InvalidParameter("The service cannot be stopped while it is scaled above 0.")
+		}
+		s.Status, s.DesiredCount = model.ServiceDraining, 0
+		for i := range r.Deployments {
+			r.Deployments[i].DesiredCount = 0
+		}
+		r.Steady = false
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
+	}
+	return &serviceOutput{Service: presentService(rec, true)}, nil
+}
+
+type describeServicesInput struct {
+	Cluster  string   `json:"cluster"`
+	Services []string `json:"services"`
+	Include  []string `json:"include"`
+}
+
+type describeServicesOutput struct {
+	Services []*model.Service `json:"services"`
+	Failures []failure        `json:"failures"`
+}
+
+// DescribeServices describes up to 10 services.
+func (a *API) DescribeServices(ctx context.Context, in *describeServicesInput) (*describeServicesOutput, error) {
+	withTags := false
+	for _, inc := range in.Include {
+		if inc != "TAGS" {
+			return nil, model.InvalidParameter("include should be one of [TAGS]")
+		}
+		withTags = true
+	}
+	if len(in.Services) == 0 {
+		return nil, model.InvalidParameter("services can not be empty.")
+	}
+	if len(in.Services) > 10 {
+		return nil, model.InvalidParameter("service names can have at most 10 items.")
+	}
+	out := &describeServicesOutput{Services: []*model.Service{}, Failures: []failure{}}
+	for _, ref := range in.Services {
+		c, name, err := a.serviceRef(ctx, in.Cluster, ref)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := a.State.GetService(ctx, c.ClusterName, name)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil {
+			out.Failures = append(out.Failures, failure{Arn: a.State.ServiceARN(c.ClusterName, name), Reason: "MISSING"})
+			continue
+		}
+		out.Services = append(out.Services, presentService(rec, withTags))
+	}
+	return out, nil
+}
+
+type listServicesInput struct {
+	Cluster            string `json:"cluster"`
+	LaunchType         string `json:"launchType"`
+	SchedulingStrategy string `json:"schedulingStrategy"`
+	listInput
+}
+
+type listServicesOutput struct {
+	ServiceArns []string `json:"serviceArns"`
+	NextToken   string   `json:"nextToken,omitempty"`
+}
+
+// ListServices lists a cluster's services, 10 a page by default.
+func (a *API) ListServices(ctx context.Context, in *listServicesInput) (*listServicesOutput, error) {
+	switch in.SchedulingStrategy {
+	case "", model.SchedulingReplica, model.SchedulingDaemon:
+	default:
+		return nil, model.InvalidParameter("schedulingStrategy should be one of [REPLICA,DAEMON]")
+	}
+	limit, err := state.PageSize(in.MaxResults, 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.activeCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	arns, next, err := a.State.ListServiceARNs(ctx, c.ClusterName, func(r *state.ServiceRecord) bool {
+		return (in.SchedulingStrategy == "" || r.Service.SchedulingStrategy == in.SchedulingStrategy) &&
+			(in.LaunchType == "" || r.Service.LaunchType == in.LaunchType)
+	}, in.NextToken, limit)
+	if err != nil {
+		return nil, err
+	}
+	if arns == nil {
+		arns = []string{}
+	}
+	return &listServicesOutput{ServiceArns: arns, NextToken: next}, nil
+}

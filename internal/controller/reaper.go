@@ -1,0 +1,47 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// Reaper removes tasks that stopped longer ago than Retention (ECS keeps
+// them describable for at least an hour).
+type Reaper struct {
+	State     *state.State
+	Logger    *slog.Logger
+	Retention time.Duration
+	Every     time.Duration
+}
+
+// Run reaps until ctx ends.
+func (r *Reaper) Run(ctx context.Context) {
+	if r.Retention == 0 {
+		r.Retention = time.Hour
+	}
+	if r.Every == 0 {
+		r.Every = time.Minute
+	}
+	for {
+		for {
+			n, err := r.State.ReapStopped(ctx, r.State.Now().Add(-r.Retention), 500)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.Logger.Warn("reap stopped tasks", "err", err)
+				}
+				break
+			}
+			if n < 500 {
+				break
+			}
+		}
+		select {
+		case <-time.After(r.Every):
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,403 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/placement"
+	"github.com/flotta-dev/flotta/internal/scheduler"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// Services keeps every service's desired count running and carries out its
+// deployments.
+type Services struct {
+	State     *state.State
+	Scheduler *scheduler.Scheduler
+	Logger    *slog.Logger
+	// Resync re-reads every service this often, for timers (grace periods,
+	// backoff) that no store change announces.
+	Resync  time.Duration
+	Workers int
+	q       *queue
+}
+
+// Run reconciles services until ctx ends.
+func (c *Services) Run(ctx context.Context) {
+	if c.Resync == 0 {
+		c.Resync = 2 * time.Second
+	}
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.q = newQueue()
+	wg := runWorkers(ctx, c.q, c.Workers, c.reconcileKey)
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		rev, err := c.State.Store.Revision(ctx)
+		if err != nil {
+			sleep(ctx, time.Second)
+			continue
+		}
+		c.resync(ctx)
+		c.watch(ctx, rev)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
+// resync queues every service that is not INACTIVE.
+func (c *Services) resync(ctx context.Context) {
+	all, err := c.State.AllServices(ctx)
+	if err != nil {
+		c.Logger.Warn("list services", "err", err)
+		return
+	}
+	for _, r := range all {
+		if r.Service.Status != model.ServiceInactive {
+			c.q.add(r.Cluster + "/" + r.Name)
+		}
+	}
+}
+
+// watch queues the services that store changes concern, until a watch ends.
+func (c *Services) watch(ctx context.Context, rev int64) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	svcs, e1 := c.State.Store.Watch(wctx, state.ServiceRecordsPrefix(), rev)
+	tasks, e2 := c.State.Store.Watch(wctx, state.AllServiceTasksPrefix(), rev)
+	insts, e3 := c.State.Store.Watch(wctx, state.Root+"instances/", rev)
+	sess, e4 := c.State.Store.Watch(wctx, state.SessionsPrefix(), rev)
+	tick := time.NewTicker(c.Resync)
+	defer tick.Stop()
+	for {
+		select {
+		case evs, ok := <-svcs:
+			if !ok {
+				return
+			}
+			for _, ev := range evs {
+				c.q.add(strings.TrimPrefix(ev.KV.Key, state.ServiceRecordsPrefix()))
+			}
+		case evs, ok := <-tasks:
+			if !ok {
+				return
+			}
+			for _, ev := range evs {
+				parts := strings.Split(strings.TrimPrefix(ev.KV.Key, state.AllServiceTasksPrefix()), "/")
+				if len(parts) == 3 {
+					c.q.add(parts[0] + "/" + parts[1])
+				}
+			}
+		case _, ok := <-insts:
+			if !ok {
+				return
+			}
+			c.resync(ctx)
+		case _, ok := <-sess:
+			if !ok {
+				return
+			}
+			c.resync(ctx)
+		case <-tick.C:
+			c.resync(ctx)
+		case err := <-e1:
+			c.Logger.Warn("service watch ended", "err", err)
+			return
+		case err := <-e2:
+			c.Logger.Warn("service task watch ended", "err", err)
+			return
+		case err := <-e3:
+			c.Logger.Warn("instance watch ended", "err", err)
+			return
+		case err := <-e4:
+			c.Logger.Warn("session watch ended", "err", err)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (c *Services) reconcileKey(ctx context.Context, key string) {
+	cluster, name, _ := strings.Cut(key, "/")
+	if err := c.Reconcile(ctx, cluster, name); err != nil && ctx.Err() == nil {
+		c.Logger.Warn("reconcile service", "cluster", cluster, "service", name, "err", err)
+	}
+}
+
+// Reconcile brings one service one step closer to what it should be.
+func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
+	rec, err := c.State.GetService(ctx, cluster, name)
+	if err != nil || rec == nil || rec.Service.Status == model.ServiceInactive {
+		return err
+	}
+	tasks, err := c.State.ServiceTasks(ctx, cluster, name)
+	if err != nil {
+		return err
+	}
+	clusterRec, err := c.State.GetCluster(ctx, cluster)
+	if err != nil || clusterRec == nil {
+		return err
+	}
+	instances, defs, err := c.gather(ctx, rec, tasks)
+	if err != nil {
+		return err
+	}
+	plan := Decide(View{Service: *rec, Tasks: tasks, Instances: instances, Now: c.State.Now()})
+	var events []model.ServiceEvent
+	events = append(events, plan.Next.Service.Events...)
+	// Stops first: they make room.
+	var stopped []string
+	for _, s := range plan.Stops {
+		if _, err := c.State.StopTask(ctx, cluster, s.TaskID, s.Reason, model.StopServiceSchedulerInitiated); err != nil {
+			return err
+		}
+		stopped = append(stopped, s.TaskID)
+	}
+	if len(stopped) > 0 {
+		events = append(events, event(c.State, "(service %s) has stopped %d running tasks: %s.", name, len(stopped), taskList(stopped)))
+	}
+	var started []string
+	for _, s := range plan.Starts {
+		def := defs[s.Deployment]
+		if def == nil {
+			continue
+		}
+		ids, placeEvent, err := c.start(ctx, clusterRec, &plan.Next, def, s)
+		if err != nil {
+			return err
+		}
+		started = append(started, ids...)
+		if placeEvent != "" && time.Since(rec.LastPlacementEvent) > 30*time.Second {
+			events = append(events, event(c.State, "%s", placeEvent))
+			plan.Next.LastPlacementEvent = c.State.Now()
+		}
+	}
+	if len(started) > 0 {
+		events = append(events, event(c.State, "(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
+	}
+	_, err = c.State.UpdateService(ctx, cluster, name, func(r *state.ServiceRecord) error {
+		if r.Seq != rec.Seq || r.Service.Status != rec.Service.Status || r.Service.DesiredCount != rec.Service.DesiredCount {
+			// Changed meanwhile (a new deployment, a new count): the next
+			// reconcile starts from the new state.
+			return errChanged
+		}
+		next := plan.Next
+		if plan.Rollback {
+			if ev, ok := c.rollback(ctx, &next); ok {
+				events = append(events, ev)
+			}
+		}
+		next.Service.Events = append(reverse(events), r.Service.Events...)
+		*r = next
+		return nil
+	})
+	if errors.Is(err, errChanged) {
+		c.q.add(cluster + "/" + name)
+		return nil
+	}
+	return err
+}
+
+var errChanged = errors.New("service changed during reconcile")
+
+func reverse(evs []model.ServiceEvent) []model.ServiceEvent {
+	out := make([]model.ServiceEvent, len(evs))
+	for i, e := range evs {
+		out[len(evs)-1-i] = e
+		if out[len(evs)-1-i].ID == "" {
+			out[len(evs)-1-i].ID = state.NewID()
+		}
+	}
+	return out
+}
+
+func event(s *state.State, format string, args ...any) model.ServiceEvent {
+	return model.ServiceEvent{ID: state.NewID(), CreatedAt: model.At(s.Now()), Message: fmt.Sprintf(format, args...)}
+}
+
+func taskList(ids []string) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = "(task " + id + ")"
+	}
+	return strings.Join(parts, " ")
+}
+
+// gather reads the instances a reconcile needs and the task definition of
+// each deployment.
+func (c *Services) gather(ctx context.Context, rec *state.ServiceRecord, tasks []state.TaskSummary) (map[string]InstanceInfo, map[string]*model.TaskDefinition, error) {
+	defs := map[string]*model.TaskDefinition{}
+	for _, d := range rec.Deployments {
+		td, err := c.taskDefinition(ctx, d.TaskDefinition)
+		if err != nil {
+			return nil, nil, err
+		}
+		defs[d.ID] = td
+	}
+	instances := map[string]InstanceInfo{}
+	if rec.Service.SchedulingStrategy == model.SchedulingDaemon {
+		views, err := c.State.ListInstances(ctx, rec.Cluster)
+		if err != nil {
+			return nil, nil, err
+		}
+		var req placement.Request
+		if len(rec.Deployments) > 0 && defs[rec.Deployments[0].ID] != nil {
+			req = c.placementRequest(rec, defs[rec.Deployments[0].ID], 1)
+		}
+		for _, v := range views {
+			n := scheduler.NodeOf(v.InstanceRecord, v.Connected)
+			eligible := v.Instance.Status == model.InstanceActive && placement.StaticReason(n, &req) == ""
+			instances[v.ID] = InstanceInfo{Status: v.Instance.Status, Connected: v.Connected, Eligible: eligible}
+		}
+		return instances, defs, nil
+	}
+	var ids []string
+	for _, t := range tasks {
+		if active(&t) {
+			ids = append(ids, t.InstanceID)
+		}
+	}
+	views, err := c.State.GetInstances(ctx, rec.Cluster, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	for id, v := range views {
+		instances[id] = InstanceInfo{Status: v.Instance.Status, Connected: v.Connected, Eligible: true}
+	}
+	return instances, defs, nil
+}
+
+func (c *Services) taskDefinition(ctx context.Context, arn string) (*model.TaskDefinition, error) {
+	a, err := model.ParseARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	family, rev, _ := strings.Cut(strings.TrimPrefix(a.Resource, "task-definition/"), ":")
+	n := 0
+	fmt.Sscanf(rev, "%d", &n)
+	rec, err := c.State.GetTaskDefinition(ctx, family, n)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	return &rec.TaskDefinition, nil
+}
+
+// placementRequest describes a service's tasks to the engine.
+func (c *Services) placementRequest(rec *state.ServiceRecord, def *model.TaskDefinition, count int) placement.Request {
+	req := placement.Request{Demand: model.TaskDemand(def), Requires: def.RequiresAttributes, Group: "service:" + rec.Name, Count: count}
+	all := append([]model.PlacementConstraint(nil), rec.Service.PlacementConstraints...)
+	for _, pc := range def.PlacementConstraints {
+		all = append(all, model.PlacementConstraint{Type: pc.Type, Expression: pc.Expression})
+	}
+	for _, pc := range all {
+		switch pc.Type {
+		case "distinctInstance":
+			req.Constraints = append(req.Constraints, placement.Constraint{Type: "distinctInstance"})
+		case "memberOf":
+			if q, err := placement.Parse(pc.Expression); err == nil {
+				req.Constraints = append(req.Constraints, placement.Constraint{Type: "memberOf", Query: q})
+			}
+		}
+	}
+	for _, ps := range rec.Service.PlacementStrategy {
+		req.Strategies = append(req.Strategies, placement.Strategy{Type: ps.Type, Field: ps.Field})
+	}
+	return req
+}
+
+// start places tasks of a deployment and returns their ids, and an event
+// that explains a shortfall.
+func (c *Services) start(ctx context.Context, cluster *model.Cluster, rec *state.ServiceRecord, def *model.TaskDefinition, s Start) ([]string, string, error) {
+	var tags []model.Tag
+	if rec.Service.PropagateTags == "SERVICE" {
+		tags = rec.Service.Tags
+	}
+	req := scheduler.Request{
+		Placement: c.placementRequest(rec, def, s.Count),
+		Only:      s.Only,
+		Build: func(inst *state.InstanceRecord) state.TaskRecord {
+			return c.State.NewTaskRecord(cluster, def, inst, state.TaskOptions{StartedBy: s.Deployment, Group: "service:" + rec.Name,
+				Tags: tags, EnableExecuteCommand: rec.Service.EnableExecuteCommand})
+		},
+	}
+	res, err := c.Scheduler.Place(ctx, rec.Cluster, req)
+	if errors.Is(err, scheduler.ErrNoInstances) {
+		return nil, fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", rec.Name), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	var ids []string
+	for _, t := range res.Tasks {
+		ids = append(ids, t.ID)
+	}
+	if len(ids) < s.Count {
+		return ids, unplacedEvent(rec.Name, res.Placement), nil
+	}
+	return ids, "", nil
+}
+
+// unplacedEvent says, in ECS's words, why a service's task fits nowhere,
+// naming the filter that rejected the most instances.
+func unplacedEvent(service string, r placement.Result) string {
+	reason := r.ClosestReason()
+	closest := ""
+	for _, f := range r.Failures {
+		if f.Reason == reason {
+			closest = f.ARN[strings.LastIndex(f.ARN, "/")+1:]
+			break
+		}
+	}
+	what := map[string]string{
+		placement.ReasonMemory:    "has insufficient memory available",
+		placement.ReasonCPU:       "has insufficient CPU units available",
+		placement.ReasonPorts:     "is already using a port required by your task",
+		placement.ReasonGPU:       "has insufficient GPU units available",
+		placement.ReasonAttribute: "is missing an attribute required by your task",
+		placement.ReasonAgent:     "has an agent that is not connected",
+		placement.ReasonDraining:  "is draining",
+		placement.ReasonMemberOf:  "does not satisfy a memberOf placement constraint",
+		placement.ReasonDistinct:  "already runs a task of this service (distinctInstance)",
+	}[reason]
+	if what == "" {
+		what = "was rejected: " + reason
+	}
+	if closest == "" {
+		return fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", service)
+	}
+	counts := make([]string, 0, len(r.Reasons))
+	for k, v := range r.Reasons {
+		counts = append(counts, fmt.Sprintf("%s: %d", k, v))
+	}
+	sort.Strings(counts)
+	return fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) %s. Instances rejected: %s. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+		service, closest, what, strings.Join(counts, ", "))
+}
+
+// rollback starts a deployment of the last completed one's task definition.
+func (c *Services) rollback(ctx context.Context, r *state.ServiceRecord) (model.ServiceEvent, bool) {
+	failed := r.ServiceDeploymentOf(&r.Deployments[0])
+	def, err := c.taskDefinition(ctx, r.LastCompleted.TaskDefinition)
+	if err != nil || def == nil || failed == nil {
+		c.Logger.Warn("cannot roll back", "service", r.Name, "err", err)
+		return model.ServiceEvent{}, false
+	}
+	c.State.StartDeployment(r, def, failed, "ECS deployment circuit breaker: tasks failed to start.")
+	return event(c.State, "(service %s) (deployment %s) is rolling back to %s.", r.Name, r.Deployments[1].ID, def.TaskDefinitionArn), true
+}

@@ -1,0 +1,260 @@
+package model
+
+import (
+	"encoding/json"
+	"math"
+)
+
+// Service statuses.
+const (
+	ServiceActive   = "ACTIVE"
+	ServiceDraining = "DRAINING"
+	ServiceInactive = "INACTIVE"
+)
+
+// Deployment statuses and rollout states.
+const (
+	DeploymentPrimary  = "PRIMARY"
+	DeploymentActive   = "ACTIVE"
+	DeploymentInactive = "INACTIVE"
+
+	RolloutInProgress = "IN_PROGRESS"
+	RolloutCompleted  = "COMPLETED"
+	RolloutFailed     = "FAILED"
+)
+
+// ServiceDeployment statuses.
+const (
+	SDPending             = "PENDING"
+	SDInProgress          = "IN_PROGRESS"
+	SDSuccessful          = "SUCCESSFUL"
+	SDStopped             = "STOPPED"
+	SDStopRequested       = "STOP_REQUESTED"
+	SDRollbackRequested   = "ROLLBACK_REQUESTED"
+	SDRollbackInProgress  = "ROLLBACK_IN_PROGRESS"
+	SDRollbackSuccessful  = "ROLLBACK_SUCCESSFUL"
+	SDRollbackFailed      = "ROLLBACK_FAILED"
+	SchedulingReplica     = "REPLICA"
+	SchedulingDaemon      = "DAEMON"
+	DefaultMinimumHealthy = 100
+	DefaultMaximumPercent = 200
+)
+
+// Service keeps desiredCount tasks of a task definition running.
+type Service struct {
+	ServiceArn                    string                         `json:"serviceArn"`
+	ServiceName                   string                         `json:"serviceName"`
+	ClusterArn                    string                         `json:"clusterArn"`
+	LoadBalancers                 []json.RawMessage              `json:"loadBalancers"`
+	ServiceRegistries             []json.RawMessage              `json:"serviceRegistries"`
+	Status                        string                         `json:"status"`
+	DesiredCount                  int                            `json:"desiredCount"`
+	RunningCount                  int                            `json:"runningCount"`
+	PendingCount                  int                            `json:"pendingCount"`
+	LaunchType                    string                         `json:"launchType,omitempty"`
+	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	TaskDefinition                string                         `json:"taskDefinition"`
+	DeploymentConfiguration       *DeploymentConfiguration       `json:"deploymentConfiguration,omitempty"`
+	Deployments                   []Deployment                   `json:"deployments"`
+	RoleArn                       string                         `json:"roleArn,omitempty"`
+	Events                        []ServiceEvent                 `json:"events"`
+	CreatedAt                     *Time                          `json:"createdAt,omitempty"`
+	PlacementConstraints          []PlacementConstraint          `json:"placementConstraints"`
+	PlacementStrategy             []PlacementStrategy            `json:"placementStrategy"`
+	NetworkConfiguration          json.RawMessage                `json:"networkConfiguration,omitempty"`
+	HealthCheckGracePeriodSeconds *int                           `json:"healthCheckGracePeriodSeconds,omitempty"`
+	SchedulingStrategy            string                         `json:"schedulingStrategy"`
+	DeploymentController          *DeploymentController          `json:"deploymentController,omitempty"`
+	Tags                          []Tag                          `json:"tags,omitempty"`
+	CreatedBy                     string                         `json:"createdBy,omitempty"`
+	EnableECSManagedTags          bool                           `json:"enableECSManagedTags"`
+	PropagateTags                 string                         `json:"propagateTags,omitempty"`
+	EnableExecuteCommand          bool                           `json:"enableExecuteCommand"`
+	CurrentServiceDeployment      string                         `json:"currentServiceDeployment,omitempty"`
+	CurrentServiceRevisions       []ServiceRevisionSummary       `json:"currentServiceRevisions,omitempty"`
+}
+
+// DeploymentConfiguration shapes a rollout.
+type DeploymentConfiguration struct {
+	DeploymentCircuitBreaker *DeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
+	MaximumPercent           *int                      `json:"maximumPercent,omitempty"`
+	MinimumHealthyPercent    *int                      `json:"minimumHealthyPercent,omitempty"`
+	Alarms                   json.RawMessage           `json:"alarms,omitempty"`
+	Strategy                 string                    `json:"strategy,omitempty"`
+	BakeTimeInMinutes        *int                      `json:"bakeTimeInMinutes,omitempty"`
+	LinearConfiguration      json.RawMessage           `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      json.RawMessage           `json:"canaryConfiguration,omitempty"`
+	LifecycleHooks           json.RawMessage           `json:"lifecycleHooks,omitempty"`
+}
+
+// DeploymentCircuitBreaker fails (and may roll back) a deployment whose tasks keep failing.
+type DeploymentCircuitBreaker struct {
+	Enable   bool `json:"enable"`
+	Rollback bool `json:"rollback"`
+}
+
+// DeploymentController names who deploys: ECS (rolling), CODE_DEPLOY or EXTERNAL.
+type DeploymentController struct {
+	Type string `json:"type"`
+}
+
+// Deployment is one version of a service's tasks during and after a rollout.
+type Deployment struct {
+	ID                 string `json:"id"`
+	Status             string `json:"status"`
+	TaskDefinition     string `json:"taskDefinition"`
+	DesiredCount       int    `json:"desiredCount"`
+	PendingCount       int    `json:"pendingCount"`
+	RunningCount       int    `json:"runningCount"`
+	FailedTasks        int    `json:"failedTasks"`
+	CreatedAt          *Time  `json:"createdAt,omitempty"`
+	UpdatedAt          *Time  `json:"updatedAt,omitempty"`
+	LaunchType         string `json:"launchType,omitempty"`
+	RolloutState       string `json:"rolloutState,omitempty"`
+	RolloutStateReason string `json:"rolloutStateReason,omitempty"`
+}
+
+// ServiceEvent is a line in a service's history.
+type ServiceEvent struct {
+	ID        string `json:"id"`
+	CreatedAt *Time  `json:"createdAt"`
+	Message   string `json:"message"`
+}
+
+// PlacementConstraint binds placement (distinctInstance, memberOf).
+type PlacementConstraint struct {
+	Type       string `json:"type,omitempty"`
+	Expression string `json:"expression,omitempty"`
+}
+
+// PlacementStrategy guides placement (binpack, spread, random).
+type PlacementStrategy struct {
+	Type  string `json:"type,omitempty"`
+	Field string `json:"field,omitempty"`
+}
+
+// ServiceRevision is a service's configuration at one change.
+type ServiceRevision struct {
+	ServiceRevisionArn   string            `json:"serviceRevisionArn"`
+	ServiceArn           string            `json:"serviceArn"`
+	ClusterArn           string            `json:"clusterArn"`
+	TaskDefinition       string            `json:"taskDefinition"`
+	LaunchType           string            `json:"launchType,omitempty"`
+	LoadBalancers        []json.RawMessage `json:"loadBalancers,omitempty"`
+	ServiceRegistries    []json.RawMessage `json:"serviceRegistries,omitempty"`
+	NetworkConfiguration json.RawMessage   `json:"networkConfiguration,omitempty"`
+	ContainerImages      []ContainerImage  `json:"containerImages,omitempty"`
+	CreatedAt            *Time             `json:"createdAt,omitempty"`
+}
+
+// ContainerImage names an image a revision runs.
+type ContainerImage struct {
+	ContainerName string `json:"containerName,omitempty"`
+	Image         string `json:"image,omitempty"`
+}
+
+// ServiceRevisionSummary counts a revision's tasks in a deployment.
+type ServiceRevisionSummary struct {
+	Arn                string `json:"arn"`
+	RequestedTaskCount int    `json:"requestedTaskCount"`
+	RunningTaskCount   int    `json:"runningTaskCount"`
+	PendingTaskCount   int    `json:"pendingTaskCount"`
+}
+
+// ServiceDeployment is one rollout of a service, from revisions to a target.
+type ServiceDeployment struct {
+	ServiceDeploymentArn     string                           `json:"serviceDeploymentArn"`
+	ServiceArn               string                           `json:"serviceArn"`
+	ClusterArn               string                           `json:"clusterArn"`
+	CreatedAt                *Time                            `json:"createdAt,omitempty"`
+	StartedAt                *Time                            `json:"startedAt,omitempty"`
+	FinishedAt               *Time                            `json:"finishedAt,omitempty"`
+	StoppedAt                *Time                            `json:"stoppedAt,omitempty"`
+	UpdatedAt                *Time                            `json:"updatedAt,omitempty"`
+	SourceServiceRevisions   []ServiceRevisionSummary         `json:"sourceServiceRevisions"`
+	TargetServiceRevision    *ServiceRevisionSummary          `json:"targetServiceRevision,omitempty"`
+	Status                   string                           `json:"status"`
+	StatusReason             string                           `json:"statusReason,omitempty"`
+	DeploymentConfiguration  *DeploymentConfiguration         `json:"deploymentConfiguration,omitempty"`
+	Rollback                 *Rollback                        `json:"rollback,omitempty"`
+	DeploymentCircuitBreaker *ServiceDeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
+}
+
+// Rollback says why and to what a deployment rolled back.
+type Rollback struct {
+	Reason             string `json:"reason,omitempty"`
+	StartedAt          *Time  `json:"startedAt,omitempty"`
+	ServiceRevisionArn string `json:"serviceRevisionArn,omitempty"`
+}
+
+// ServiceDeploymentCircuitBreaker is the circuit breaker's view of a deployment.
+type ServiceDeploymentCircuitBreaker struct {
+	Status       string `json:"status"`
+	FailureCount int    `json:"failureCount"`
+	Threshold    int    `json:"threshold"`
+}
+
+// CircuitBreakerThreshold is how many failed tasks fail a deployment:
+// max(3, min(200, ceil(0.5 x desiredCount))).
+func CircuitBreakerThreshold(desired int) int {
+	return max(3, min(200, int(math.Ceil(0.5*float64(desired)))))
+}
+
+// MinimumHealthy is the fewest healthy tasks a rollout may leave: the
+// percentage of desired, rounded up.
+func MinimumHealthy(desired, percent int) int {
+	return int(math.Ceil(float64(desired) * float64(percent) / 100))
+}
+
+// MaximumTasks is the most tasks a rollout may run at once: the percentage
+// of desired, rounded down.
+func MaximumTasks(desired, percent int) int {
+	return int(math.Floor(float64(desired) * float64(percent) / 100))
+}
+
+// Percentages returns a configuration's minimum healthy and maximum
+// percentages with ECS's defaults (for DAEMON services: 0 and 100).
+func (c *DeploymentConfiguration) Percentages(daemon bool) (minHealthy, maxPercent int) {
+	minHealthy, maxPercent = DefaultMinimumHealthy, DefaultMaximumPercent
+	if daemon {
+		minHealthy, maxPercent = 0, 100
+	}
+	if c != nil && c.MinimumHealthyPercent != nil {
+		minHealthy = *c.MinimumHealthyPercent
+	}
+	if c != nil && c.MaximumPercent != nil {
+		maxPercent = *c.MaximumPercent
+	}
+	return minHealthy, maxPercent
+}
+
+// ValidateDeploymentConfiguration checks percentages as ECS does.
+func ValidateDeploymentConfiguration(c *DeploymentConfiguration, daemon bool) error {
+	if c == nil {
+		return nil
+	}
+	minH, maxP := c.Percentages(daemon)
+	if minH < 0 || minH > 100 {
+		return InvalidParameter("deploymentConfiguration.minimumHealthyPercent must be between 0 and 100; got %d.", minH)
+	}
+	if maxP < 100 || maxP > 200 {
+		return InvalidParameter("deploymentConfiguration.maximumPercent must be between 100 and 200; got %d.", maxP)
+	}
+	if daemon && maxP != 100 {
+		return InvalidParameter("The maximumPercent of a DAEMON service must be 100; got %d.", maxP)
+	}
+	if minH == 100 && maxP == 100 {
+		return InvalidParameter("With minimumHealthyPercent 100 and maximumPercent 100 no task could ever be replaced: raise maximumPercent or lower minimumHealthyPercent.")
+	}
+	switch c.Strategy {
+	case "", "ROLLING":
+	case "BLUE_GREEN", "LINEAR", "CANARY":
+		return InvalidParameter("Deployment strategy %s is not supported yet; use ROLLING.", c.Strategy)
+	default:
+		return InvalidParameter("deploymentConfiguration.strategy should be one of [ROLLING,BLUE_GREEN,LINEAR,CANARY]")
+	}
+	if c.BakeTimeInMinutes != nil && (*c.BakeTimeInMinutes < 0 || *c.BakeTimeInMinutes > 1440) {
+		return InvalidParameter("bakeTimeInMinutes must be between 0 and 1440.")
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// MaxServiceEvents is how many events a service keeps (ECS shows 100).
+const MaxServiceEvents = 100
+
+// maxHistory bounds the revisions and service deployments a service keeps.
+const maxHistory = 50
+
+// ServiceRecord is a stored service with its rollout state.
+type ServiceRecord struct {
+	Cluster string        `json:"cluster"`
+	Name    string        `json:"name"`
+	Service model.Service `json:"service"`
+	// ClientToken is the idempotency token CreateService was called with.
+	ClientToken string `json:"clientToken,omitempty"`
+	// Deployments are the service's deployments, PRIMARY first, with what
+	// the controller needs to carry them out.
+	Deployments []DeploymentRecord `json:"deployments"`
+	// Revisions and ServiceDeployments are the most recent ones, newest last.
+	Revisions          []model.ServiceRevision   `json:"revisions"`
+	ServiceDeployments []model.ServiceDeployment `json:"serviceDeployments"`
+	// LastCompleted is the deployment a circuit breaker rolls back to.
+	LastCompleted *DeploymentRecord `json:"lastCompleted,omitempty"`
+	// Seq numbers deployments, revisions and events.
+	Seq int64 `json:"seq"`
+	// Counted lists the failed tasks already counted, so each counts once.
+	Counted []string `json:"counted,omitempty"`
+	// FailStreak counts task failures since the last task that ran, and
+	// NextStart is when the controller may start tasks again (backoff).
+	FailStreak int       `json:"failStreak,omitempty"`
+	NextStart  time.Time `json:"nextStart,omitzero"`
+	// Steady says the last reconcile found the service in a steady state.
+	Steady bool `json:"steady,omitempty"`
+	// LastPlacementEvent throttles "unable to place" events.
+	LastPlacementEvent time.Time `json:"lastPlacementEvent,omitzero"`
+}
+
+// DeploymentRecord is a deployment and what carrying it out needs.
+type DeploymentRecord struct {
+	model.Deployment
+	RevisionArn          string `json:"revisionArn"`
+	ServiceDeploymentArn string `json:"serviceDeploymentArn"`
+	// Rollback marks a deployment made by the circuit breaker.
+	Rollback bool `json:"rollback,omitempty"`
+}
+
+// TaskSummary is what the service controller needs to know of a task,
+// indexed beside the service so that a reconcile reads little.
+type TaskSummary struct {
+	ID            string      `json:"id"`
+	Arn           string      `json:"arn"`
+	InstanceID    string      `json:"instanceId"`
+	LastStatus    string      `json:"lastStatus"`
+	DesiredStatus string      `json:"desiredStatus"`
+	Health        string      `json:"health,omitempty"`
+	HasCheck      bool        `json:"hasCheck,omitempty"`
+	StartedBy     string      `json:"startedBy"`
+	CreatedAt     *model.Time `json:"createdAt,omitempty"`
+	StartedAt     *model.Time `json:"startedAt,omitempty"`
+	StoppedAt     *model.Time `json:"stoppedAt,omitempty"`
+	StopCode      string      `json:"stopCode,omitempty"`
+	StoppedReason string      `json:"stoppedReason,omitempty"`
+	ProtectedTill *model.Time `json:"protectedTill,omitempty"`
+	// Essential exits and failed starts are failures; scheduler stops are not.
+	EverRan bool `json:"everRan,omitempty"`
+}
+
+func serviceKey(cluster, name string) string { return Root + "services/" + cluster + "/" + name }
+
+// ServiceRecordsPrefix holds every service record (watch it to follow services).
+func ServiceRecordsPrefix() string { return Root + "services/" }
+
+// ServiceTasksPrefix holds one summary per task of a service (watch it too).
+func ServiceTasksPrefix(cluster, service string) string {
+	return Root + "service-tasks/" + cluster + "/" + service + "/"
+}
+
+// AllServiceTasksPrefix holds every service's task summaries.
+func AllServiceTasksPrefix() string { return Root + "service-tasks/" }
+
+// ServiceOfGroup returns the service a task group belongs to, or "".
+func ServiceOfGroup(group string) string {
+	name, ok := strings.CutPrefix(group, "service:")
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// Summary is a task's summary.
+func (r *TaskRecord) Summary() TaskSummary {
+	t := &r.Task
+	s := TaskSummary{ID: r.ID, Arn: t.TaskArn, InstanceID: r.InstanceID, LastStatus: t.LastStatus, DesiredStatus: t.DesiredStatus,
+		Health: t.HealthStatus, StartedBy: t.StartedBy, CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, StoppedAt: t.StoppedAt,
+		StopCode: t.StopCode, StoppedReason: t.StoppedReason, EverRan: t.StartedAt != nil, ProtectedTill: r.ProtectedTill}
+	for _, c := range r.Definition.ContainerDefinitions {
+		if c.IsEssential() && c.HealthCheck != nil {
+			s.HasCheck = true
+		}
+	}
+	return s
+}
+
+// summaryOp writes a service task's summary, or nothing for other tasks.
+func summaryOp(r *TaskRecord) []store.Op {
+	svc := ServiceOfGroup(r.Task.Group)
+	if svc == "" {
+		return nil
+	}
+	return []store.Op{store.Put(ServiceTasksPrefix(r.Cluster, svc)+r.ID, mustJSON(r.Summary()))}
+}
+
+// ServiceTasks reads a service's task summaries.
+func (s *State) ServiceTasks(ctx context.Context, cluster, service string) ([]TaskSummary, error) {
+	page, err := s.Store.List(ctx, ServiceTasksPrefix(cluster, service), store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TaskSummary, 0, len(page.KVs))
+	for _, kv := range page.KVs {
+		t, err := decode[TaskSummary](kv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, nil
+}
+
+// CreateService stores a new service. A service of that name that is still
+// ACTIVE or DRAINING is returned instead, and nothing is written.
+func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing *ServiceRecord, err error) {
+	key := serviceKey(rec.Cluster, rec.Name)
+	err = retry(ctx, func() error {
+		kv, cur, err := read[ServiceRecord](ctx, s.Store, key)
+		if err != nil {
+			return err
+		}
+		existing = nil
+		if cur != nil && cur.Service.Status != model.ServiceInactive {
+			existing = cur
+			return nil
+		}
+		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{
+			store.Put(key, mustJSON(rec)),
+			store.Put(ServicesPrefix(rec.Cluster)+rec.Name, nil),
+		})
+		return err
+	})
+	return existing, err
+}
+
+// GetService reads a service; nil when it never existed.
+func (s *State) GetService(ctx context.Context, cluster, name string) (*ServiceRecord, error) {
+	_, r, err := read[ServiceRecord](ctx, s.Store, serviceKey(cluster, name))
+	return r, err
+}
+
+// UpdateService applies fn to a service atomically; nil when unknown. If fn
+// returns an error nothing is written. The membership that keeps a cluster
+// from being deleted lasts until the service is INACTIVE.
+func (s *State) UpdateService(ctx context.Context, cluster, name string, fn func(r *ServiceRecord) error) (*ServiceRecord, error) {
+	key := serviceKey(cluster, name)
+	var out *ServiceRecord
+	err := retry(ctx, func() error {
+		kv, r, err := read[ServiceRecord](ctx, s.Store, key)
+		if err != nil || r == nil {
+			out = nil
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		trim(r)
+		ops := []store.Op{store.Put(key, mustJSON(r))}
+		if r.Service.Status == model.ServiceInactive {
+			ops = append(ops, store.Del(ServicesPrefix(cluster)+name))
+		}
+		if _, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, ops); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// trim bounds a service's histories.
+func trim(r *ServiceRecord) {
+	if n := len(r.Service.Events); n > MaxServiceEvents {
+		r.Service.Events = r.Service.Events[:MaxServiceEvents]
+	}
+	if n := len(r.Revisions); n > maxHistory {
+		r.Revisions = r.Revisions[n-maxHistory:]
+	}
+	if n := len(r.ServiceDeployments); n > maxHistory {
+		r.ServiceDeployments = r.ServiceDeployments[n-maxHistory:]
+	}
+	if n := len(r.Counted); n > 500 {
+		r.Counted = r.Counted[n-500:]
+	}
+}
+
+// ListServiceARNs pages through a cluster's services that are not INACTIVE.
+func (s *State) ListServiceARNs(ctx context.Context, cluster string, keep func(*ServiceRecord) bool, token string, limit int) ([]string, string, error) {
+	return scan(ctx, s.Store, Root+"services/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
+		r, err := decode[ServiceRecord](kv)
+		if err != nil {
+			return "", false, err
+		}
+		return r.Service.ServiceArn, r.Service.Status != model.ServiceInactive && (keep == nil || keep(r)), nil
+	})
+}
+
+// AllServices lists every service of every cluster (for the controller's resync).
+func (s *State) AllServices(ctx context.Context) ([]ServiceRecord, error) {
+	page, err := s.Store.List(ctx, ServiceRecordsPrefix(), store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServiceRecord, 0, len(page.KVs))
+	for _, kv := range page.KVs {
+		r, err := decode[ServiceRecord](kv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
+// DecodeService reads a service record from a store value.
+func DecodeService(kv store.KV) (*ServiceRecord, error) { return decode[ServiceRecord](kv) }
+
+// ReapStopped removes tasks that stopped before `before`, at most limit of
+// them, and returns how many it removed.
+func (s *State) ReapStopped(ctx context.Context, before time.Time, limit int) (int, error) {
+	end := fmt.Sprintf("%s%020d", StoppedPrefix(), before.UnixNano())
+	page, err := s.Store.List(ctx, StoppedPrefix(), store.ListOptions{Limit: limit, KeysOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, kv := range page.KVs {
+		if kv.Key >= end {
+			break
+		}
+		parts := strings.Split(strings.TrimPrefix(kv.Key, StoppedPrefix()), "/")
+		if len(parts) != 3 {
+			continue
+		}
+		cluster, id := parts[1], parts[2]
+		ops := []store.Op{store.Del(kv.Key), store.Del(taskKey(cluster, id))}
+		if t, err := s.GetTask(ctx, cluster, id); err != nil {
+			return n, err
+		} else if t != nil {
+			if svc := ServiceOfGroup(t.Task.Group); svc != "" {
+				ops = append(ops, store.Del(ServiceTasksPrefix(cluster, svc)+id))
+			}
+		}
+		if _, err := s.Store.Commit(ctx, nil, ops); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
