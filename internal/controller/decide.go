@@ -424,6 +424,7 @@ func finishCounts(v View, p *Plan) Plan {
 	svc.RunningCount, svc.PendingCount = 0, 0
 	for i := range next.Deployments {
 		d := &next.Deployments[i]
+		wasRunning, wasPending := d.RunningCount, d.PendingCount
 		d.RunningCount, d.PendingCount = 0, 0
 		for j := range v.Tasks {
 			t := &v.Tasks[j]
@@ -436,7 +437,9 @@ func finishCounts(v View, p *Plan) Plan {
 				d.PendingCount++
 			}
 		}
-		d.UpdatedAt = model.At(v.Now)
+		if d.RunningCount != wasRunning || d.PendingCount != wasPending {
+			d.UpdatedAt = model.At(v.Now)
+		}
 		svc.RunningCount += d.RunningCount
 		svc.PendingCount += d.PendingCount
 		if sd := next.ServiceDeploymentOf(d); sd != nil && sd.TargetServiceRevision != nil && sd.TargetServiceRevision.Arn == d.RevisionArn {

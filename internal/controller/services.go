@@ -1,7 +1,9 @@
 package controller
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -191,6 +193,9 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 	if len(started) > 0 {
 		events = append(events, event(c.State, "(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
 	}
+	if len(events) == 0 && !plan.Rollback && sameRecord(plan.Next, *rec) {
+		return nil // nothing to record: a steady service costs no writes
+	}
 	_, err = c.State.UpdateService(ctx, cluster, name, func(r *state.ServiceRecord) error {
 		if r.Seq != rec.Seq || r.Service.Status != rec.Service.Status || r.Service.DesiredCount != rec.Service.DesiredCount {
 			// Changed meanwhile (a new deployment, a new count): the next
@@ -212,6 +217,15 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 		return nil
 	}
 	return err
+}
+
+// sameRecord says whether a planned record, whose events are only the new
+// ones, leaves the stored record as it is.
+func sameRecord(a, b state.ServiceRecord) bool {
+	a.Service.Events = b.Service.Events
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 var errChanged = errors.New("service changed during reconcile")

@@ -40,6 +40,8 @@ type Gateway struct {
 
 	mu     sync.Mutex
 	leases map[string]store.Lease
+	// polls counts each instance's open polls.
+	polls map[string]int
 	// groups holds the shared leases of batched heartbeats, by instance set.
 	groups map[string]store.Lease
 }
@@ -165,9 +167,11 @@ func (g *Gateway) Poll(ctx context.Context, in *PollInput) (*PollOutput, error) 
 	if in.Revision > 0 {
 		// The watch reports at once any change after the agent's revision,
 		// and otherwise waits for one.
+		g.pollOpened(inst.ID)
 		wctx, cancel := context.WithTimeout(ctx, wait)
 		_, werr := g.State.Store.WaitForChange(wctx, state.AssignmentsPrefix(inst.ID), in.Revision)
 		cancel()
+		g.pollClosed(inst.ID, ctx.Err() != nil)
 		if werr != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -210,6 +214,47 @@ func (g *Gateway) instanceFor(ctx context.Context, arn string) (*state.InstanceR
 		return nil, model.Errorf(model.CodeAccessDenied, "%s is not the agent of %s.", p.ARN, arn)
 	}
 	return inst, nil
+}
+
+func (g *Gateway) pollOpened(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.polls == nil {
+		g.polls = map[string]int{}
+	}
+	g.polls[id]++
+}
+
+// pollClosed ends the instance's session at once when its agent hung up in
+// the middle of a poll and has no other poll open: a killed agent's
+// connection is closed by its kernel, so the server need not wait for the
+// session lease to lapse to know that the agent is gone. An agent that
+// vanishes without closing its connection (a lost machine, a partition) is
+// noticed when the lease lapses, SessionTTL after its last poll.
+func (g *Gateway) pollClosed(id string, hungUp bool) {
+	g.mu.Lock()
+	g.polls[id]--
+	open := g.polls[id]
+	if open == 0 {
+		delete(g.polls, id)
+	}
+	lease, ok := g.leases[id]
+	if hungUp && open == 0 && ok {
+		delete(g.leases, id)
+	} else {
+		ok = false
+	}
+	g.mu.Unlock()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.State.Store.RevokeLease(ctx, lease); err != nil {
+		g.Logger.Warn("end the session of a departed agent", "instance", id, "err", err)
+		return
+	}
+	g.Logger.Info("agent hung up; its instance is disconnected", "instance", id)
 }
 
 // keepSession keeps the instance's session lease alive, making a new one when

@@ -59,6 +59,16 @@ func (s *Store) KeepAlive(ctx context.Context, l Lease) (bool, error) {
 	return true, nil
 }
 
+// RevokeLease ends a lease now, deleting its keys. An unknown or expired
+// lease is not an error.
+func (s *Store) RevokeLease(ctx context.Context, l Lease) error {
+	_, err := s.cli.Revoke(ctx, clientv3.LeaseID(l))
+	if err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return fmt.Errorf("revoke lease: %w", err)
+	}
+	return nil
+}
+
 // PutLeased writes a key that lives only as long as the lease.
 func (s *Store) PutLeased(ctx context.Context, key string, value []byte, l Lease) error {
 	if _, err := s.cli.Put(ctx, key, string(value), clientv3.WithLease(clientv3.LeaseID(l))); err != nil {

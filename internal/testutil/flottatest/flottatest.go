@@ -36,6 +36,10 @@ type Env struct {
 type Options struct {
 	DataDir string
 	Now     func() time.Time
+	// LostInstanceGrace and StoppedTaskRetention override the server's
+	// defaults when set.
+	LostInstanceGrace    time.Duration
+	StoppedTaskRetention time.Duration
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -54,7 +58,8 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Logger: logger, Now: o.Now})
+	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Logger: logger, Now: o.Now,
+		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
