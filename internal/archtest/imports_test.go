@@ -18,6 +18,7 @@ const module = "github.com/flotta-dev/flotta/"
 // the module root) whose non-test code may import it.
 var owners = map[string][]string{
 	"go.etcd.io/":              {"internal/store"},
+	"google.golang.org/grpc":   {"internal/store"},
 	"go.uber.org/zap":          {"internal/store"},
 	"github.com/docker/":       {"internal/runtime/docker"},
 	"github.com/moby/":         {"internal/runtime/docker"},

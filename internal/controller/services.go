@@ -15,6 +15,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
+	"github.com/flotta-dev/flotta/internal/store"
 )
 
 // Services keeps every service's desired count running and carries out its
@@ -28,6 +29,8 @@ type Services struct {
 	Resync  time.Duration
 	Workers int
 	q       *queue
+	// instanceStatus is each instance's last seen status (watch goroutine only).
+	instanceStatus map[string]string
 }
 
 // Run reconciles services until ctx ends.
@@ -62,18 +65,39 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// resync queues every service that is not INACTIVE.
+// resync queues every service; an INACTIVE one costs one read.
 func (c *Services) resync(ctx context.Context) {
-	all, err := c.State.AllServices(ctx)
+	keys, err := c.State.ServiceKeys(ctx)
 	if err != nil {
-		c.Logger.Warn("list services", "err", err)
+		if ctx.Err() == nil {
+			c.Logger.Warn("list services", "err", err)
+		}
 		return
 	}
-	for _, r := range all {
-		if r.Service.Status != model.ServiceInactive {
-			c.q.add(r.Cluster + "/" + r.Name)
-		}
+	for _, k := range keys {
+		c.q.add(k)
 	}
+}
+
+// instanceChanged says whether an instance event matters to services: an
+// instance that joins, leaves or changes status. Its reservations changing,
+// as every placement does, does not.
+func (c *Services) instanceChanged(ev store.Event) bool {
+	id := ev.KV.Key[strings.LastIndexByte(ev.KV.Key, '/')+1:]
+	if c.instanceStatus == nil {
+		c.instanceStatus = map[string]string{}
+	}
+	if ev.Deleted {
+		delete(c.instanceStatus, id)
+		return true
+	}
+	r, err := state.DecodeInstance(ev.KV)
+	if err != nil || r == nil {
+		return true
+	}
+	old, known := c.instanceStatus[id]
+	c.instanceStatus[id] = r.Instance.Status
+	return !known || old != r.Instance.Status
 }
 
 // watch queues the services that store changes concern, until a watch ends.
@@ -105,11 +129,17 @@ func (c *Services) watch(ctx context.Context, rev int64) {
 					c.q.add(parts[0] + "/" + parts[1])
 				}
 			}
-		case _, ok := <-insts:
+		case evs, ok := <-insts:
 			if !ok {
 				return
 			}
-			c.resync(ctx)
+			changed := false
+			for _, ev := range evs {
+				changed = c.instanceChanged(ev) || changed
+			}
+			if changed {
+				c.resync(ctx)
+			}
 		case _, ok := <-sess:
 			if !ok {
 				return

@@ -222,21 +222,24 @@ func (s *State) ListServiceARNs(ctx context.Context, cluster string, keep func(*
 	})
 }
 
-// AllServices lists every service of every cluster (for the controller's resync).
-func (s *State) AllServices(ctx context.Context) ([]ServiceRecord, error) {
-	page, err := s.Store.List(ctx, ServiceRecordsPrefix(), store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ServiceRecord, 0, len(page.KVs))
-	for _, kv := range page.KVs {
-		r, err := decode[ServiceRecord](kv)
+// ServiceKeys lists every service of every cluster as "cluster/name", reading
+// keys only, a page at a time (for the controller's resync).
+func (s *State) ServiceKeys(ctx context.Context) ([]string, error) {
+	var out []string
+	after := ""
+	for {
+		page, err := s.Store.List(ctx, ServiceRecordsPrefix(), store.ListOptions{After: after, Limit: 1000, KeysOnly: true})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *r)
+		for _, kv := range page.KVs {
+			out = append(out, strings.TrimPrefix(kv.Key, ServiceRecordsPrefix()))
+		}
+		if !page.More || len(page.KVs) == 0 {
+			return out, nil
+		}
+		after = page.KVs[len(page.KVs)-1].Key
 	}
-	return out, nil
 }
 
 // DecodeService reads a service record from a store value.

@@ -7,8 +7,9 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// quietCore drops the one error etcd logs on every clean shutdown, when its
-// peer listener's accept loop sees the listener closed under it.
+// quietCore drops what etcd logs as errors but is not: the accept loop of
+// its peer listener seeing the listener closed on every clean shutdown, and
+// a read whose caller cancelled it (a watcher or controller stopping).
 type quietCore struct{ zapcore.Core }
 
 func (c quietCore) With(fields []zapcore.Field) zapcore.Core { return quietCore{c.Core.With(fields)} }
@@ -21,11 +22,14 @@ func (c quietCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Che
 }
 
 func (c quietCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	if strings.HasPrefix(e.Message, "setting up serving from embedded etcd failed") {
-		for _, f := range fields {
-			if err, ok := f.Interface.(error); ok && strings.Contains(err.Error(), "use of closed network connection") {
-				return nil
-			}
+	for _, f := range fields {
+		err, ok := f.Interface.(error)
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(e.Message, "setting up serving from embedded etcd failed") && strings.Contains(err.Error(), "use of closed network connection") ||
+			strings.Contains(err.Error(), "context canceled") {
+			return nil
 		}
 	}
 	return c.Core.Write(e, fields)

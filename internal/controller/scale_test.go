@@ -1,0 +1,242 @@
+package controller_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/flotta-dev/flotta/internal/state"
+	"github.com/flotta-dev/flotta/internal/store"
+	"github.com/flotta-dev/flotta/internal/testutil/fleet"
+	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
+)
+
+// invariants follows every change to the services' tasks in the store, so
+// that each state the cluster passes through is checked, not a sample.
+type invariants struct {
+	mu         sync.Mutex
+	tasks      map[string]map[string]state.TaskSummary // service -> task id -> summary
+	minHealthy map[string]int
+	maxLive    map[string]int
+	changes    int
+	cancel     context.CancelFunc
+	done       chan struct{}
+}
+
+func watchInvariants(t testing.TB, env *flottatest.Env) *invariants {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st := env.Server.Store()
+	w := &invariants{tasks: map[string]map[string]state.TaskSummary{}, minHealthy: map[string]int{}, maxLive: map[string]int{},
+		cancel: cancel, done: make(chan struct{})}
+	// The starting point: every summary as of rev, then every change after.
+	rev := w.load(t, env)
+	for svc := range w.tasks {
+		w.measure(svc)
+	}
+	events, errc := st.Watch(ctx, state.AllServiceTasksPrefix(), rev)
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case batch, ok := <-events:
+				if !ok {
+					if ctx.Err() == nil {
+						t.Errorf("invariant watch ended: %v", <-errc)
+					}
+					return
+				}
+				w.mu.Lock()
+				for _, ev := range batch {
+					svc, id := splitSummaryKey(ev.KV.Key)
+					if ev.Deleted {
+						delete(w.tasks[svc], id)
+					} else {
+						var s state.TaskSummary
+						if json.Unmarshal(ev.KV.Value, &s) != nil {
+							continue
+						}
+						if w.tasks[svc] == nil {
+							w.tasks[svc] = map[string]state.TaskSummary{}
+						}
+						w.tasks[svc][id] = s
+					}
+					w.changes++
+					w.measure(svc)
+				}
+				w.mu.Unlock()
+			case err := <-errc:
+				if ctx.Err() == nil {
+					t.Errorf("invariant watch: %v", err)
+				}
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return w
+}
+
+func (w *invariants) load(t testing.TB, env *flottatest.Env) (rev int64) {
+	page, err := env.Server.Store().List(context.Background(), state.AllServiceTasksPrefix(), store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range page.KVs {
+		svc, id := splitSummaryKey(kv.Key)
+		var s state.TaskSummary
+		if err := json.Unmarshal(kv.Value, &s); err != nil {
+			t.Fatal(err)
+		}
+		if w.tasks[svc] == nil {
+			w.tasks[svc] = map[string]state.TaskSummary{}
+		}
+		w.tasks[svc][id] = s
+	}
+	return page.Revision
+}
+
+func splitSummaryKey(key string) (service, id string) {
+	rest := strings.TrimPrefix(key, state.AllServiceTasksPrefix())
+	parts := strings.Split(rest, "/") // cluster/service/id
+	return parts[0] + "/" + parts[1], parts[2]
+}
+
+// measure records a service's healthy and live task counts (w.mu held).
+func (w *invariants) measure(svc string) {
+	healthy, live := 0, 0
+	for _, s := range w.tasks[svc] {
+		if s.LastStatus == "STOPPED" {
+			continue
+		}
+		live++
+		if s.LastStatus == "RUNNING" && s.DesiredStatus == "RUNNING" && (!s.HasCheck || s.Health == "HEALTHY") {
+			healthy++
+		}
+	}
+	if m, ok := w.minHealthy[svc]; !ok || healthy < m {
+		w.minHealthy[svc] = healthy
+	}
+	w.maxLive[svc] = max(w.maxLive[svc], live)
+}
+
+func (w *invariants) stop() {
+	w.cancel()
+	<-w.done
+}
+
+// rollAll runs services of tasks each on instances, rolls them all to a new
+// revision at once, and checks minimumHealthyPercent 100 / maximumPercent
+// 200 at every change of every service.
+func rollAll(t testing.TB, instances, services, tasks int) (settle, roll time.Duration) {
+	env := flottatest.StartServer(t)
+	ctx := context.Background()
+	f := fleet.New(t, env)
+	f.Add(instances, fleet.Spec{CPU: 8192, Memory: 8192}, func(i int) string { return fmt.Sprintf("zone-%d", i%3) })
+	register := func() string {
+		out, err := env.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("scale"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64), Cpu: 32}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	}
+	v1, v2 := register(), register()
+	names := make([]string, services)
+	start := time.Now()
+	for i := range names {
+		names[i] = fmt.Sprintf("svc-%02d", i)
+		if _, err := env.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String(names[i]), TaskDefinition: aws.String(v1),
+			DesiredCount: aws.Int32(int32(tasks))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allSteady(t, env.ECS, names, v1, tasks)
+	settle = time.Since(start)
+
+	w := watchInvariants(t, env)
+	start = time.Now()
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := env.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String(name), TaskDefinition: aws.String(v2)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	allSteady(t, env.ECS, names, v2, tasks)
+	roll = time.Since(start)
+	w.stop()
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.maxLive) != services || w.changes < 2*services*tasks {
+		t.Fatalf("followed %d services (want %d) through %d task changes (want at least %d)", len(w.maxLive), services, w.changes, 2*services*tasks)
+	}
+	for svc, live := range w.maxLive {
+		if h := w.minHealthy[svc]; h < tasks || live > 2*tasks {
+			t.Errorf("%s: fewest healthy %d (minimum %d), most tasks %d (maximum %d)", svc, h, tasks, live, 2*tasks)
+		}
+	}
+	t.Logf("%d instances, %d services x %d tasks: created and steady in %s; rolled to a new revision in %s; %d task changes checked",
+		instances, services, tasks, settle.Round(10*time.Millisecond), roll.Round(10*time.Millisecond), w.changes)
+	return settle, roll
+}
+
+// allSteady waits until every service runs tasks tasks of def, and only those.
+func allSteady(t testing.TB, client *ecs.Client, names []string, def string, tasks int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	last := ""
+	for time.Now().Before(deadline) {
+		done := 0
+		for i := 0; i < len(names); i += 10 {
+			out, err := client.DescribeServices(context.Background(), &ecs.DescribeServicesInput{Services: names[i:min(i+10, len(names))]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range out.Services {
+				if s.RunningCount == int32(tasks) && s.PendingCount == 0 && len(s.Deployments) == 1 &&
+					aws.ToString(s.Deployments[0].TaskDefinition) == def && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted {
+					done++
+				} else {
+					last = aws.ToString(s.ServiceName) + ": " + describe(s)
+				}
+			}
+		}
+		if done == len(names) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("services not steady on %s within 5m; e.g. %s", def, last)
+}
+
+// TestRollAllServices rolls every service of a small fleet at once.
+func TestRollAllServices(t *testing.T) {
+	rollAll(t, 20, 5, 8)
+}
+
+// BenchmarkRollAllServices is the figure: 200 instances, 50 services
+// of 40 tasks, all rolled to a new revision at once.
+//
+//	go test ./internal/controller -run '^$' -bench RollAllServices -benchtime 1x
+func BenchmarkRollAllServices(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		settle, roll := rollAll(b, 200, 50, 40)
+		b.ReportMetric(settle.Seconds(), "s-to-steady")
+		b.ReportMetric(roll.Seconds(), "s-to-roll")
+	}
+}
