@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
@@ -92,8 +93,24 @@ func (p *process) kill() {
 }
 
 // client returns an SDK client configured only from the files the server
-// wrote, as the README tells users to do.
+// wrote, as the README tells users to do; it does not retry, so that tests
+// see every answer.
 func (p *process) client(t *testing.T) *ecs.Client {
+	t.Helper()
+	return ecs.NewFromConfig(p.config(t), func(o *ecs.Options) { o.RetryMaxAttempts = 1 })
+}
+
+// retryingClient is client with the SDK's default retries, as a user's
+// program has. Tests that poll a lot use it: the SDK's HTTP transport now and
+// then closes a connection under a response it is reading (aws-sdk-go-v2
+// issues 1825 and 2737, seen against real AWS too), which its default
+// retryer retries.
+func (p *process) retryingClient(t *testing.T) *ecs.Client {
+	t.Helper()
+	return ecs.NewFromConfig(p.config(t))
+}
+
+func (p *process) config(t *testing.T) aws.Config {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithSharedConfigFiles([]string{filepath.Join(p.dataDir, "config")}),
@@ -102,7 +119,7 @@ func (p *process) client(t *testing.T) *ecs.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.RetryMaxAttempts = 1 })
+	return cfg
 }
 
 func trimARN(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
