@@ -52,6 +52,10 @@ type Plan struct {
 	Inactive bool
 }
 
+// StableAfter is how long a task of a deployment that has seen failures must
+// have run before it counts as proof that the deployment works.
+const StableAfter = 10 * time.Second
+
 // Reasons a service stops its tasks, in ECS's words.
 const (
 	reasonUnhealthy = "Task failed container health checks"
@@ -240,11 +244,12 @@ func Decide(v View) Plan {
 		}
 	}
 
-	// Starts: every active task counts against the maximum, even one that is
-	// being replaced for failing its health checks.
+	// Starts: every task that still runs counts against the maximum, even
+	// one being replaced for failing its health checks, and one told to stop
+	// that has not stopped yet.
 	total := 0
 	for i := range v.Tasks {
-		if active(&v.Tasks[i]) {
+		if v.Tasks[i].LastStatus != model.TaskStopped {
 			total++
 		}
 	}
@@ -324,7 +329,11 @@ func Decide(v View) Plan {
 
 	// Progress and completion: the deployment is done when exactly its
 	// desired count of tasks is active, all of them its own and healthy.
-	activeCount, primaryHealthy := 0, 0
+	// A deployment whose tasks have failed must also show that they stay up:
+	// a container that crashes a moment after it starts is RUNNING for that
+	// moment, and must not complete the deployment (which would end the
+	// circuit breaker's watch) nor reset the backoff.
+	activeCount, primaryHealthy, primaryProven := 0, 0, 0
 	for i := range v.Tasks {
 		t := &v.Tasks[i]
 		if !active(t) {
@@ -333,12 +342,16 @@ func Decide(v View) Plan {
 		activeCount++
 		if t.StartedBy == primary.ID && healthy(t) && !moving(t) && !stopping[t.ID] {
 			primaryHealthy++
+			if t.StartedAt != nil && now.Sub(t.StartedAt.Time) >= StableAfter {
+				primaryProven++
+			}
 		}
 	}
-	if primaryHealthy > 0 {
+	if primaryProven > 0 {
 		next.FailStreak = 0
 	}
-	done := activeCount == primary.DesiredCount && primaryHealthy == primary.DesiredCount && len(p.Starts) == 0
+	done := activeCount == primary.DesiredCount && primaryHealthy == primary.DesiredCount && len(p.Starts) == 0 &&
+		(primary.FailedTasks == 0 || primaryProven == primary.DesiredCount)
 	if svc.Status == model.ServiceDraining {
 		if len(all) == 0 {
 			p.Inactive = true

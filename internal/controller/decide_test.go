@@ -254,3 +254,57 @@ func TestFailingTasksBackOff(t *testing.T) {
 		t.Fatalf("after 4 failures the service must back off: starts %+v, next %s", p.Starts, p.Next.NextStart)
 	}
 }
+
+// TestFlappingTasksDoNotCompleteADeployment: tasks that crash a moment after
+// they start are RUNNING for that moment; a deployment that has seen
+// failures completes only once its tasks have stayed up for StableAfter.
+func TestFlappingTasksDoNotCompleteADeployment(t *testing.T) {
+	r := service(2, 100, 200, "new")
+	r.Service.DeploymentConfiguration.DeploymentCircuitBreaker = &model.DeploymentCircuitBreaker{Enable: true}
+	r.Deployments[0].FailedTasks = 1
+	fresh := tasks("new", 2, "RUNNING", "")
+	for i := range fresh {
+		fresh[i].StartedAt = model.At(now.Add(-200 * time.Millisecond))
+	}
+	p := Decide(view(r, fresh))
+	if p.Next.Deployments[0].RolloutState != model.RolloutInProgress || p.Next.Steady {
+		t.Fatalf("a deployment with failures completed on tasks 200ms old: %+v", p.Next.Deployments[0].Deployment)
+	}
+	// The same tasks, up for longer than StableAfter: now it completes.
+	for i := range fresh {
+		fresh[i].StartedAt = model.At(now.Add(-StableAfter - time.Second))
+	}
+	p = Decide(view(r, fresh))
+	if p.Next.Deployments[0].RolloutState != model.RolloutCompleted || p.Next.FailStreak != 0 {
+		t.Fatalf("stable tasks did not complete the deployment: %+v", p.Next.Deployments[0].Deployment)
+	}
+	// A deployment without failures completes at once.
+	r.Deployments[0].FailedTasks = 0
+	for i := range fresh {
+		fresh[i].StartedAt = model.At(now.Add(-200 * time.Millisecond))
+	}
+	if p := Decide(view(r, fresh)); p.Next.Deployments[0].RolloutState != model.RolloutCompleted {
+		t.Fatal("a clean deployment waited for StableAfter")
+	}
+}
+
+// TestStoppingTasksCountAgainstTheMaximum: a task told to stop runs until it
+// has stopped, and leaves no room for a replacement before that.
+func TestStoppingTasksCountAgainstTheMaximum(t *testing.T) {
+	r := service(4, 50, 100, "new")
+	running := tasks("new", 2, "RUNNING", "")
+	leaving := tasks("old", 2, "RUNNING", "")
+	for i := range leaving {
+		leaving[i].DesiredStatus = model.TaskStopped
+	}
+	if p := Decide(view(r, running, leaving)); started(p, "new") != 0 {
+		t.Fatalf("started %d while 2 tasks were still stopping (max 4)", started(p, "new"))
+	}
+	for i := range leaving {
+		leaving[i].LastStatus = model.TaskStopped
+		leaving[i].StopCode = model.StopServiceSchedulerInitiated
+	}
+	if p := Decide(view(r, running, leaving)); started(p, "new") != 2 {
+		t.Fatalf("started %d once they stopped, want 2", started(p, "new"))
+	}
+}

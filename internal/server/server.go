@@ -170,7 +170,10 @@ func (s *Server) routes() http.Handler {
 	s.sched = &scheduler.Scheduler{State: s.state, Logger: s.cfg.Logger}
 	s.sched.Start(ctx)
 	s.runControllers(ctx)
-	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger}
+	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger,
+		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error) {
+			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
+		}}
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
 	router.Handle(api.Service())
 	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service()

@@ -26,6 +26,9 @@ type API struct {
 	State     *state.State
 	Scheduler *scheduler.Scheduler
 	Logger    *slog.Logger
+	// PlanRollout works out what the service controller would do with a
+	// changed service (the server wires in the controller's planner).
+	PlanRollout func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error)
 }
 
 // Service returns the protocol binding of every operation this API answers.
@@ -87,7 +90,7 @@ func (a *API) Service() *awsjson.Service {
 // FlottaOps are Flotta's own operations that the ECS handlers answer
 // (served under Flotta's target prefix, not ECS's).
 func (a *API) FlottaOps() map[string]awsjson.HandlerFunc {
-	return map[string]awsjson.HandlerFunc{"PlanTasks": awsjson.Op(a.PlanTasks)}
+	return map[string]awsjson.HandlerFunc{"PlanTasks": awsjson.Op(a.PlanTasks), "PlanServiceUpdate": awsjson.Op(a.PlanServiceUpdate)}
 }
 
 // caller returns the verified principal's ARN, or the root's when the request

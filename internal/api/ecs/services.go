@@ -273,86 +273,143 @@ func (a *API) serviceRef(ctx context.Context, clusterRef, ref string) (*model.Cl
 // UpdateService changes a service; a new task definition, forceNewDeployment
 // or new placement settings start a new deployment.
 func (a *API) UpdateService(ctx context.Context, in *serviceInput) (*serviceOutput, error) {
-	c, name, err := a.serviceRef(ctx, in.Cluster, in.Service)
+	c, cur, td, err := a.updateTarget(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := a.State.GetService(ctx, c.ClusterName, name)
-	if err != nil {
-		return nil, err
-	}
-	if cur == nil {
-		return nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
-	}
-	daemon := cur.Service.SchedulingStrategy == model.SchedulingDaemon
-	if err := checkServiceSettings(in, daemon); err != nil {
-		return nil, err
-	}
-	var td *state.TaskDefRecord
-	if in.TaskDefinition != "" {
-		if td, err = a.activeTaskDefinition(ctx, in.TaskDefinition); err != nil {
-			return nil, err
-		}
-	} else if td, err = a.findTaskDefinition(ctx, cur.Service.TaskDefinition); err != nil || td == nil {
-		if err == nil {
-			err = model.Client("TaskDefinition not found.")
-		}
-		return nil, err
-	}
-	if in.PlacementConstraints != nil || in.PlacementStrategy != nil {
-		if _, _, err := placementRules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
-			return nil, err
-		}
-	}
+	name, daemon := cur.Name, cur.Service.SchedulingStrategy == model.SchedulingDaemon
 	rec, err := a.State.UpdateService(ctx, c.ClusterName, name, func(r *state.ServiceRecord) error {
-		s := &r.Service
-		if s.Status != model.ServiceActive {
-			return model.Errorf(model.CodeServiceNotActive, "Service was not ACTIVE.")
-		}
-		redeploy := in.ForceNewDeployment || td.TaskDefinition.TaskDefinitionArn != s.TaskDefinition
-		if in.DesiredCount != nil {
-			s.DesiredCount = *in.DesiredCount
-			if len(r.Deployments) > 0 {
-				r.Deployments[0].DesiredCount = *in.DesiredCount
-			}
-		}
-		if in.DeploymentConfiguration != nil {
-			s.DeploymentConfiguration = deploymentConfiguration(in.DeploymentConfiguration, daemon)
-		}
-		if in.PlacementConstraints != nil {
-			s.PlacementConstraints = toConstraints(in.PlacementConstraints)
-			redeploy = true
-		}
-		if in.PlacementStrategy != nil {
-			s.PlacementStrategy = toStrategies(in.PlacementStrategy, daemon)
-			redeploy = true
-		}
-		if in.NetworkConfiguration != nil {
-			s.NetworkConfiguration = in.NetworkConfiguration
-			redeploy = true
-		}
-		if in.HealthCheckGracePeriodSeconds != nil {
-			s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
-		}
-		if in.EnableExecuteCommand != nil {
-			s.EnableExecuteCommand = *in.EnableExecuteCommand
-		}
-		if in.EnableECSManagedTags != nil {
-			s.EnableECSManagedTags = *in.EnableECSManagedTags
-		}
-		if in.PropagateTags != "" {
-			s.PropagateTags = in.PropagateTags
-		}
-		if redeploy {
-			a.State.StartDeployment(r, &td.TaskDefinition, nil, "")
-		}
-		r.Steady = false
-		return nil
+		_, err := a.applyServiceUpdate(r, in, td, daemon)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &serviceOutput{Service: presentService(rec, true)}, nil
+}
+
+// updateTarget checks an UpdateService request against the service it
+// names, and returns the service and the task definition it would run.
+func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluster, *state.ServiceRecord, *state.TaskDefRecord, error) {
+	c, name, err := a.serviceRef(ctx, in.Cluster, in.Service)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cur, err := a.State.GetService(ctx, c.ClusterName, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cur == nil {
+		return nil, nil, nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
+	}
+	daemon := cur.Service.SchedulingStrategy == model.SchedulingDaemon
+	if err := checkServiceSettings(in, daemon); err != nil {
+		return nil, nil, nil, err
+	}
+	var td *state.TaskDefRecord
+	if in.TaskDefinition != "" {
+		if td, err = a.activeTaskDefinition(ctx, in.TaskDefinition); err != nil {
+			return nil, nil, nil, err
+		}
+	} else if td, err = a.findTaskDefinition(ctx, cur.Service.TaskDefinition); err != nil || td == nil {
+		if err == nil {
+			err = model.Client("TaskDefinition not found.")
+		}
+		return nil, nil, nil, err
+	}
+	if in.PlacementConstraints != nil || in.PlacementStrategy != nil {
+		if _, _, err := placementRules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return c, cur, td, nil
+}
+
+// applyServiceUpdate changes a service record as UpdateService asks, and
+// says whether that starts a new deployment.
+func (a *API) applyServiceUpdate(r *state.ServiceRecord, in *serviceInput, td *state.TaskDefRecord, daemon bool) (bool, error) {
+	s := &r.Service
+	if s.Status != model.ServiceActive {
+		return false, model.Errorf(model.CodeServiceNotActive, "Service was not ACTIVE.")
+	}
+	redeploy := in.ForceNewDeployment || td.TaskDefinition.TaskDefinitionArn != s.TaskDefinition
+	if in.DesiredCount != nil {
+		s.DesiredCount = *in.DesiredCount
+		if len(r.Deployments) > 0 {
+			r.Deployments[0].DesiredCount = *in.DesiredCount
+		}
+	}
+	if in.DeploymentConfiguration != nil {
+		s.DeploymentConfiguration = deploymentConfiguration(in.DeploymentConfiguration, daemon)
+	}
+	if in.PlacementConstraints != nil {
+		s.PlacementConstraints = toConstraints(in.PlacementConstraints)
+		redeploy = true
+	}
+	if in.PlacementStrategy != nil {
+		s.PlacementStrategy = toStrategies(in.PlacementStrategy, daemon)
+		redeploy = true
+	}
+	if in.NetworkConfiguration != nil {
+		s.NetworkConfiguration = in.NetworkConfiguration
+		redeploy = true
+	}
+	if in.HealthCheckGracePeriodSeconds != nil {
+		s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.EnableExecuteCommand != nil {
+		s.EnableExecuteCommand = *in.EnableExecuteCommand
+	}
+	if in.EnableECSManagedTags != nil {
+		s.EnableECSManagedTags = *in.EnableECSManagedTags
+	}
+	if in.PropagateTags != "" {
+		s.PropagateTags = in.PropagateTags
+	}
+	if redeploy {
+		a.State.StartDeployment(r, &td.TaskDefinition, nil, "")
+	}
+	r.Steady = false
+	return redeploy, nil
+}
+
+// PlanServiceUpdate answers what an UpdateService with the same input would
+// do, step by step, without doing it.
+func (a *API) PlanServiceUpdate(ctx context.Context, in *serviceInput) (*json.RawMessage, error) {
+	if a.PlanRollout == nil {
+		return nil, model.Errorf(model.CodeServer, "This server cannot plan rollouts.")
+	}
+	_, cur, td, err := a.updateTarget(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	next, err := copyRecord(cur)
+	if err != nil {
+		return nil, err
+	}
+	redeploy, err := a.applyServiceUpdate(next, in, td, cur.Service.SchedulingStrategy == model.SchedulingDaemon)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := a.PlanRollout(ctx, next, redeploy)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(plan)
+	if err != nil {
+		return nil, err
+	}
+	raw := json.RawMessage(b)
+	return &raw, nil
+}
+
+func copyRecord(r *state.ServiceRecord) (*state.ServiceRecord, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var out state.ServiceRecord
+	return &out, json.Unmarshal(b, &out)
 }
 
 type deleteServiceInput struct {

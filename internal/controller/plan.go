@@ -1,0 +1,206 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/scheduler"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// PlannedTask is a task a rollout would start or stop.
+type PlannedTask struct {
+	Task             string `json:"task,omitempty"`
+	Instance         string `json:"containerInstanceArn,omitempty"`
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
+	TaskDefinition   string `json:"taskDefinition"`
+}
+
+// RolloutStep is one reconcile of a planned rollout: what it stops, what it
+// starts, the fewest healthy tasks while the new ones come up, and the
+// tasks that exist at its end.
+type RolloutStep struct {
+	Stop       int `json:"stop"`
+	Start      int `json:"start"`
+	MinHealthy int `json:"fewestHealthy"`
+	Tasks      int `json:"tasks"`
+}
+
+// RolloutPlan is what an UpdateService would do, worked out without doing it.
+type RolloutPlan struct {
+	NewDeployment       bool   `json:"newDeployment"`
+	DesiredCount        int    `json:"desiredCount"`
+	RunningCount        int    `json:"runningCount"`
+	MinimumHealthyTasks int    `json:"minimumHealthyTasks"`
+	MaximumTasks        int    `json:"maximumTasks"`
+	TaskDefinition      string `json:"taskDefinition"`
+	// Starts and Stops are the first step's tasks, with where they go.
+	Starts []PlannedTask `json:"starts"`
+	Stops  []PlannedTask `json:"stops"`
+	// Capacity is how many tasks of the new revision fit on the cluster now,
+	// and CapacityNeeded how many the first step starts at maximumPercent.
+	Capacity       int           `json:"capacity"`
+	CapacityNeeded int           `json:"capacityNeeded"`
+	Steps          []RolloutStep `json:"steps"`
+	// Stalls says the rollout cannot finish as configured; Note says why.
+	Stalls bool   `json:"stalls"`
+	Note   string `json:"note,omitempty"`
+}
+
+// maxPlanSteps bounds the simulation.
+const maxPlanSteps = 200
+
+// PlanRollout works out what the service controller would do with next, a
+// service record as an UpdateService would leave it, from the tasks that run
+// now. The first step is exact (the scheduler's dry run places its tasks);
+// later steps assume that new tasks turn healthy and old ones stop between
+// steps, and that a stopped task frees room for one new task.
+func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Scheduler, next *state.ServiceRecord, newDeployment bool) (*RolloutPlan, error) {
+	c := &Services{State: st, Scheduler: sched}
+	tasks, err := st.ServiceTasks(ctx, next.Cluster, next.Name)
+	if err != nil {
+		return nil, err
+	}
+	instances, defs, err := c.gather(ctx, next, tasks)
+	if err != nil {
+		return nil, err
+	}
+	if len(next.Deployments) == 0 || defs[next.Deployments[0].ID] == nil {
+		return nil, errors.New("the service has no deployment to plan")
+	}
+	primary := next.Deployments[0]
+	def := defs[primary.ID]
+	svc := &next.Service
+	minPct, maxPct := svc.DeploymentConfiguration.Percentages(svc.SchedulingStrategy == model.SchedulingDaemon)
+	plan := &RolloutPlan{NewDeployment: newDeployment, DesiredCount: svc.DesiredCount, TaskDefinition: def.TaskDefinitionArn,
+		MinimumHealthyTasks: model.MinimumHealthy(svc.DesiredCount, minPct), MaximumTasks: model.MaximumTasks(svc.DesiredCount, maxPct),
+		Starts: []PlannedTask{}, Stops: []PlannedTask{}, Steps: []RolloutStep{}}
+	live := 0
+	for i := range tasks {
+		if active(&tasks[i]) {
+			live++
+			if tasks[i].LastStatus == model.TaskRunning {
+				plan.RunningCount++
+			}
+		}
+	}
+
+	// How many tasks of the new revision fit now, and where.
+	ask := max(1, svc.DesiredCount)
+	res, err := sched.Place(ctx, next.Cluster, scheduler.Request{Placement: c.placementRequest(next, def, ask), DryRun: true})
+	if err != nil && !errors.Is(err, scheduler.ErrNoInstances) {
+		return nil, err
+	}
+	free := len(res.Placement.Chosen)
+	plan.Capacity = free
+
+	now := st.Now()
+	view := View{Service: *next, Tasks: append([]state.TaskSummary(nil), tasks...), Instances: instances, Now: now}
+	// Tasks that run now count as past their grace period.
+	for i := range view.Tasks {
+		view.Tasks[i].EverRan = view.Tasks[i].EverRan || view.Tasks[i].LastStatus == model.TaskRunning
+	}
+	seq := 0
+	for step := 0; step < maxPlanSteps; step++ {
+		p := Decide(view)
+		startN := 0
+		for _, s := range p.Starts {
+			startN += s.Count
+		}
+		if len(p.Stops) == 0 && startN == 0 {
+			break
+		}
+		// Stops first: they make room.
+		healthyAfterStops := 0
+		stopped := map[string]bool{}
+		for _, s := range p.Stops {
+			stopped[s.TaskID] = true
+		}
+		kept := view.Tasks[:0:0]
+		for _, t := range view.Tasks {
+			if stopped[t.ID] {
+				if step == 0 {
+					plan.Stops = append(plan.Stops, PlannedTask{Task: t.Arn, Instance: st.Scope.InstanceARN(next.Cluster, t.InstanceID), TaskDefinition: defName(defs, next, t.StartedBy)})
+				}
+				free++
+				continue
+			}
+			if active(&t) && healthy(&t) {
+				healthyAfterStops++
+			}
+			kept = append(kept, t)
+		}
+		placed := 0
+		for _, s := range p.Starts {
+			n := min(s.Count, free)
+			for i := 0; i < n; i++ {
+				seq++
+				// Where later steps place is not worked out: any instance
+				// that runs the service will do for the arithmetic.
+				inst := "planned-instance"
+				if len(res.Placement.Chosen) > 0 {
+					node := res.Placement.Chosen[placed%len(res.Placement.Chosen)]
+					inst = node.ID
+					if step == 0 && placed < len(res.Placement.Chosen) {
+						plan.Starts = append(plan.Starts, PlannedTask{Instance: node.ARN, AvailabilityZone: node.Attributes[model.AttrZone], TaskDefinition: defName(defs, next, s.Deployment)})
+					}
+				}
+				if _, ok := view.Instances[inst]; !ok {
+					view.Instances[inst] = InstanceInfo{Status: model.InstanceActive, Connected: true, Eligible: true}
+				}
+				kept = append(kept, state.TaskSummary{ID: fmt.Sprintf("planned-%d", seq), InstanceID: inst, LastStatus: model.TaskRunning,
+					DesiredStatus: model.TaskRunning, Health: model.HealthHealthy, StartedBy: s.Deployment, EverRan: true,
+					StartedAt: model.At(now.Add(-24 * time.Hour))})
+				placed++
+			}
+			free -= n
+		}
+		if step == 0 {
+			plan.CapacityNeeded = startN
+		}
+		view.Tasks = kept
+		view.Service = p.Next
+		view.Service.Service.Events = nil
+		alive := 0
+		for i := range kept {
+			if active(&kept[i]) {
+				alive++
+			}
+		}
+		plan.Steps = append(plan.Steps, RolloutStep{Stop: len(p.Stops), Start: placed, MinHealthy: healthyAfterStops, Tasks: alive})
+		if placed == 0 && len(p.Stops) == 0 {
+			break
+		}
+		if placed < startN && len(p.Stops) == 0 {
+			plan.Stalls = true
+			plan.Note = fmt.Sprintf("The cluster has room for %d more task(s) of %s, and the rollout may not stop more old tasks (minimumHealthyPercent %d): it would wait for capacity.",
+				placed, defName(defs, next, primary.ID), minPct)
+			break
+		}
+	}
+	if len(plan.Steps) == maxPlanSteps {
+		plan.Stalls = true
+		plan.Note = "The rollout did not finish within the planned steps."
+	}
+	if !plan.Stalls && plan.Capacity < plan.CapacityNeeded {
+		plan.Note = fmt.Sprintf("Capacity for %d of the %d new tasks the first step would start at maximumPercent %d: the rollout takes more, smaller steps.",
+			plan.Capacity, plan.CapacityNeeded, maxPct)
+	}
+	return plan, nil
+}
+
+// defName names the task definition of a deployment.
+func defName(defs map[string]*model.TaskDefinition, rec *state.ServiceRecord, deployment string) string {
+	if d := defs[deployment]; d != nil {
+		return d.TaskDefinitionArn
+	}
+	for _, d := range rec.Deployments {
+		if d.ID == deployment {
+			return d.TaskDefinition
+		}
+	}
+	return ""
+}
