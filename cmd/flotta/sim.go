@@ -28,11 +28,19 @@ The last line is meant for scripts and benchmarks:
 
   placed=M rate=R/s p50=Xms p99=Yms
 
-(p50 and p99 are the latencies of the RunTask calls, each of up to 10 tasks.)`,
+(p50 and p99 are the latencies of the RunTask calls, each of up to 10 tasks.)
+
+With --services S, the tasks are submitted as S services sharing them evenly,
+placed by the service scheduler, and the last line is
+
+  placed=M rate=R/s services=S`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if so.Instances < 1 || so.Tasks < 1 || so.Zones < 1 || so.Concurrency < 1 {
 				return fmt.Errorf("--instances, --tasks, --zones and --concurrency must be at least 1")
+			}
+			if so.Services < 0 || so.Services > so.Tasks {
+				return fmt.Errorf("--services must be between 0 and --tasks (%d)", so.Tasks)
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -71,6 +79,7 @@ The last line is meant for scripts and benchmarks:
 	cmd.Flags().StringVar(&so.Strategy, "strategy", "spread:attribute:ecs.availability-zone,binpack:memory", "placement strategy chain: random, binpack[:cpu|memory], spread[:instanceId|attribute:NAME], comma-separated")
 	cmd.Flags().StringVar(&so.Constraint, "member-of", "", "a memberOf expression every task must satisfy")
 	cmd.Flags().IntVar(&so.Concurrency, "concurrency", 32, "RunTask calls in flight")
+	cmd.Flags().IntVar(&so.Services, "services", 0, "submit the tasks as this many services instead of RunTask calls")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "keep the simulation's store here (default: a temporary directory)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile")
 	cmd.Flags().MarkHidden("cpuprofile")

@@ -32,6 +32,9 @@ type SimOptions struct {
 	Concurrency int
 	// Constraint is an optional memberOf expression.
 	Constraint string
+	// Services, when set, submits the tasks as that many services (sharing
+	// the tasks evenly) instead of RunTask calls.
+	Services int
 }
 
 // ParseStrategy reads a strategy chain: comma-separated TYPE[:FIELD].
@@ -152,6 +155,9 @@ func (o *Options) Sim(ctx context.Context, so SimOptions, w io.Writer) error {
 	if so.Constraint != "" {
 		constraints = []types.PlacementConstraint{{Type: types.PlacementConstraintTypeMemberOf, Expression: aws.String(so.Constraint)}}
 	}
+	if so.Services > 0 {
+		return o.simServices(ctx, client, cluster, arns, strategy, constraints, so, w)
+	}
 	calls := (so.Tasks + 9) / 10
 	fmt.Fprintf(w, "Placing %d tasks (%d CPU, %d MiB) in %d RunTask calls, %d at a time, strategy %s...\n",
 		so.Tasks, so.TaskCPU, so.TaskMemory, calls, so.Concurrency, orDefault(so.Strategy, "random"))
@@ -209,6 +215,83 @@ func (o *Options) Sim(ctx context.Context, so SimOptions, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "Time: %s for %d RunTask calls\n\n", elapsed.Round(time.Millisecond), len(latencies))
 	fmt.Fprintf(w, "placed=%d rate=%.0f/s p50=%.1fms p99=%.1fms\n", placed.Load(), float64(placed.Load())/elapsed.Seconds(), pct(.5), pct(.99))
+	return nil
+}
+
+// simServices submits the tasks as services and waits until the service
+// scheduler has placed them all, or stops making progress. The simulated
+// instances run nothing, so the tasks stay PENDING: what is measured is
+// placement, as for RunTask.
+func (o *Options) simServices(ctx context.Context, client *ecs.Client, cluster string, arns []string, strategy []types.PlacementStrategy,
+	constraints []types.PlacementConstraint, so SimOptions, w io.Writer) error {
+	names := make([]string, so.Services)
+	fmt.Fprintf(w, "Creating %d services of %d tasks in all (%d CPU, %d MiB each), strategy %s...\n",
+		so.Services, so.Tasks, so.TaskCPU, so.TaskMemory, orDefault(so.Strategy, "random"))
+	start := time.Now()
+	if err := parallel(ctx, so.Services, so.Concurrency, func(i int) error {
+		names[i] = fmt.Sprintf("sim-svc-%04d", i)
+		n := so.Tasks / so.Services
+		if i < so.Tasks%so.Services {
+			n++
+		}
+		_, err := client.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String(names[i]),
+			TaskDefinition: aws.String("sim-app"), DesiredCount: aws.Int32(int32(n)), PlacementStrategy: strategy, PlacementConstraints: constraints})
+		return err
+	}); err != nil {
+		return fmt.Errorf("create services: %w", err)
+	}
+	var placed int
+	var short []types.Service
+	lastProgress, lastPlaced := time.Now(), -1
+	for {
+		placed, short = 0, nil
+		for i := 0; i < len(names); i += 10 {
+			out, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names[i:min(i+10, len(names))]})
+			if err != nil {
+				return err
+			}
+			for _, s := range out.Services {
+				placed += int(s.RunningCount + s.PendingCount)
+				if s.RunningCount+s.PendingCount < s.DesiredCount {
+					short = append(short, s)
+				}
+			}
+		}
+		if placed != lastPlaced {
+			lastPlaced, lastProgress = placed, time.Now()
+		}
+		if len(short) == 0 || time.Since(lastProgress) > 5*time.Second {
+			break
+		}
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	elapsed := time.Since(start)
+	if len(short) > 0 {
+		elapsed = lastProgress.Sub(start)
+	}
+	if err := o.simReport(ctx, client, cluster, arns, so, w); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nTasks: %d placed, %d not placed, by %d services\n", placed, so.Tasks-placed, so.Services)
+	if len(short) > 0 {
+		fmt.Fprintf(w, "%d services could not place all their tasks; for example:\n", len(short))
+		for _, s := range short[:min(3, len(short))] {
+			msg := "no event yet"
+			for _, e := range s.Events {
+				if strings.Contains(aws.ToString(e.Message), "unable to place") {
+					msg = aws.ToString(e.Message)
+					break
+				}
+			}
+			fmt.Fprintf(w, "  %s: %d of %d placed: %s\n", aws.ToString(s.ServiceName), s.RunningCount+s.PendingCount, s.DesiredCount, msg)
+		}
+	}
+	fmt.Fprintf(w, "Time: %s from the first CreateService to the last placement\n\n", elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "placed=%d rate=%.0f/s services=%d\n", placed, float64(placed)/elapsed.Seconds(), so.Services)
 	return nil
 }
 

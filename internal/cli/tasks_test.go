@@ -158,3 +158,26 @@ func TestSimReportsPlacementAndRate(t *testing.T) {
 		t.Fatalf("report:\n%s", text)
 	}
 }
+
+func TestSimWithServices(t *testing.T) {
+	e := flottatest.StartServer(t)
+	for _, v := range []string{"FLOTTA_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS", "AWS_PROFILE", "AWS_REGION"} {
+		t.Setenv(v, "")
+	}
+	o := &cli.Options{DataDir: e.DataDir, Output: "table"}
+	var out strings.Builder
+	// 10 instances fit 16 tasks of 256 MiB each: 160 of the 5 x 34 = 170.
+	err := o.Sim(context.Background(), cli.SimOptions{Instances: 10, Tasks: 170, Zones: 2, InstanceCPU: 4096, InstanceMemory: 4096,
+		TaskCPU: 64, TaskMemory: 256, Strategy: "spread:attribute:ecs.availability-zone", Concurrency: 4, Services: 5}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	last := strings.TrimSpace(text[strings.LastIndex(strings.TrimSpace(text), "\n")+1:])
+	if !regexp.MustCompile(`^placed=160 rate=\d+/s services=5$`).MatchString(last) {
+		t.Fatalf("last line %q; report:\n%s", last, text)
+	}
+	if !strings.Contains(text, "Tasks: 160 placed, 10 not placed, by 5 services") || !strings.Contains(text, "has insufficient memory available") {
+		t.Fatalf("report:\n%s", text)
+	}
+}
