@@ -93,6 +93,19 @@ func TestDevIsOneCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "web") {
 		t.Fatalf("flotta taskdef register -f examples/taskdefs/web.json: %v\n%s", err, out)
 	}
+	// The README's service steps.
+	cli(t, dir, "service", "create", "hello", "-t", "demo", "-n", "3", "--wait")
+	if out := cli(t, dir, "service", "plan", "hello", "-t", "web"); !strings.Contains(out, "a new deployment of web:1") {
+		t.Fatalf("flotta service plan:\n%s", out)
+	}
+	cli(t, dir, "service", "deploy", "hello", "-t", "web", "--circuit-breaker", "--rollback")
+	if out := cli(t, dir, "service", "events", "hello"); !strings.Contains(out, "has reached a steady state.") {
+		t.Fatalf("flotta service events:\n%s", out)
+	}
+	cli(t, dir, "service", "rollback", "hello", "--wait")
+	if out := cli(t, dir, "service", "rm", "hello", "--force", "--wait"); !strings.Contains(out, "INACTIVE") {
+		t.Fatalf("flotta service rm:\n%s", out)
+	}
 	// ...and run the SDK quickstart with only the variables the banner printed.
 	quick := filepath.Join(t.TempDir(), "quickstart")
 	if out, err := exec.Command("go", "build", "-o", quick, "github.com/flotta-dev/flotta/examples/quickstart").CombinedOutput(); err != nil {
