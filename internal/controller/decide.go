@@ -87,7 +87,18 @@ func Decide(v View) Plan {
 	next := &p.Next
 	next.Deployments = slices.Clone(v.Service.Deployments)
 	next.ServiceDeployments = slices.Clone(v.Service.ServiceDeployments)
-	next.Counted = slices.Clone(v.Service.Counted)
+	// Failures already counted, forgetting tasks the reaper has removed:
+	// they will not be seen again.
+	present := make(map[string]bool, len(v.Tasks))
+	for i := range v.Tasks {
+		present[v.Tasks[i].ID] = true
+	}
+	next.Counted = nil
+	for _, id := range v.Service.Counted {
+		if present[id] {
+			next.Counted = append(next.Counted, id)
+		}
+	}
 	next.Service.Events = nil // new events only; the caller prepends them
 	svc := &next.Service
 	daemon := svc.SchedulingStrategy == model.SchedulingDaemon
@@ -114,8 +125,7 @@ func Decide(v View) Plan {
 		}
 		switch t.StopCode {
 		case model.StopServiceSchedulerInitiated, model.StopUserInitiated, model.StopInfrastructureHealth:
-			next.Counted = append(next.Counted, t.ID)
-			continue
+			continue // not a failure
 		}
 		next.Counted = append(next.Counted, t.ID)
 		if d := byID[t.StartedBy]; d != nil {

@@ -308,3 +308,27 @@ func TestStoppingTasksCountAgainstTheMaximum(t *testing.T) {
 		t.Fatalf("started %d once they stopped, want 2", started(p, "new"))
 	}
 }
+
+// TestCountedFailuresAreForgottenWithTheirTasks: a failure counts once while
+// its task is known, and is forgotten when the reaper removes the task.
+func TestCountedFailuresAreForgottenWithTheirTasks(t *testing.T) {
+	r := service(2, 100, 200, "new")
+	failed := tasks("new", 1, "STOPPED", "")
+	failed[0].StopCode = model.StopEssentialContainerExited
+	p := Decide(view(r, tasks("new", 2, "RUNNING", ""), failed))
+	if len(p.Next.Counted) != 1 || p.Next.Deployments[0].FailedTasks != 1 {
+		t.Fatalf("counted %v, failed %d", p.Next.Counted, p.Next.Deployments[0].FailedTasks)
+	}
+	// Scheduler stops are not failures and are not remembered.
+	moved := tasks("old", 1, "STOPPED", "")
+	moved[0].StopCode = model.StopServiceSchedulerInitiated
+	p = Decide(View{Service: p.Next, Tasks: append(append(tasks("new", 2, "RUNNING", ""), failed...), moved...), Instances: view(r).Instances, Now: now})
+	if len(p.Next.Counted) != 1 || p.Next.Deployments[0].FailedTasks != 1 {
+		t.Fatalf("counted %v, failed %d", p.Next.Counted, p.Next.Deployments[0].FailedTasks)
+	}
+	// Reaped: forgotten, and not counted again.
+	p = Decide(View{Service: p.Next, Tasks: tasks("new", 2, "RUNNING", ""), Instances: view(r).Instances, Now: now})
+	if len(p.Next.Counted) != 0 || p.Next.Deployments[0].FailedTasks != 1 {
+		t.Fatalf("counted %v, failed %d", p.Next.Counted, p.Next.Deployments[0].FailedTasks)
+	}
+}

@@ -23,7 +23,7 @@ func (r *Reaper) Run(ctx context.Context) {
 		r.Retention = time.Hour
 	}
 	if r.Every == 0 {
-		r.Every = time.Minute
+		r.Every = min(time.Minute, max(r.Retention/4, 100*time.Millisecond))
 	}
 	for {
 		for {

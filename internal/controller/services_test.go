@@ -21,8 +21,12 @@ import (
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
 
-// crashEnv marks a container that exits as soon as it starts.
-const crashEnv = "CRASH=1"
+// crashEnv marks a container that exits as soon as it starts, and
+// neverHealthyEnv one whose health check never passes.
+const (
+	crashEnv        = "CRASH=1"
+	neverHealthyEnv = "NEVER_HEALTHY=1"
+)
 
 // rig is a server with a fleet whose containers turn healthy shortly after
 // they start, and exit at once when their environment says CRASH=1.
@@ -45,7 +49,7 @@ func newRig(t *testing.T, opts ...flottatest.Options) *rig {
 			go rt.Exit(id, 1)
 			return
 		}
-		if spec.Health != nil {
+		if spec.Health != nil && !slices.Contains(spec.Env, neverHealthyEnv) {
 			go func() {
 				time.Sleep(r.healthDelay)
 				rt.SetHealth(id, "healthy")
@@ -617,5 +621,144 @@ func TestServiceBadInputChangesNothing(t *testing.T) {
 	again, err := r.ecs.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("taken"), TaskDefinition: aws.String("ok"), DesiredCount: aws.Int32(1)})
 	if err != nil || aws.ToString(again.Service.ServiceName) != "taken" {
 		t.Fatalf("retried CreateService: %v", err)
+	}
+}
+
+func TestStopServiceDeployment(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.fleet.Add(2, fleet.Spec{CPU: 4096, Memory: 4096}, nil)
+	v1 := r.family("stuck", false)
+	v2 := r.family("stuck", true, neverHealthyEnv) // its rollout never finishes
+	if _, err := r.ecs.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("stuck"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	r.steady("stuck", v1, 2, 30*time.Second)
+	newest := func() types.ServiceDeploymentBrief {
+		t.Helper()
+		out, err := r.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Service: aws.String("stuck")})
+		if err != nil || len(out.ServiceDeployments) == 0 {
+			t.Fatalf("list service deployments: %v", err)
+		}
+		return out.ServiceDeployments[0]
+	}
+	// A completed deployment cannot be stopped; a bad stop type is refused.
+	_, err := r.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: newest().ServiceDeploymentArn})
+	wantCode(t, err, "ConflictException", "only a deployment in progress can be stopped")
+	_, err = r.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: newest().ServiceDeploymentArn, StopType: "PAUSE"})
+	wantCode(t, err, "InvalidParameterException", "stopType")
+
+	// ROLLBACK: back to v1.
+	if _, err := r.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("stuck"), TaskDefinition: aws.String(v2)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "v2 tasks running", func() (bool, string) {
+		s := r.service("stuck")
+		return len(s.Deployments) == 2 && s.Deployments[0].RunningCount == 2, describe(s)
+	})
+	sd := newest()
+	if sd.Status != types.ServiceDeploymentStatusInProgress {
+		t.Fatalf("the rollout to v2 is %s", sd.Status)
+	}
+	if _, err := r.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: sd.ServiceDeploymentArn,
+		StopType: types.StopServiceDeploymentStopTypeRollback}); err != nil {
+		t.Fatal(err)
+	}
+	r.steady("stuck", v1, 2, 30*time.Second)
+	if got := newest(); aws.ToString(got.ServiceDeploymentArn) != aws.ToString(sd.ServiceDeploymentArn) || got.Status != types.ServiceDeploymentStatusRollbackSuccessful {
+		t.Fatalf("after the rollback the newest service deployment is %s (%s)", got.Status, aws.ToString(got.ServiceDeploymentArn))
+	}
+
+	// ABORT: the deployment stops where it stands, and nothing more starts.
+	if _, err := r.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("stuck"), TaskDefinition: aws.String(v2)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "v2 tasks running", func() (bool, string) {
+		s := r.service("stuck")
+		return len(s.Deployments) == 2 && s.Deployments[0].RunningCount == 2, describe(s)
+	})
+	sd = newest()
+	if _, err := r.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: sd.ServiceDeploymentArn,
+		StopType: types.StopServiceDeploymentStopTypeAbort}); err != nil {
+		t.Fatal(err)
+	}
+	if got := newest(); got.Status != types.ServiceDeploymentStatusStopped {
+		t.Fatalf("after ABORT the service deployment is %s", got.Status)
+	}
+	before := len(r.tasks("stuck", types.DesiredStatusRunning))
+	time.Sleep(3 * time.Second) // more than a resync
+	s := r.service("stuck")
+	if after := len(r.tasks("stuck", types.DesiredStatusRunning)); after != before || s.Deployments[0].RolloutState != types.DeploymentRolloutStateFailed {
+		t.Fatalf("after ABORT: %d tasks before, %d after; %s", before, after, describe(s))
+	}
+}
+
+func TestForceNewDeploymentAndPropagatedTags(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.fleet.Add(2, fleet.Spec{CPU: 4096, Memory: 4096}, nil)
+	def := r.family("tagged", false)
+	if _, err := r.ecs.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("tagged"), TaskDefinition: aws.String(def), DesiredCount: aws.Int32(2),
+		PropagateTags: types.PropagateTagsService, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.steady("tagged", def, 2, 30*time.Second)
+	first := map[string]bool{}
+	for _, task := range r.tasks("tagged", types.DesiredStatusRunning) {
+		first[aws.ToString(task.TaskArn)] = true
+		d, err := r.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(task.TaskArn)}, Include: []types.TaskField{types.TaskFieldTags}})
+		if err != nil || len(d.Tasks) != 1 || len(d.Tasks[0].Tags) != 1 || aws.ToString(d.Tasks[0].Tags[0].Value) != "blue" {
+			t.Fatalf("the service's tags did not reach its task: %v %+v", err, d)
+		}
+	}
+	// forceNewDeployment replaces every task with a fresh copy of the same revision.
+	if _, err := r.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("tagged"), ForceNewDeployment: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "fresh copies", func() (bool, string) {
+		s := r.service("tagged")
+		tasks := r.tasks("tagged", types.DesiredStatusRunning)
+		for _, task := range tasks {
+			if first[aws.ToString(task.TaskArn)] {
+				return false, "an old task is still desired RUNNING; " + describe(s)
+			}
+		}
+		return len(tasks) == 2 && len(s.Deployments) == 1 && s.RunningCount == 2, describe(s)
+	})
+}
+
+func TestReaperRemovesOldStoppedTasks(t *testing.T) {
+	r := newRig(t, flottatest.Options{StoppedTaskRetention: 2 * time.Second})
+	ctx := context.Background()
+	r.fleet.Add(1, fleet.Spec{CPU: 1024, Memory: 1024}, nil)
+	def := r.family("short", false)
+	out, err := r.ecs.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String(def)})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatalf("run: %v %+v", err, out)
+	}
+	arn := aws.ToString(out.Tasks[0].TaskArn)
+	if _, err := r.ecs.StopTask(ctx, &ecs.StopTaskInput{Task: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	var stoppedAt time.Time
+	eventually(t, 20*time.Second, "task STOPPED", func() (bool, string) {
+		d, err := r.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{arn}})
+		if err != nil || len(d.Tasks) != 1 {
+			return false, fmt.Sprint(err)
+		}
+		if d.Tasks[0].StoppedAt != nil {
+			stoppedAt = *d.Tasks[0].StoppedAt
+		}
+		return aws.ToString(d.Tasks[0].LastStatus) == "STOPPED", aws.ToString(d.Tasks[0].LastStatus)
+	})
+	eventually(t, 20*time.Second, "task reaped", func() (bool, string) {
+		d, err := r.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{arn}})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(d.Tasks) == 0 && len(d.Failures) == 1 && aws.ToString(d.Failures[0].Reason) == "MISSING", "still describable"
+	})
+	if kept := time.Since(stoppedAt); kept < 2*time.Second {
+		t.Fatalf("reaped %s after it stopped, before the 2s retention", kept)
 	}
 }

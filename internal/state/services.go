@@ -16,6 +16,9 @@ const MaxServiceEvents = 100
 // maxHistory bounds the revisions and service deployments a service keeps.
 const maxHistory = 50
 
+// maxCounted bounds the failed tasks a service record remembers.
+const maxCounted = 5000
+
 // ServiceRecord is a stored service with its rollout state.
 type ServiceRecord struct {
 	Cluster string        `json:"cluster"`
@@ -206,8 +209,10 @@ func trim(r *ServiceRecord) {
 	if n := len(r.ServiceDeployments); n > maxHistory {
 		r.ServiceDeployments = r.ServiceDeployments[n-maxHistory:]
 	}
-	if n := len(r.Counted); n > 500 {
-		r.Counted = r.Counted[n-500:]
+	// The controller forgets counted failures once their tasks are reaped;
+	// this bound only guards the record's size against a runaway.
+	if n := len(r.Counted); n > maxCounted {
+		r.Counted = r.Counted[n-maxCounted:]
 	}
 }
 
