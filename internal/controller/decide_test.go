@@ -314,7 +314,7 @@ func TestStoppingTasksCountAgainstTheMaximum(t *testing.T) {
 func TestCountedFailuresAreForgottenWithTheirTasks(t *testing.T) {
 	r := service(2, 100, 200, "new")
 	failed := tasks("new", 1, "STOPPED", "")
-	failed[0].StopCode = model.StopEssentialContainerExited
+	failed[0].ID, failed[0].StopCode = "crashed", model.StopEssentialContainerExited
 	p := Decide(view(r, tasks("new", 2, "RUNNING", ""), failed))
 	if len(p.Next.Counted) != 1 || p.Next.Deployments[0].FailedTasks != 1 {
 		t.Fatalf("counted %v, failed %d", p.Next.Counted, p.Next.Deployments[0].FailedTasks)
