@@ -586,26 +586,14 @@ func lastEventAbout(s *types.Service, deployment string) string {
 
 // healthyByDeployment counts each deployment's healthy running tasks.
 func healthyByDeployment(ctx context.Context, client *ecs.Client, cluster, name string) (map[string]int, error) {
-	var arns []string
-	p := ecs.NewListTasksPaginator(client, &ecs.ListTasksInput{Cluster: optional(cluster), ServiceName: aws.String(name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		arns = append(arns, page.TaskArns...)
+	tasks, err := listTasks(ctx, client, &ecs.ListTasksInput{Cluster: optional(cluster), ServiceName: aws.String(name)})
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]int{}
-	for start := 0; start < len(arns); start += 100 {
-		d, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: optional(cluster), Tasks: arns[start:min(start+100, len(arns))]})
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range d.Tasks {
-			ok := aws.ToString(t.LastStatus) == "RUNNING" && (t.HealthStatus == types.HealthStatusHealthy || !hasHealthCheck(t))
-			if ok {
-				out[aws.ToString(t.StartedBy)]++
-			}
+	for _, t := range tasks {
+		if aws.ToString(t.LastStatus) == "RUNNING" && (t.HealthStatus == types.HealthStatusHealthy || !hasHealthCheck(t)) {
+			out[aws.ToString(t.StartedBy)]++
 		}
 	}
 	return out, nil

@@ -243,22 +243,9 @@ func TaskCommand(o *Options) *cobra.Command {
 			}
 			in := &ecs.ListTasksInput{Cluster: optional(cluster), Family: optional(family), ContainerInstance: optional(instance),
 				DesiredStatus: types.DesiredStatus(strings.ToUpper(status))}
-			var arns []string
-			p := ecs.NewListTasksPaginator(client, in)
-			for p.HasMorePages() {
-				page, err := p.NextPage(cmd.Context())
-				if err != nil {
-					return err
-				}
-				arns = append(arns, page.TaskArns...)
-			}
-			var tasks []types.Task
-			for start := 0; start < len(arns); start += 100 {
-				out, err := client.DescribeTasks(cmd.Context(), &ecs.DescribeTasksInput{Cluster: optional(cluster), Tasks: arns[start:min(start+100, len(arns))]})
-				if err != nil {
-					return err
-				}
-				tasks = append(tasks, out.Tasks...)
+			tasks, err := listTasks(cmd.Context(), client, in)
+			if err != nil {
+				return err
 			}
 			return printTasks(cmd, o, tasks)
 		},
@@ -336,6 +323,28 @@ func TaskCommand(o *Options) *cobra.Command {
 	stop.Flags().BoolVar(&wait, "wait", false, "wait until the task has stopped")
 	cmd.AddCommand(ls, describe, stop)
 	return cmd
+}
+
+// listTasks lists every page of ListTasks and describes the tasks.
+func listTasks(ctx context.Context, client *ecs.Client, in *ecs.ListTasksInput) ([]types.Task, error) {
+	var arns []string
+	p := ecs.NewListTasksPaginator(client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		arns = append(arns, page.TaskArns...)
+	}
+	var tasks []types.Task
+	for start := 0; start < len(arns); start += 100 {
+		out, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: in.Cluster, Tasks: arns[start:min(start+100, len(arns))]})
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, out.Tasks...)
+	}
+	return tasks, nil
 }
 
 func shortRuntime(id string) string {

@@ -509,17 +509,7 @@ func (s *State) OrphanInstanceTasks(ctx context.Context, cluster, instanceID, re
 		return err
 	}
 	for _, t := range tasks {
-		_, err := s.updateTask(ctx, t.Cluster, t.ID, func(r *TaskRecord) (bool, error) {
-			if r.Task.LastStatus == model.TaskStopped {
-				return false, nil
-			}
-			now := model.At(s.Now())
-			r.Task.DesiredStatus, r.Task.LastStatus = model.TaskStopped, model.TaskStopped
-			r.Task.StopCode, r.Task.StoppedReason = model.StopInfrastructureHealth, reason
-			r.Task.StoppedAt, r.Task.ExecutionStoppedAt = now, now
-			return true, nil
-		})
-		if err != nil {
+		if _, err := s.markStopped(ctx, t.Cluster, t.ID, reason, "The container instance was deregistered."); err != nil {
 			return err
 		}
 	}
@@ -538,6 +528,12 @@ func (s *State) ProtectTask(ctx context.Context, cluster, id string, fn func(*Ta
 // gone: its capacity is freed and it is no longer assigned there, so the
 // agent, if it returns, stops what still runs.
 func (s *State) MarkTaskLost(ctx context.Context, cluster, id, reason string) (*TaskRecord, error) {
+	return s.markStopped(ctx, cluster, id, reason, "The agent of the container instance is disconnected.")
+}
+
+// markStopped records as stopped a task whose agent will not report its
+// end, with why (for the task and for its containers still running).
+func (s *State) markStopped(ctx context.Context, cluster, id, reason, containerReason string) (*TaskRecord, error) {
 	return s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
 		if r.Task.LastStatus == model.TaskStopped {
 			return false, nil
@@ -549,7 +545,7 @@ func (s *State) MarkTaskLost(ctx context.Context, cluster, id, reason string) (*
 		for i := range r.Task.Containers {
 			if r.Task.Containers[i].LastStatus != model.TaskStopped {
 				r.Task.Containers[i].LastStatus = model.TaskStopped
-				r.Task.Containers[i].Reason = "The agent of the container instance is disconnected."
+				r.Task.Containers[i].Reason = containerReason
 			}
 		}
 		return true, nil
