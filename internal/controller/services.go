@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -342,6 +343,35 @@ func (c *Services) taskDefinition(ctx context.Context, arn string) (*model.TaskD
 	return &rec.TaskDefinition, nil
 }
 
+// taskTags are the tags a service's new task gets: the service's or the
+// task definition's (propagateTags), and, with enableECSManagedTags, the
+// ones ECS adds itself.
+func (c *Services) taskTags(ctx context.Context, rec *state.ServiceRecord, def *model.TaskDefinition) ([]model.Tag, error) {
+	var tags []model.Tag
+	switch rec.Service.PropagateTags {
+	case "SERVICE":
+		tags = append(tags, rec.Service.Tags...)
+	case "TASK_DEFINITION":
+		a, err := model.ParseARN(def.TaskDefinitionArn)
+		if err != nil {
+			return nil, err
+		}
+		family, rev, _ := strings.Cut(strings.TrimPrefix(a.Resource, "task-definition/"), ":")
+		n, _ := strconv.Atoi(rev)
+		td, err := c.State.GetTaskDefinition(ctx, family, n)
+		if err != nil {
+			return nil, err
+		}
+		if td != nil {
+			tags = append(tags, td.Tags...)
+		}
+	}
+	if rec.Service.EnableECSManagedTags {
+		tags = append(tags, model.Tag{Key: "aws:ecs:clusterName", Value: rec.Cluster}, model.Tag{Key: "aws:ecs:serviceName", Value: rec.Name})
+	}
+	return tags, nil
+}
+
 // placementRequest describes a service's tasks to the engine.
 func (c *Services) placementRequest(rec *state.ServiceRecord, def *model.TaskDefinition, count int) placement.Request {
 	req := placement.Request{Demand: model.TaskDemand(def), Requires: def.RequiresAttributes, Group: "service:" + rec.Name, Count: count}
@@ -368,9 +398,9 @@ func (c *Services) placementRequest(rec *state.ServiceRecord, def *model.TaskDef
 // start places tasks of a deployment and returns their ids, and an event
 // that explains a shortfall.
 func (c *Services) start(ctx context.Context, cluster *model.Cluster, rec *state.ServiceRecord, def *model.TaskDefinition, s Start) ([]string, string, error) {
-	var tags []model.Tag
-	if rec.Service.PropagateTags == "SERVICE" {
-		tags = rec.Service.Tags
+	tags, err := c.taskTags(ctx, rec, def)
+	if err != nil {
+		return nil, "", err
 	}
 	req := scheduler.Request{
 		Placement: c.placementRequest(rec, def, s.Count),

@@ -711,6 +711,31 @@ func TestForceNewDeploymentAndPropagatedTags(t *testing.T) {
 			t.Fatalf("the service's tags did not reach its task: %v %+v", err, d)
 		}
 	}
+	// propagateTags TASK_DEFINITION and ECS managed tags.
+	td, err := r.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("managed"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64)}},
+		Tags:                 []types.Tag{{Key: aws.String("owner"), Value: aws.String("td")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ecs.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("managed"), TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+		DesiredCount: aws.Int32(1), PropagateTags: types.PropagateTagsTaskDefinition, EnableECSManagedTags: true}); err != nil {
+		t.Fatal(err)
+	}
+	r.steady("managed", aws.ToString(td.TaskDefinition.TaskDefinitionArn), 1, 30*time.Second)
+	mt := r.tasks("managed", types.DesiredStatusRunning)
+	d, err := r.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(mt[0].TaskArn)}, Include: []types.TaskField{types.TaskFieldTags}})
+	if err != nil || len(d.Tasks) != 1 {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tag := range d.Tasks[0].Tags {
+		got[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	if got["owner"] != "td" || got["aws:ecs:serviceName"] != "managed" || got["aws:ecs:clusterName"] != "default" || len(got) != 3 {
+		t.Fatalf("task tags %v", got)
+	}
+
 	// forceNewDeployment replaces every task with a fresh copy of the same revision.
 	if _, err := r.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("tagged"), ForceNewDeployment: true}); err != nil {
 		t.Fatal(err)
