@@ -787,3 +787,42 @@ func TestReaperRemovesOldStoppedTasks(t *testing.T) {
 		t.Fatalf("reaped %s after it stopped, before the 2s retention", kept)
 	}
 }
+
+func TestUnhealthyTaskIsReplaced(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.fleet.Add(2, fleet.Spec{CPU: 4096, Memory: 4096}, nil)
+	def := r.family("checked", true)
+	if _, err := r.ecs.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("checked"), TaskDefinition: aws.String(def), DesiredCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	r.steady("checked", def, 2, 30*time.Second)
+	sick := r.tasks("checked", types.DesiredStatusRunning)[0]
+	for _, m := range r.fleet.Members() {
+		list, _ := m.Runtime.ListContainers(ctx, map[string]string{runtime.LabelTask: aws.ToString(sick.TaskArn)})
+		for _, c := range list {
+			m.Runtime.SetHealth(c.ID, "unhealthy")
+		}
+	}
+	eventually(t, 30*time.Second, "the unhealthy task replaced", func() (bool, string) {
+		d, err := r.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(sick.TaskArn)}})
+		if err != nil || len(d.Tasks) != 1 {
+			return false, fmt.Sprint(err)
+		}
+		healthy := 0
+		for _, task := range r.tasks("checked", types.DesiredStatusRunning) {
+			if task.HealthStatus == types.HealthStatusHealthy {
+				healthy++
+			}
+		}
+		return aws.ToString(d.Tasks[0].DesiredStatus) == "STOPPED" && healthy == 2,
+			fmt.Sprintf("sick task desired %s (%s); %d healthy", aws.ToString(d.Tasks[0].DesiredStatus), aws.ToString(d.Tasks[0].StoppedReason), healthy)
+	})
+	d, _ := r.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(sick.TaskArn)}})
+	if !strings.Contains(aws.ToString(d.Tasks[0].StoppedReason), "Task failed container health checks") {
+		t.Fatalf("stopped reason %q", aws.ToString(d.Tasks[0].StoppedReason))
+	}
+	if s := r.service("checked"); s.Deployments[0].FailedTasks != 1 {
+		t.Fatalf("the unhealthy task is not counted as failed: %s", describe(s))
+	}
+}
