@@ -111,39 +111,11 @@ func (r *rig) run(family string) string {
 
 // waitTask polls DescribeTasks until cond holds, failing with what was awaited.
 func (r *rig) waitTask(arn, what string, cond func(*types.Task) bool) *types.Task {
-	deadline := time.Now().Add(20 * time.Second)
-	var last *types.Task
-	for time.Now().Before(deadline) {
-		out, err := r.env.ECS.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Tasks: []string{arn}})
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		if len(out.Tasks) == 1 {
-			last = &out.Tasks[0]
-			if cond(last) {
-				return last
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	r.t.Fatalf("task %s never became %s; last seen %s", arn, what, describe(last))
-	return nil
+	r.t.Helper()
+	return r.env.WaitTask(r.t, arn, what, 20*time.Second, cond)
 }
 
-func describe(t *types.Task) string {
-	if t == nil {
-		return "nothing"
-	}
-	s := fmt.Sprintf("last=%s desired=%s stopCode=%s reason=%q health=%s", aws.ToString(t.LastStatus), aws.ToString(t.DesiredStatus), t.StopCode, aws.ToString(t.StoppedReason), t.HealthStatus)
-	for _, c := range t.Containers {
-		exit := "-"
-		if c.ExitCode != nil {
-			exit = fmt.Sprint(*c.ExitCode)
-		}
-		s += fmt.Sprintf(" [%s %s exit=%s reason=%q]", aws.ToString(c.Name), aws.ToString(c.LastStatus), exit, aws.ToString(c.Reason))
-	}
-	return s
-}
+var describe = flottatest.ShowTask
 
 func status(s string) func(*types.Task) bool {
 	return func(t *types.Task) bool { return aws.ToString(t.LastStatus) == s }

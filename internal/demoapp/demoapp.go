@@ -37,6 +37,9 @@ type Options struct {
 // Run serves until SIGTERM (or SIGINT), or until ExitAfter, and returns the
 // process exit code.
 func Run(ctx context.Context, o Options, stdout io.Writer) int {
+	// Signals first: once the app answers, it handles SIGTERM as told.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	start := time.Now()
 	host, _ := os.Hostname()
 	var healthy atomic.Bool
@@ -66,8 +69,6 @@ func Run(ctx context.Context, o Options, stdout io.Writer) int {
 		go srv.Serve(l)
 		fmt.Fprintf(stdout, "demo-app listening on :%d\n", o.Port)
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	var exit <-chan time.Time
 	if o.ExitAfter > 0 {
 		exit = time.After(o.ExitAfter)

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -65,40 +63,11 @@ func startAgent(t *testing.T, srv *process, dataDir, token string, extra ...stri
 	if token != "" {
 		args = append(args, "--join-token", token)
 	}
-	cmd := exec.Command(flottaBin, args...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &agentProc{cmd: cmd, dataDir: dataDir}
-	t.Cleanup(func() { p.kill() })
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := agentReadyRE.FindStringSubmatch(sc.Text()); m != nil {
-				ready <- m[1]
-			}
-			if os.Getenv("FLOTTA_TEST_LOG") != "" {
-				fmt.Fprintln(os.Stderr, "agent:", sc.Text())
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case p.arn = <-ready:
-	case <-time.After(60 * time.Second):
-		t.Fatal("flotta agent did not report ready within 60s")
-	}
-	return p
+	cmd, arn := startChild(t, "agent", agentReadyRE, args...)
+	return &agentProc{cmd: cmd, dataDir: dataDir, arn: arn}
 }
 
-func (p *agentProc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-	}
-}
+func (p *agentProc) kill() { killChild(p.cmd) }
 
 func instanceID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
@@ -359,27 +328,5 @@ func fileSum(t *testing.T, path string) string {
 // that agents find it where it was.
 func restartServerOn(t *testing.T, dir, endpoint string) *process {
 	t.Helper()
-	addr := strings.TrimPrefix(endpoint, "http://")
-	cmd := exec.Command(flottaBin, "server", "--data-dir", dir, "--listen", addr)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, dataDir: dir}
-	t.Cleanup(func() { p.kill() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := readyRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case p.endpoint = <-found:
-	case <-time.After(60 * time.Second):
-		t.Fatal("restarted server did not report ready")
-	}
-	return p
+	return serverOn(t, dir, strings.TrimPrefix(endpoint, "http://"))
 }

@@ -54,7 +54,21 @@ var readyRE = regexp.MustCompile(`flotta server ready"? endpoint=(\S+)`)
 // is ready.
 func startServer(t *testing.T, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(flottaBin, "server", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	return serverOn(t, dataDir, "127.0.0.1:0")
+}
+
+// serverOn runs `flotta server` on addr.
+func serverOn(t *testing.T, dataDir, addr string) *process {
+	t.Helper()
+	cmd, endpoint := startChild(t, "server", readyRE, "server", "--data-dir", dataDir, "--listen", addr)
+	return &process{cmd: cmd, endpoint: endpoint, dataDir: dataDir}
+}
+
+// startChild runs flotta with args, killed when the test ends, and waits
+// until a line of its stderr matches ready; it returns the match's group.
+func startChild(t *testing.T, label string, ready *regexp.Regexp, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(flottaBin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -62,35 +76,38 @@ func startServer(t *testing.T, dataDir string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, dataDir: dataDir}
-	t.Cleanup(func() { p.kill() })
+	t.Cleanup(func() { killChild(cmd) })
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := readyRE.FindStringSubmatch(sc.Text()); m != nil {
+			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
 			if os.Getenv("FLOTTA_TEST_LOG") != "" {
-				fmt.Fprintln(os.Stderr, "server:", sc.Text())
+				fmt.Fprintln(os.Stderr, label+":", sc.Text())
 			}
 		}
 		io.Copy(io.Discard, stderr)
 	}()
 	select {
-	case p.endpoint = <-found:
+	case v := <-found:
+		return cmd, v
 	case <-time.After(60 * time.Second):
-		t.Fatal("flotta server did not report ready within 60s")
+		t.Fatalf("flotta %s did not report ready within 60s", label)
+		return nil, ""
 	}
-	return p
 }
 
-func (p *process) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
+// killChild SIGKILLs a child process that is still running.
+func killChild(cmd *exec.Cmd) {
+	if cmd.ProcessState == nil {
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
 	}
 }
+
+func (p *process) kill() { killChild(p.cmd) }
 
 // client returns an SDK client configured only from the files the server
 // wrote, as the README tells users to do; it does not retry, so that tests

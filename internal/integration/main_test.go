@@ -185,35 +185,10 @@ func (n *node) run(family string) string {
 
 func (n *node) wait(arn, what string, timeout time.Duration, cond func(*types.Task) bool) *types.Task {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last *types.Task
-	for time.Now().Before(deadline) {
-		out, err := n.env.ECS.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Tasks: []string{arn}})
-		if err != nil {
-			n.t.Fatal(err)
-		}
-		if len(out.Tasks) == 1 {
-			last = &out.Tasks[0]
-			if cond(last) {
-				return last
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	n.t.Fatalf("task never became %s within %s; last seen %s", what, timeout, show(last))
-	return nil
+	return n.env.WaitTask(n.t, arn, what, timeout, cond)
 }
 
-func show(t *types.Task) string {
-	if t == nil {
-		return "nothing"
-	}
-	s := fmt.Sprintf("last=%s desired=%s stopCode=%s reason=%q health=%s", aws.ToString(t.LastStatus), aws.ToString(t.DesiredStatus), t.StopCode, aws.ToString(t.StoppedReason), t.HealthStatus)
-	for _, c := range t.Containers {
-		s += fmt.Sprintf(" [%s %s exit=%v health=%s reason=%q]", aws.ToString(c.Name), aws.ToString(c.LastStatus), aws.ToInt32(c.ExitCode), c.HealthStatus, aws.ToString(c.Reason))
-	}
-	return s
-}
+var show = flottatest.ShowTask
 
 func is(status string) func(*types.Task) bool {
 	return func(t *types.Task) bool { return aws.ToString(t.LastStatus) == status }

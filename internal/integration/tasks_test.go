@@ -143,11 +143,16 @@ func TestHealthCheckTurnsUnhealthy(t *testing.T) {
 
 func TestStopTimeoutKillsAContainerThatIgnoresSIGTERM(t *testing.T) {
 	n := startNode(t)
-	stubborn := app("stubborn", "demo-app", "--no-server", "--ignore-sigterm")
+	stubborn := app("stubborn", "demo-app", "--ignore-sigterm")
 	stubborn.StopTimeout = aws.Int32(2)
+	// A SIGTERM that comes before the app has set its handler kills it (as
+	// PID 1, a Go program then exits 2): wait until it answers its health
+	// check, which it does only after setting the handler.
+	stubborn.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/flotta", "demo-app", "--check"},
+		Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(1)}
 	n.register("stubborn", types.NetworkModeBridge, stubborn)
 	arn := n.run("stubborn")
-	n.wait(arn, "RUNNING", 30*time.Second, is("RUNNING"))
+	n.wait(arn, "HEALTHY", 30*time.Second, func(t *types.Task) bool { return t.HealthStatus == types.HealthStatusHealthy })
 	start := time.Now()
 	if _, err := n.env.ECS.StopTask(context.Background(), &ecs.StopTaskInput{Task: aws.String(arn), Reason: aws.String("test")}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/server"
@@ -142,4 +144,44 @@ func (e *Env) Revision(t testing.TB) int64 {
 		t.Fatal(err)
 	}
 	return rev
+}
+
+// WaitTask polls DescribeTasks until cond holds for the task, and fails the
+// test with what was awaited and what was last seen when timeout passes.
+func (e *Env) WaitTask(t testing.TB, arn, what string, timeout time.Duration, cond func(*types.Task) bool) *types.Task {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last *types.Task
+	for time.Now().Before(deadline) {
+		out, err := e.ECS.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Tasks: []string{arn}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Tasks) == 1 {
+			last = &out.Tasks[0]
+			if cond(last) {
+				return last
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("task %s never became %s within %s; last seen %s", arn, what, timeout, ShowTask(last))
+	return nil
+}
+
+// ShowTask describes a task and its containers in one line, for failures.
+func ShowTask(t *types.Task) string {
+	if t == nil {
+		return "nothing"
+	}
+	s := fmt.Sprintf("last=%s desired=%s stopCode=%s reason=%q health=%s", aws.ToString(t.LastStatus), aws.ToString(t.DesiredStatus),
+		t.StopCode, aws.ToString(t.StoppedReason), t.HealthStatus)
+	for _, c := range t.Containers {
+		exit := "-"
+		if c.ExitCode != nil {
+			exit = fmt.Sprint(*c.ExitCode)
+		}
+		s += fmt.Sprintf(" [%s %s exit=%s health=%s reason=%q]", aws.ToString(c.Name), aws.ToString(c.LastStatus), exit, c.HealthStatus, aws.ToString(c.Reason))
+	}
+	return s
 }
