@@ -50,3 +50,9 @@ func missingToken() *Error {
 func expiredToken() *Error {
 	return &Error{Code: "ExpiredTokenException", Status: http.StatusBadRequest, Message: "The security token included in the request is expired"}
 }
+
+// mustSign refuses a signature that leaves out a header it must cover, in
+// the words AWS uses for the Host header.
+func mustSign(name string) *Error {
+	return incomplete("'" + name + "' must be a 'SignedHeader' in the AWS Authorization.")
+}

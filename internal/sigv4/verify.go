@@ -65,7 +65,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 			return Verified{}, incomplete(fmt.Sprintf("X-Amz-Date '%s' is not in the ISO-8601 basic format YYYYMMDD'T'HHMMSS'Z'.", truncate(amzDate, 32)))
 		}
 		if !slices.Contains(auth.SignedHeaders, "x-amz-date") {
-			return Verified{}, invalidSignature("'x-amz-date' must be a signed header.")
+			return Verified{}, mustSign("x-amz-date")
 		}
 	} else if d := r.Header.Get("Date"); d != "" {
 		reqTime, err = http.ParseTime(d)
@@ -73,14 +73,17 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 			return Verified{}, incomplete("Date header '" + truncate(d, 40) + "' cannot be parsed.")
 		}
 		if !slices.Contains(auth.SignedHeaders, "date") {
-			return Verified{}, invalidSignature("'date' must be a signed header.")
+			return Verified{}, mustSign("date")
 		}
 		amzDate = reqTime.UTC().Format(TimeFormat)
 	} else {
 		return Verified{}, incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
 	if !slices.Contains(auth.SignedHeaders, "host") {
-		return Verified{}, invalidSignature("'Host' must be a signed header.")
+		return Verified{}, incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	if name := unsignedAmzHeader(r, auth.SignedHeaders); name != "" {
+		return Verified{}, mustSign(name)
 	}
 	now := time.Now
 	if v.Now != nil {
@@ -133,6 +136,26 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 		return Verified{}, invalidSignature(MessageSignatureMismatch)
 	}
 	return Verified{AccessKeyID: auth.AccessKeyID, Service: auth.Service, Temporary: secret.SessionToken != ""}, nil
+}
+
+// unsignedAmzHeader returns the first x-amz-* header of r (in sorted order)
+// that the signature does not cover, or "". Every x-amz-* header is part of
+// what a request means (X-Amz-Target is the operation itself), so a signature
+// that leaves one out could be replayed with another value: one captured
+// ListServices signature must not be able to become a DeleteCluster.
+func unsignedAmzHeader(r *http.Request, signed []string) string {
+	var names []string
+	for name := range r.Header {
+		ln := strings.ToLower(name)
+		if strings.HasPrefix(ln, "x-amz-") && !slices.Contains(signed, ln) {
+			names = append(names, ln)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return names[0]
 }
 
 // Sign adds SigV4 headers to r for the given credentials, scope and body. It

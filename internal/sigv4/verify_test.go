@@ -122,6 +122,21 @@ func TestVerifyRefusals(t *testing.T) {
 			r.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DeleteCluster")
 			return r, []byte(body)
 		}, "InvalidSignatureException", "does not match"},
+		{"X-Amz-Target left out of the signature", func(t *testing.T) (*http.Request, []byte) {
+			// A signature captured from a request signed without its target
+			// must not carry over to any operation the replayer chooses.
+			r := newRequest(t)
+			r.Header.Del("X-Amz-Target")
+			sdkSign(t, r, "AKLONG", longKey, clock)
+			r.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DeleteCluster")
+			return r, []byte(body)
+		}, "IncompleteSignatureException", "'x-amz-target' must be a 'SignedHeader' in the AWS Authorization."},
+		{"another x-amz header added after signing", func(t *testing.T) (*http.Request, []byte) {
+			r := newRequest(t)
+			sdkSign(t, r, "AKLONG", longKey, clock)
+			r.Header.Set("X-Amz-Meta-Anything", "x")
+			return r, []byte(body)
+		}, "IncompleteSignatureException", "'x-amz-meta-anything' must be a 'SignedHeader'"},
 		{"altered host", func(t *testing.T) (*http.Request, []byte) {
 			r := newRequest(t)
 			sdkSign(t, r, "AKLONG", longKey, clock)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/flotta-dev/flotta/internal/sigv4"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
 
@@ -237,6 +238,19 @@ func TestSignaturesThroughTheServer(t *testing.T) {
 		})
 		if r.Type != "InvalidSignatureException" {
 			t.Fatalf("altered header: %d %s", r.Status, r.Type)
+		}
+		// A signature that leaves X-Amz-Target out (curl --aws-sigv4 signs
+		// only host, content-type and x-amz-date) cannot be replayed as
+		// another operation.
+		r = e.Raw(t, "ListServices", []byte(`{"cluster":"default"}`), func(r *http.Request) {
+			r.Header.Del("X-Amz-Target")
+			r.Header.Del("Authorization")
+			sigv4.Sign(r, []byte(`{"cluster":"default"}`), e.Root.AccessKeyID, sigv4.Secret{SecretAccessKey: e.Root.SecretAccessKey},
+				e.Server.Account().Region, "ecs", time.Now())
+			r.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DeleteCluster")
+		})
+		if r.Type != "IncompleteSignatureException" || !strings.Contains(r.Message, "'x-amz-target' must be a 'SignedHeader'") {
+			t.Fatalf("unsigned target replayed as DeleteCluster: %d %s %s", r.Status, r.Type, r.Message)
 		}
 	})
 
