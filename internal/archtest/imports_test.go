@@ -53,7 +53,7 @@ var allowedInternal = map[string][]string{
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/placement", "internal/scheduler", "internal/protocol/awsjson"},
 	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller"},
 	"internal/cli":                 {},
-	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/sigv4"},
+	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/model", "internal/sigv4"},
 	"internal/testutil/fleet":      {"internal/agent", "internal/runtime", "internal/runtime/fake", "internal/testutil/flottatest"},
 	"cmd/flotta":                   {"internal/cli", "internal/server", "internal/agent", "internal/demoapp", "internal/images", "internal/runtime/docker"},
 	"internal/archtest":            {},

@@ -240,3 +240,58 @@ func BenchmarkRollAllServices(b *testing.B) {
 		b.ReportMetric(roll.Seconds(), "s-to-roll")
 	}
 }
+
+// TestServiceOfFiveThousandTasks: a service at ECS's tasks-per-service quota
+// reaches a steady state. Its placements do not fit one store transaction
+// (each task is four writes), so the scheduler commits them in parts.
+func TestServiceOfFiveThousandTasks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("places 5,000 tasks on 40 in-process agents; skipped with -short")
+	}
+	const tasks = 5000
+	env := flottatest.StartServer(t)
+	ctx := context.Background()
+	f := fleet.New(t, env)
+	f.Add(40, fleet.Spec{CPU: 32768, Memory: 32768}, func(i int) string { return fmt.Sprintf("zone-%d", i%3) })
+	out, err := env.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("big"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(16), Cpu: 16}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	start := time.Now()
+	if _, err := env.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("big"), TaskDefinition: aws.String(def),
+		DesiredCount: aws.Int32(tasks)}); err != nil {
+		t.Fatal(err)
+	}
+	allSteady(t, env.ECS, []string{"big"}, def, tasks)
+	running := 0
+	perZone := map[string]int{}
+	for _, m := range f.Members() {
+		running += m.Running()
+		perZone[m.Spec.Zone] += m.Running()
+	}
+	if running != tasks {
+		t.Fatalf("the agents run %d containers, want %d", running, tasks)
+	}
+	// The default spread over zones holds across the parts placed one
+	// after the other.
+	least, most := tasks, 0
+	for _, n := range perZone {
+		least, most = min(least, n), max(most, n)
+	}
+	if len(perZone) != 3 || most-least > 1 {
+		t.Fatalf("tasks per zone %v: the spread over zones did not hold", perZone)
+	}
+	// Events name a few tasks, not thousands.
+	svc, err := env.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"big"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range svc.Services[0].Events {
+		if len(aws.ToString(ev.Message)) > 1000 {
+			t.Fatalf("an event of %d bytes: %.200s...", len(aws.ToString(ev.Message)), aws.ToString(ev.Message))
+		}
+	}
+	t.Logf("a service of %d tasks on 40 agents steady in %s", tasks, time.Since(start).Round(10*time.Millisecond))
+}

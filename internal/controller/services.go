@@ -276,10 +276,17 @@ func event(s *state.State, format string, args ...any) model.ServiceEvent {
 	return model.ServiceEvent{ID: state.NewID(), CreatedAt: model.At(s.Now()), Message: fmt.Sprintf(format, args...)}
 }
 
+// maxListedTasks bounds the tasks an event names: a service of 5,000 tasks
+// starting at once makes one event, not one of 230 kB.
+const maxListedTasks = 10
+
 func taskList(ids []string) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = "(task " + id + ")"
+	parts := make([]string, 0, min(len(ids), maxListedTasks)+1)
+	for _, id := range ids[:min(len(ids), maxListedTasks)] {
+		parts = append(parts, "(task "+id+")")
+	}
+	if len(ids) > maxListedTasks {
+		parts = append(parts, fmt.Sprintf("and %d more", len(ids)-maxListedTasks))
 	}
 	return strings.Join(parts, " ")
 }

@@ -18,6 +18,10 @@ const MaxTags = 50
 // existing ones, with ECS's limits: at most 50 in all, keys of 1 to 128
 // characters, values of at most 256, and no "aws:" prefix, which is reserved.
 func ValidateTags(existing, adding []Tag) error {
+	if len(adding) > MaxTags {
+		// Refused before any work proportional to the request's size.
+		return InvalidParameter("A resource can have at most %d tags; this request adds %d.", MaxTags, len(adding))
+	}
 	seen := map[string]bool{}
 	for _, t := range adding {
 		n := utf8.RuneCountInString(t.Key)

@@ -55,7 +55,8 @@ type Scheduler struct {
 	Logger *slog.Logger
 	// Seed makes random choices repeatable; zero picks one.
 	Seed uint64
-	// MaxBatchTasks bounds the tasks committed in one transaction.
+	// MaxBatchTasks bounds the tasks committed in one transaction; it is
+	// lowered to what the store's transaction limit allows.
 	MaxBatchTasks int
 
 	ctx   context.Context
@@ -71,6 +72,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	if s.MaxBatchTasks == 0 {
 		s.MaxBatchTasks = 200
 	}
+	s.MaxBatchTasks = min(s.MaxBatchTasks, s.State.MaxBatchTasks())
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
@@ -80,7 +82,39 @@ func (s *Scheduler) Start(ctx context.Context) {
 func (s *Scheduler) Wait() { s.wg.Wait() }
 
 // Place submits a request to its cluster's loop and waits for the answer.
+// A request for more tasks than one transaction holds (a service of 5,000)
+// is placed and committed in parts, one after the other; each part sees
+// what the ones before it reserved, so spread and distinctInstance hold
+// across parts. If a part places fewer than it asked for, the rest is not
+// tried: the answer says why the last part fell short. An error after some
+// parts were committed comes back with their tasks.
 func (s *Scheduler) Place(ctx context.Context, cluster string, req Request) (Result, error) {
+	if req.DryRun || req.Only != nil || req.Placement.Count <= s.MaxBatchTasks {
+		return s.placeOnce(ctx, cluster, req)
+	}
+	var all Result
+	for left := req.Placement.Count; left > 0; {
+		part := req
+		part.Placement.Count = min(left, s.MaxBatchTasks)
+		res, err := s.placeOnce(ctx, cluster, part)
+		all.Tasks = append(all.Tasks, res.Tasks...)
+		all.Instances = append(all.Instances, res.Instances...)
+		all.Placement.Chosen = append(all.Placement.Chosen, res.Placement.Chosen...)
+		all.Placement.Failures, all.Placement.Reasons = res.Placement.Failures, res.Placement.Reasons
+		if err != nil {
+			return all, err
+		}
+		if len(res.Tasks) < part.Placement.Count {
+			break
+		}
+		left -= part.Placement.Count
+	}
+	return all, nil
+}
+
+// placeOnce hands one request, small enough for one transaction, to its
+// cluster's loop and waits for the answer.
+func (s *Scheduler) placeOnce(ctx context.Context, cluster string, req Request) (Result, error) {
 	l := s.loop(cluster)
 	p := &pending{req: req, done: make(chan struct{})}
 	select {

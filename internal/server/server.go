@@ -55,6 +55,8 @@ type Config struct {
 	LostInstanceGrace time.Duration
 	// StoppedTaskRetention is how long stopped tasks stay describable (default 1h).
 	StoppedTaskRetention time.Duration
+	// Quotas override ECS's default service quotas where set.
+	Quotas model.Quotas
 }
 
 // Server is a running control plane.
@@ -137,7 +139,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if !created && acct.Region != s.cfg.Region {
 		s.cfg.Logger.Warn("the account keeps the region it was created with", "region", acct.Region, "requested", s.cfg.Region)
 	}
-	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Clock: s.cfg.Now}
+	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Clock: s.cfg.Now, Limits: s.cfg.Quotas}
 	return s.state.EnsureDefaultCluster(ctx, []model.ClusterSetting{{Name: "containerInsights", Value: model.SettingFallback("containerInsights")}})
 }
 

@@ -86,16 +86,26 @@ func (r *InstanceRecord) Release(d model.Demand, group string) {
 func machineKey(cluster, ec2ID string) string { return Root + "machines/" + cluster + "/" + ec2ID }
 
 // PutInstance stores a newly registered container instance, indexed by its
-// machine id so that the same machine registering again finds it.
+// machine id so that the same machine registering again finds it. A cluster
+// holds at most s.Quotas().InstancesPerCluster registered instances.
 func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 	key := instanceKey(r.Cluster, r.ID)
 	r.Instance.Version = 1
-	_, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: 0}}, []store.Op{
-		store.Put(key, mustJSON(r)),
-		store.Put(InstancesPrefix(r.Cluster)+r.ID, nil),
-		store.Put(machineKey(r.Cluster, r.Instance.Ec2InstanceID), []byte(r.ID)),
+	return retry(ctx, func() error {
+		n, rev, err := s.Store.Count(ctx, InstancesPrefix(r.Cluster))
+		if err != nil {
+			return err
+		}
+		if n >= int64(s.Quotas().InstancesPerCluster) {
+			return model.Client("Container instances per cluster limit exceeded: cluster %s already has %d registered container instances, the most a cluster can have.", r.Cluster, n)
+		}
+		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: 0}, {Key: InstancesPrefix(r.Cluster), ModRev: rev, Prefix: true}}, []store.Op{
+			store.Put(key, mustJSON(r)),
+			store.Put(InstancesPrefix(r.Cluster)+r.ID, nil),
+			store.Put(machineKey(r.Cluster, r.Instance.Ec2InstanceID), []byte(r.ID)),
+		})
+		return err
 	})
-	return err
 }
 
 // InstanceOfMachine returns the id of the instance a machine registered as, or "".

@@ -30,6 +30,8 @@ type State struct {
 	Scope model.Scope
 	// Clock tells the time for timestamps; nil means time.Now.
 	Clock func() time.Time
+	// Limits are the quotas enforced; zero values mean ECS's defaults.
+	Limits model.Quotas
 
 	familyLocks [64]sync.Mutex
 
@@ -46,6 +48,9 @@ func (s *State) lockFamily(family string) (unlock func()) {
 	m.Lock()
 	return m.Unlock
 }
+
+// Quotas are the quotas in force.
+func (s *State) Quotas() model.Quotas { return s.Limits.WithDefaults() }
 
 // Now is the state's clock.
 func (s *State) Now() time.Time {

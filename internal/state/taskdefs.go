@@ -71,6 +71,9 @@ func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinit
 		if fam == nil {
 			fam = &familyRecord{}
 		}
+		if fam.LastRevision >= s.Quotas().RevisionsPerFamily {
+			return model.Client("Task definition revisions per family limit exceeded: family %s has had %d revisions, the most a family can have.", td.Family, fam.LastRevision)
+		}
 		fam.LastRevision++
 		fam.add(model.TaskDefActive, 1)
 		r := TaskDefRecord{TaskDefinition: td, Tags: tags}

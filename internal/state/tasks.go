@@ -88,7 +88,28 @@ type InstanceUpdate struct {
 	ModRev int64
 }
 
-// BatchOps is how many store operations a batch needs.
+// Store operations (writes and guards) that placements cost in a batch, for
+// callers that size batches to fit one transaction: each task at most
+// OpsPerTask (its record, its member key, its assignment, its service
+// summary), each instance it reserves on OpsPerInstance (a guard and a put),
+// each clientToken OpsPerToken.
+const (
+	OpsPerTask     = 4
+	OpsPerInstance = 2
+	OpsPerToken    = 2
+)
+
+// MaxBatchTasks is how many placements fit in one CommitPlacements whatever
+// instances they land on, with room for a clientToken per request.
+func (s *State) MaxBatchTasks() int {
+	limit := s.Store.MaxOps
+	if limit <= 0 {
+		limit = 128 // etcd's default --max-txn-ops
+	}
+	return max(1, (limit-OpsPerToken)/(OpsPerTask+OpsPerInstance+OpsPerToken))
+}
+
+// ops is how many store operations a batch needs.
 func (b Batch) ops() int { return 3*len(b.Tasks) + 2*len(b.Instances) + 2*len(b.Tokens) }
 
 // CommitPlacements commits a batch in one transaction and returns its store

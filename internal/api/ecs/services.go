@@ -43,9 +43,12 @@ type serviceOutput struct {
 }
 
 // checkServiceSettings validates what CreateService and UpdateService share.
-func checkServiceSettings(in *serviceInput, daemon bool) error {
+func (a *API) checkServiceSettings(in *serviceInput, daemon bool) error {
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return model.InvalidParameter("desiredCount must be 0 or more; got %d.", *in.DesiredCount)
+	}
+	if in.DesiredCount != nil && *in.DesiredCount > a.State.Quotas().TasksPerService {
+		return model.ErrDesiredCountLimit()
 	}
 	if daemon && in.DesiredCount != nil {
 		return model.InvalidParameter("The daemon scheduling strategy does not support a desired count for services.")
@@ -109,7 +112,7 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 		return nil, model.InvalidParameter("schedulingStrategy should be one of [REPLICA,DAEMON]")
 	}
 	daemon := scheduling == model.SchedulingDaemon
-	if err := checkServiceSettings(in, daemon); err != nil {
+	if err := a.checkServiceSettings(in, daemon); err != nil {
 		return nil, err
 	}
 	if dc := in.DeploymentController; dc != nil && dc.Type != "ECS" {
@@ -303,7 +306,7 @@ func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluste
 		return nil, nil, nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
 	}
 	daemon := cur.Service.SchedulingStrategy == model.SchedulingDaemon
-	if err := checkServiceSettings(in, daemon); err != nil {
+	if err := a.checkServiceSettings(in, daemon); err != nil {
 		return nil, nil, nil, err
 	}
 	var td *state.TaskDefRecord

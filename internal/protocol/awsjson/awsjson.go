@@ -76,6 +76,7 @@ func Op[In any, Out any](fn func(ctx context.Context, in *In) (*Out, error)) Han
 
 // Decode reads a JSON object into v. An empty body is an empty object. Unknown
 // members are ignored, as AWS services do, so that newer SDKs keep working.
+// Go int members are AWS Integers and must fit in 32 bits (see checkIntegers).
 func Decode(body []byte, v any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -87,7 +88,7 @@ func Decode(body []byte, v any) error {
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {
-		return nil
+		return checkIntegers(v)
 	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError

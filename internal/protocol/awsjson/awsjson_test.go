@@ -66,6 +66,10 @@ func TestRouter(t *testing.T) {
 		{"Svc_1.Echo", `{"name":1}`, 400, "SerializationException"},
 		{"Svc_1.Echo", `{"tags":[{"key":true}]}`, 400, "SerializationException"},
 		{"Svc_1.Echo", `{"name":`, 400, "SerializationException"},
+		{"Svc_1.Echo", `{"count":2147483647}`, 200, ""},
+		{"Svc_1.Echo", `{"count":-2147483648}`, 200, ""},
+		{"Svc_1.Echo", `{"count":2147483648}`, 400, "SerializationException"},
+		{"Svc_1.Echo", `{"count":-2147483649}`, 400, "SerializationException"},
 		{"Svc_1.Echo", `{"name":"` + strings.Repeat("x", 80) + `"}`, 413, "RequestEntityTooLargeException"},
 		{"Svc_1.Nope", `{}`, 400, "UnknownOperationException"},
 		{"", `{}`, 400, "UnknownOperationException"},
@@ -91,8 +95,51 @@ func TestRouter(t *testing.T) {
 			t.Errorf("an internal error's detail leaked to the client: %s", w.Body)
 		}
 	}
-	if rec.got[0] != (observed{"Echo", "OK"}) || rec.got[2] != (observed{"Echo", "ClientException"}) || rec.got[8] != (observed{"unknown", "UnknownOperationException"}) {
+	if rec.got[0] != (observed{"Echo", "OK"}) || rec.got[2] != (observed{"Echo", "ClientException"}) || rec.got[12] != (observed{"unknown", "UnknownOperationException"}) {
 		t.Errorf("observations %v", rec.got)
+	}
+}
+
+func TestIntegersMustFitIn32Bits(t *testing.T) {
+	type limits struct {
+		Soft int `json:"softLimit"`
+		Hard int `json:"hardLimit"`
+	}
+	type container struct {
+		Name    string   `json:"name"`
+		Memory  *int     `json:"memory"`
+		Ulimits []limits `json:"ulimits"`
+		Codes   []int    `json:"ignoredExitCodes"`
+		Labels  map[string]int
+		Raw     json.RawMessage `json:"raw"`
+	}
+	type input struct {
+		Containers []container `json:"containerDefinitions"`
+		Version    int64       `json:"version"`
+		Internal   int         `json:"-"`
+	}
+	cases := []struct{ body, member string }{
+		{`{"containerDefinitions":[{"name":"a","memory":1099511627776}]}`, "containerDefinitions.memory"},
+		{`{"containerDefinitions":[{"ulimits":[{"softLimit":1,"hardLimit":4611686018427387904}]}]}`, "containerDefinitions.ulimits.hardLimit"},
+		{`{"containerDefinitions":[{"ignoredExitCodes":[1,2,4294967296]}]}`, "containerDefinitions.ignoredExitCodes"},
+		{`{"containerDefinitions":[{"Labels":{"x":-4294967296}}]}`, "containerDefinitions.Labels"},
+	}
+	for _, c := range cases {
+		var in input
+		err := Decode([]byte(c.body), &in)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != "SerializationException" || !strings.Contains(e.Message, "'"+c.member+"'") {
+			t.Errorf("%s: got %v, want a SerializationException naming %s", c.body, err, c.member)
+		}
+	}
+	// Longs (int64) may be wide; raw JSON is not looked into.
+	var in input
+	if err := Decode([]byte(`{"version":1099511627776,"containerDefinitions":[{"raw":{"n":1099511627776},"memory":2147483647}]}`), &in); err != nil {
+		t.Fatalf("a Long and raw JSON: %v", err)
+	}
+	in.Internal = 1 << 40
+	if err := checkIntegers(&in); err != nil {
+		t.Fatalf("a member that is not on the wire: %v", err)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/server"
 	"github.com/flotta-dev/flotta/internal/sigv4"
 )
@@ -42,6 +43,8 @@ type Options struct {
 	// defaults when set.
 	LostInstanceGrace    time.Duration
 	StoppedTaskRetention time.Duration
+	// Quotas override ECS's default quotas where set.
+	Quotas model.Quotas
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -61,7 +64,7 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx := context.Background()
 	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Logger: logger, Now: o.Now,
-		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention})
+		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
