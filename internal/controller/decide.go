@@ -56,6 +56,15 @@ type Plan struct {
 // have run before it counts as proof that the deployment works.
 const StableAfter = 10 * time.Second
 
+// SettleAfter is how long every task of a deployment must have run before
+// the deployment completes, failures seen or not: a container that crashes
+// a moment after it starts is RUNNING for that moment, and its agent's
+// report of the crash may reach the controller just after the report that it
+// runs. Completing on that moment would end the circuit breaker's watch
+// over a revision that crash-loops. The service resync (2 s) comes back to
+// complete it.
+const SettleAfter = time.Second
+
 // Reasons a service stops its tasks, in ECS's words.
 const (
 	reasonUnhealthy = "Task failed container health checks"
@@ -338,12 +347,13 @@ func Decide(v View) Plan {
 	}
 
 	// Progress and completion: the deployment is done when exactly its
-	// desired count of tasks is active, all of them its own and healthy.
-	// A deployment whose tasks have failed must also show that they stay up:
-	// a container that crashes a moment after it starts is RUNNING for that
-	// moment, and must not complete the deployment (which would end the
-	// circuit breaker's watch) nor reset the backoff.
-	activeCount, primaryHealthy, primaryProven := 0, 0, 0
+	// desired count of tasks is active, all of them its own and healthy,
+	// and up for SettleAfter. A deployment whose tasks have failed must
+	// show that they stay up for StableAfter: a container that crashes a
+	// moment after it starts is RUNNING for that moment, and must not
+	// complete the deployment (which would end the circuit breaker's
+	// watch) nor reset the backoff.
+	activeCount, primaryHealthy, primarySettled, primaryProven := 0, 0, 0, 0
 	for i := range v.Tasks {
 		t := &v.Tasks[i]
 		if !active(t) {
@@ -352,7 +362,14 @@ func Decide(v View) Plan {
 		activeCount++
 		if t.StartedBy == primary.ID && healthy(t) && !moving(t) && !stopping[t.ID] {
 			primaryHealthy++
-			if t.StartedAt != nil && now.Sub(t.StartedAt.Time) >= StableAfter {
+			up := time.Duration(1<<63 - 1) // a task with no start time cannot be judged: settled
+			if t.StartedAt != nil {
+				up = now.Sub(t.StartedAt.Time)
+			}
+			if up >= SettleAfter {
+				primarySettled++
+			}
+			if t.StartedAt != nil && up >= StableAfter {
 				primaryProven++
 			}
 		}
@@ -361,7 +378,7 @@ func Decide(v View) Plan {
 		next.FailStreak = 0
 	}
 	done := activeCount == primary.DesiredCount && primaryHealthy == primary.DesiredCount && len(p.Starts) == 0 &&
-		(primary.FailedTasks == 0 || primaryProven == primary.DesiredCount)
+		primarySettled == primary.DesiredCount && (primary.FailedTasks == 0 || primaryProven == primary.DesiredCount)
 	if svc.Status == model.ServiceDraining {
 		if len(all) == 0 {
 			p.Inactive = true

@@ -278,13 +278,20 @@ func TestFlappingTasksDoNotCompleteADeployment(t *testing.T) {
 	if p.Next.Deployments[0].RolloutState != model.RolloutCompleted || p.Next.FailStreak != 0 {
 		t.Fatalf("stable tasks did not complete the deployment: %+v", p.Next.Deployments[0].Deployment)
 	}
-	// A deployment without failures completes at once.
+	// A deployment without failures waits only for SettleAfter: its tasks'
+	// crash, if they crash at once, may not have been reported yet.
 	r.Deployments[0].FailedTasks = 0
 	for i := range fresh {
 		fresh[i].StartedAt = model.At(now.Add(-200 * time.Millisecond))
 	}
+	if p := Decide(view(r, fresh)); p.Next.Deployments[0].RolloutState != model.RolloutInProgress {
+		t.Fatal("a deployment completed on tasks 200ms old")
+	}
+	for i := range fresh {
+		fresh[i].StartedAt = model.At(now.Add(-SettleAfter))
+	}
 	if p := Decide(view(r, fresh)); p.Next.Deployments[0].RolloutState != model.RolloutCompleted {
-		t.Fatal("a clean deployment waited for StableAfter")
+		t.Fatal("a clean deployment waited for more than SettleAfter")
 	}
 }
 
