@@ -15,6 +15,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/agent"
 	"github.com/flotta-dev/flotta/internal/cli"
 	"github.com/flotta-dev/flotta/internal/images"
+	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/runtime/docker"
 	"github.com/flotta-dev/flotta/internal/server"
 )
@@ -24,10 +25,15 @@ type serverFlags struct {
 	listen        string
 	etcdEndpoints []string
 	region        string
+	accountID     string
 	logLevel      string
 	logFormat     string
 	lostGrace     time.Duration
 	retention     time.Duration
+	maxConns      int
+	apiRate       float64
+	apiBurst      int
+	quotas        model.Quotas
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
@@ -35,10 +41,29 @@ func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
 	cmd.Flags().StringVar(&f.listen, "listen", listen, "address of the API (HOST:PORT)")
 	cmd.Flags().StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "use an external etcd cluster (comma-separated URLs) instead of the embedded store")
 	cmd.Flags().StringVar(&f.region, "region", "us-east-1", "region of the account, set on first start")
+	cmd.Flags().StringVar(&f.accountID, "account-id", "", "twelve-digit id of the account, set on first start (default: a random one)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "text or json")
 	cmd.Flags().DurationVar(&f.lostGrace, "lost-instance-grace", 10*time.Second, "how long an agent may be gone before its service tasks are replaced elsewhere")
 	cmd.Flags().DurationVar(&f.retention, "stopped-task-retention", time.Hour, "how long stopped tasks stay describable")
+	cmd.Flags().IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, fmt.Sprintf("most API connections held at once (within the open-file limit less %d kept for the store)", server.DescriptorReserve))
+	cmd.Flags().Float64Var(&f.apiRate, "api-rate", server.DefaultRequestRate, "requests per second each principal may make on average (0: no limit); past it, ThrottlingException")
+	cmd.Flags().IntVar(&f.apiBurst, "api-burst", server.DefaultRequestBurst, "requests each principal may make at once")
+	d := model.DefaultQuotas()
+	cmd.Flags().IntVar(&f.quotas.TasksPerService, "max-tasks-per-service", d.TasksPerService, "quota: a service's largest desiredCount")
+	cmd.Flags().IntVar(&f.quotas.ServicesPerCluster, "max-services-per-cluster", d.ServicesPerCluster, "quota: services in one cluster")
+	cmd.Flags().IntVar(&f.quotas.InstancesPerCluster, "max-instances-per-cluster", d.InstancesPerCluster, "quota: container instances registered in one cluster")
+}
+
+// config is the server configuration the flags describe.
+func (f *serverFlags) config(logger *slog.Logger) server.Config {
+	rate := f.apiRate
+	if rate == 0 {
+		rate = -1 // the flag's 0 is "no limit"
+	}
+	return server.Config{DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, AccountID: f.accountID, Logger: logger,
+		LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention, MaxConnections: f.maxConns,
+		RequestRate: rate, RequestBurst: f.apiBurst, Quotas: f.quotas}
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -78,10 +103,7 @@ Prometheus metrics. SIGINT or SIGTERM shut the server down gracefully.`,
 			if err != nil {
 				return err
 			}
-			srv, err := server.Start(cmd.Context(), server.Config{
-				DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, Logger: logger,
-				LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention,
-			})
+			srv, err := server.Start(cmd.Context(), f.config(logger))
 			if err != nil {
 				return err
 			}
@@ -109,10 +131,9 @@ point the AWS SDKs, the AWS CLI and the flotta CLI at it.`,
 			if err != nil {
 				return err
 			}
-			srv, err := server.Start(cmd.Context(), server.Config{
-				DataDir: f.dataDir, Listen: f.listen, Region: f.region, Logger: logger, TryNextPorts: 20,
-				LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention,
-			})
+			cfg := f.config(logger)
+			cfg.TryNextPorts = 20
+			srv, err := server.Start(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -28,6 +28,7 @@ var owners = map[string][]string{
 	"github.com/miekg/dns":     {"internal/dns"},
 	"github.com/chromedp/":     {"internal/testutil/browser"},
 	"github.com/google/go-cmp": {},
+	"golang.org/x/time":        {"internal/throttle"},
 }
 
 // allowedInternal maps a package to the internal packages its non-test code
@@ -46,16 +47,18 @@ var allowedInternal = map[string][]string{
 	"internal/sigv4":               {},
 	"internal/store":               {},
 	"internal/metrics":             {},
+	"internal/connlimit":           {},
+	"internal/throttle":            {},
 	"internal/protocol/awsjson":    {},
 	"internal/state":               {"internal/model", "internal/store"},
 	"internal/iam":                 {"internal/model", "internal/store", "internal/sigv4"},
 	"internal/gateway":             {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/protocol/awsjson"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/placement", "internal/scheduler", "internal/protocol/awsjson"},
-	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller"},
+	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle"},
 	"internal/cli":                 {},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/model", "internal/sigv4"},
 	"internal/testutil/fleet":      {"internal/agent", "internal/runtime", "internal/runtime/fake", "internal/testutil/flottatest"},
-	"cmd/flotta":                   {"internal/cli", "internal/server", "internal/agent", "internal/demoapp", "internal/images", "internal/runtime/docker"},
+	"cmd/flotta":                   {"internal/cli", "internal/server", "internal/model", "internal/agent", "internal/demoapp", "internal/images", "internal/runtime/docker"},
 	"internal/archtest":            {},
 	"examples/quickstart":          {},
 }

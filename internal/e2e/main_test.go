@@ -68,7 +68,13 @@ func serverOn(t *testing.T, dataDir, addr string) *process {
 // until a line of its stderr matches ready; it returns the match's group.
 func startChild(t *testing.T, label string, ready *regexp.Regexp, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(flottaBin, args...)
+	return startCmd(t, label, ready, exec.Command(flottaBin, args...))
+}
+
+// startCmd is startChild for a command already made (to run flotta under a
+// shell that sets limits, say).
+func startCmd(t *testing.T, label string, ready *regexp.Regexp, cmd *exec.Cmd) (*exec.Cmd, string) {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -68,10 +68,30 @@ type IAM struct {
 // Account returns the account this service serves.
 func (m *IAM) Account() Account { return m.account }
 
-// Open bootstraps the account on first start (a new id, the given region, a
-// default root access key) or loads it on every later start. created reports
-// whether this call made the account.
-func Open(ctx context.Context, st *store.Store, region string, now func() time.Time) (m *IAM, created bool, err error) {
+// NewAccount is what Open makes on first start.
+type NewAccount struct {
+	Region string
+	// ID is the account id; "" picks a random one.
+	ID string
+}
+
+// ValidAccountID says whether id is an AWS account id: twelve digits.
+func ValidAccountID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Open bootstraps the account on first start (the given id or a new one, the
+// given region, a default root access key) or loads it on every later start.
+// created reports whether this call made the account.
+func Open(ctx context.Context, st *store.Store, first NewAccount, now func() time.Time) (m *IAM, created bool, err error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -86,7 +106,14 @@ func Open(ctx context.Context, st *store.Store, region string, now func() time.T
 		}
 		return m, false, nil
 	}
-	acct := Account{ID: randomDigits(12), Region: region, Partition: "aws", CreatedAt: now().UTC()}
+	if first.ID != "" && !ValidAccountID(first.ID) {
+		return nil, false, fmt.Errorf("account id %q is not twelve digits", first.ID)
+	}
+	id := first.ID
+	if id == "" {
+		id = randomDigits(12)
+	}
+	acct := Account{ID: id, Region: first.Region, Partition: "aws", CreatedAt: now().UTC()}
 	root := m.newKey("AKIA", acct.Scope().RootARN())
 	ab, _ := json.Marshal(acct)
 	kb, _ := json.Marshal(root)
@@ -97,7 +124,7 @@ func Open(ctx context.Context, st *store.Store, region string, now func() time.T
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// Another server bootstrapped the same store first: use its account.
-		return Open(ctx, st, region, now)
+		return Open(ctx, st, first, now)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("create account: %w", err)

@@ -44,6 +44,16 @@ func (m *Metrics) ObserveRequest(service, operation, code string, elapsed time.D
 	m.latency.WithLabelValues(service, operation, code).Observe(elapsed.Seconds())
 }
 
+// GaugeFunc publishes a value read when scraped.
+func (m *Metrics) GaugeFunc(name, help string, fn func() float64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+}
+
+// CounterFunc publishes a count kept elsewhere, read when scraped.
+func (m *Metrics) CounterFunc(name, help string, fn func() float64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})

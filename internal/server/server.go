@@ -19,6 +19,7 @@ import (
 	"time"
 
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
+	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
 	"github.com/flotta-dev/flotta/internal/gateway"
 	"github.com/flotta-dev/flotta/internal/iam"
@@ -47,7 +48,10 @@ type Config struct {
 	EtcdEndpoints []string
 	// Region is the account's region, used on first start only.
 	Region string
-	Logger *slog.Logger
+	// AccountID is the account's id, used on first start only; "" picks a
+	// random one.
+	AccountID string
+	Logger    *slog.Logger
 	// Now is the server's clock; nil means time.Now.
 	Now func() time.Time
 	// LostInstanceGrace is how long an agent may be gone before its
@@ -57,6 +61,13 @@ type Config struct {
 	StoppedTaskRetention time.Duration
 	// Quotas override ECS's default service quotas where set.
 	Quotas model.Quotas
+	// MaxConnections caps API connections (default DefaultMaxConnections),
+	// within the open-file limit less DescriptorReserve.
+	MaxConnections int
+	// RequestRate and RequestBurst throttle each principal (defaults
+	// DefaultRequestRate and DefaultRequestBurst; a negative rate: none).
+	RequestRate  float64
+	RequestBurst int
 }
 
 // Server is a running control plane.
@@ -67,6 +78,7 @@ type Server struct {
 	state    *state.State
 	http     *http.Server
 	listener net.Listener
+	conns    *connlimit.Limiter
 	served   chan error
 	sched    *scheduler.Scheduler
 	stop     context.CancelFunc
@@ -94,12 +106,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Server{cfg: cfg, served: make(chan error, 1)}
-	var err error
+	maxConns, err := connectionLimit(cfg.MaxConnections)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, served: make(chan error, 1), conns: &connlimit.Limiter{Max: maxConns}}
 	if len(cfg.EtcdEndpoints) > 0 {
 		s.store, err = store.Connect(ctx, cfg.EtcdEndpoints)
 	} else {
-		s.store, err = store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: filepath.Join(cfg.DataDir, "etcd")})
+		s.store, err = store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: cfg.Logger})
 	}
 	if err != nil {
 		return nil, err
@@ -118,19 +133,24 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           s.conns.Handler(s.routes()),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         s.conns.ConnState,
+		ConnContext:       s.conns.ConnContext,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	go func() { s.served <- s.http.Serve(s.listener) }()
+	go func() { s.served <- s.http.Serve(s.conns.Listener(s.listener)) }()
 	cfg.Logger.Info("flotta server ready", "endpoint", s.Endpoint(), "region", s.iam.Account().Region,
 		"account", s.iam.Account().ID, "data_dir", cfg.DataDir, "first_start", s.FirstStart)
 	return s, nil
 }
 
 func (s *Server) bootstrap(ctx context.Context) error {
-	m, created, err := iam.Open(ctx, s.store, s.cfg.Region, s.cfg.Now)
+	m, created, err := iam.Open(ctx, s.store, iam.NewAccount{Region: s.cfg.Region, ID: s.cfg.AccountID}, s.cfg.Now)
 	if err != nil {
 		return fmt.Errorf("open account: %w", err)
 	}
@@ -138,6 +158,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	acct := m.Account()
 	if !created && acct.Region != s.cfg.Region {
 		s.cfg.Logger.Warn("the account keeps the region it was created with", "region", acct.Region, "requested", s.cfg.Region)
+	}
+	if !created && s.cfg.AccountID != "" && acct.ID != s.cfg.AccountID {
+		s.cfg.Logger.Warn("the account keeps the id it was created with", "account", acct.ID, "requested", s.cfg.AccountID)
 	}
 	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Clock: s.cfg.Now, Limits: s.cfg.Quotas}
 	return s.state.EnsureDefaultCluster(ctx, []model.ClusterSetting{{Name: "containerInsights", Value: model.SettingFallback("containerInsights")}})
@@ -176,7 +199,10 @@ func (s *Server) routes() http.Handler {
 		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error) {
 			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
 		}}
-	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger}
+	observeConnections(m, s.conns)
+	observeDisk(m, s.store)
+	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger,
+		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
 	router.Handle(api.Service())
 	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service()
 	for name, op := range api.FlottaOps() {
@@ -215,6 +241,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "store unavailable: %v\n", err)
+		return
+	}
+	if u, ok := s.store.DiskUsage(); ok && (u.ReadOnly || u.Alarmed) {
+		fmt.Fprintln(w, "ok, read-only: the store is out of disk space and refuses writes")
 		return
 	}
 	fmt.Fprintln(w, "ok")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,5 +130,53 @@ func TestExternalEtcdIsSharedByTwoServers(t *testing.T) {
 	}
 	if _, err := Start(ctx, Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdEndpoints: []string{"http://127.0.0.1:1"}}); err == nil {
 		t.Fatal("an unreachable etcd must be an error at start")
+	}
+}
+
+func TestAccountIDIsSetOnFirstStartOnly(t *testing.T) {
+	dir := t.TempDir()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	srv := start(t, Config{DataDir: dir, AccountID: "123456789012", Logger: logger})
+	if srv.Account().ID != "123456789012" || !strings.HasPrefix(srv.Account().Scope().ClusterARN("x"), "arn:aws:ecs:us-east-1:123456789012:") {
+		t.Fatalf("account %+v, want id 123456789012", srv.Account())
+	}
+	stop(t, srv)
+	srv = start(t, Config{DataDir: dir, AccountID: "999999999999", Logger: logger})
+	defer stop(t, srv)
+	if srv.Account().ID != "123456789012" || !strings.Contains(logs.String(), "keeps the id") {
+		t.Fatalf("restart with another id: account %s, log %s", srv.Account().ID, logs.String())
+	}
+	for _, bad := range []string{"12345", "12345678901a", "1234567890123"} {
+		if _, err := Start(context.Background(), Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", AccountID: bad}); err == nil || !strings.Contains(err.Error(), "twelve digits") {
+			t.Fatalf("account id %q: %v", bad, err)
+		}
+	}
+}
+
+func TestTooFewDescriptorsIsAClearError(t *testing.T) {
+	if n, err := connectionLimit(100); err != nil || n > 100 {
+		t.Fatalf("a configured cap of 100: %d %v", n, err)
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	if n, _ := connectionLimit(0); n != min(DefaultMaxConnections, int(lim.Cur)-DescriptorReserve) {
+		t.Fatalf("default cap %d with an open-file limit of %d", n, lim.Cur)
+	}
+	// A soft limit too low for the store's reserve (lowered for a moment:
+	// the soft limit can be raised back to the hard one).
+	low := lim
+	low.Cur = DescriptorReserve + 10
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skipf("cannot lower the open-file limit: %v", err)
+	}
+	_, err := connectionLimit(0)
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "ulimit -n") {
+		t.Fatalf("with an open-file limit of %d: %v", low.Cur, err)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +25,14 @@ type EmbeddedOptions struct {
 	// there, so that other processes can use this member as an external store.
 	// By default the member serves no clients on the network.
 	ClientURL string
+	// QuotaBytes overrides the database quota, which otherwise follows the
+	// disk's size (see quotaFor).
+	QuotaBytes int64
+	// Logger tells of disk trouble; nil means slog.Default().
+	Logger *slog.Logger
+	// TendEvery is how often the store checks whether it can clear a space
+	// alarm; default 5s.
+	TendEvery time.Duration
 }
 
 // OpenEmbedded starts (or restarts) a single etcd member under opts.Dir and
@@ -42,9 +51,23 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store dir: %w", err)
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.TendEvery == 0 {
+		opts.TendEvery = 5 * time.Second
+	}
 	cfg := embed.NewConfig()
 	cfg.Name = "flotta"
 	cfg.Dir = filepath.Join(abs, "member-data")
+	_, statErr := os.Stat(cfg.Dir)
+	quota, err := checkDisk(abs, os.IsNotExist(statErr))
+	if err != nil {
+		return nil, err
+	}
+	if opts.QuotaBytes > 0 {
+		quota = opts.QuotaBytes
+	}
 	lg, err := etcdLogger(opts.LogLevel)
 	if err != nil {
 		return nil, fmt.Errorf("etcd log level: %w", err)
@@ -72,7 +95,8 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 	cfg.AutoCompactionRetention = "100000"
 	cfg.MaxTxnOps = 1024
 	cfg.MaxRequestBytes = 8 * 1024 * 1024
-	cfg.QuotaBackendBytes = 8 * 1024 * 1024 * 1024
+	cfg.QuotaBackendBytes = quota
+	cfg.MaxWalFiles = maxWALFiles
 
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
@@ -96,14 +120,25 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 	for _, c := range e.Clients {
 		endpoints = append(endpoints, "http://"+c.Addr().String())
 	}
-	return &Store{
+	tendCtx, stopTending := context.WithCancel(context.Background())
+	s := &Store{
 		cli:       cli,
 		endpoints: endpoints,
 		MaxOps:    int(cfg.MaxTxnOps),
-		closeFn: func() error {
-			cli.Close()
-			e.Close()
-			return nil
-		},
-	}, nil
+		disk:      &diskGuard{path: abs, quota: quota, log: opts.Logger},
+		member:    e.Server,
+	}
+	tended := make(chan struct{})
+	go func() {
+		defer close(tended)
+		s.tend(tendCtx, opts.TendEvery)
+	}()
+	s.closeFn = func() error {
+		stopTending()
+		<-tended
+		cli.Close()
+		e.Close()
+		return nil
+	}
+	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/etcdserver"
 )
 
 // ErrConflict is returned by Commit when a guarded key changed since it was read.
@@ -59,6 +60,10 @@ type Store struct {
 	endpoints []string
 	// MaxOps is the largest number of operations one transaction may carry.
 	MaxOps int
+	// disk guards an embedded member's disk, and member is that member;
+	// both nil for an external store.
+	disk   *diskGuard
+	member *etcdserver.EtcdServer
 }
 
 // Get reads one key. A missing key is not an error: it comes back with ModRev 0.
@@ -175,6 +180,11 @@ func (s *Store) Commit(ctx context.Context, guards []Guard, ops []Op) (int64, er
 	if s.MaxOps > 0 && len(ops)+len(guards) > s.MaxOps {
 		return 0, fmt.Errorf("store commit: %d operations exceed the limit of %d", len(ops)+len(guards), s.MaxOps)
 	}
+	if !s.disk.writable() && !deletesOnly(ops) {
+		// Deletes still go through: they are how space comes back (etcd
+		// takes them under its space alarm too).
+		return 0, ErrNoSpace
+	}
 	cmps := make([]clientv3.Cmp, 0, len(guards))
 	for _, g := range guards {
 		if g.Prefix {
@@ -195,12 +205,21 @@ func (s *Store) Commit(ctx context.Context, guards []Guard, ops []Op) (int64, er
 	}
 	resp, err := s.cli.Txn(ctx).If(cmps...).Then(thens...).Commit()
 	if err != nil {
-		return 0, fmt.Errorf("store commit: %w", err)
+		return 0, fmt.Errorf("store commit: %w", s.writeErr(err))
 	}
 	if !resp.Succeeded {
 		return 0, ErrConflict
 	}
 	return resp.Header.Revision, nil
+}
+
+func deletesOnly(ops []Op) bool {
+	for _, o := range ops {
+		if !o.Delete {
+			return false
+		}
+	}
+	return true
 }
 
 // Revision returns the store's current revision. Every committed write raises

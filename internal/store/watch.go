@@ -43,9 +43,12 @@ type Lease int64
 
 // GrantLease makes a lease that expires after ttl unless kept alive.
 func (s *Store) GrantLease(ctx context.Context, ttl time.Duration) (Lease, error) {
+	if !s.disk.writable() {
+		return 0, ErrNoSpace
+	}
 	resp, err := s.cli.Grant(ctx, int64(ttl.Seconds()))
 	if err != nil {
-		return 0, fmt.Errorf("grant lease: %w", err)
+		return 0, fmt.Errorf("grant lease: %w", s.writeErr(err))
 	}
 	return Lease(resp.ID), nil
 }
@@ -74,8 +77,11 @@ func (s *Store) RevokeLease(ctx context.Context, l Lease) error {
 
 // PutLeased writes a key that lives only as long as the lease.
 func (s *Store) PutLeased(ctx context.Context, key string, value []byte, l Lease) error {
+	if !s.disk.writable() {
+		return ErrNoSpace
+	}
 	if _, err := s.cli.Put(ctx, key, string(value), clientv3.WithLease(clientv3.LeaseID(l))); err != nil {
-		return fmt.Errorf("store put %s: %w", key, err)
+		return fmt.Errorf("store put %s: %w", key, s.writeErr(err))
 	}
 	return nil
 }

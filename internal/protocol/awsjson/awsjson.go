@@ -17,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -153,9 +155,16 @@ type Observer interface {
 	ObserveRequest(service, operation, code string, elapsed time.Duration)
 }
 
+// Limiter decides whether an authenticated caller may make one more request
+// now; when it may not, retryAfter says when it could.
+type Limiter interface {
+	Allow(ctx context.Context) (ok bool, retryAfter time.Duration)
+}
+
 // Router dispatches AWS JSON 1.1 requests to services by X-Amz-Target.
 type Router struct {
 	Auth         Authenticator
+	Limit        Limiter
 	Observer     Observer
 	Logger       *slog.Logger
 	MaxBodyBytes int64
@@ -231,6 +240,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
 			return
 		}
+		if rt.Limit != nil {
+			if ok, wait := rt.Limit.Allow(ctx); !ok {
+				setRetryAfter(w.Header(), wait)
+				fail(Throttled())
+				return
+			}
+		}
 	}
 	handler, ok := svc.Ops[opName]
 	if !ok {
@@ -263,19 +279,48 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(payload)
 }
 
+// PublicError is a server fault whose cause a client may be told (the disk
+// is full, say), answered as the service's internal error with that message.
+type PublicError interface {
+	error
+	PublicMessage() string
+}
+
 func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *Service, reqID, op string, err error, observe func(string)) {
 	var apiErr APIError
 	if !errors.As(err, &apiErr) {
-		logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
 		code := svc.InternalErrorCode
 		if code == "" {
 			code = "InternalFailure"
 		}
-		apiErr = &Error{Code: code, Status: http.StatusInternalServerError,
-			Message: "The server could not complete the request; its log has the details under request id " + reqID + "."}
+		msg := "The server could not complete the request; its log has the details under request id " + reqID + "."
+		var pub PublicError
+		if errors.As(err, &pub) {
+			// A known condition, logged once where it arises.
+			msg = pub.PublicMessage()
+			logger.Debug("request refused", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
+		} else {
+			logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
+		}
+		apiErr = &Error{Code: code, Status: http.StatusInternalServerError, Message: msg}
 	}
 	observe(apiErr.ErrorCode())
 	writeError(w, apiErr)
+}
+
+// Throttled is the answer to a caller over its request rate, in ECS's words
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html).
+func Throttled() *Error {
+	return &Error{Code: "ThrottlingException", Status: http.StatusBadRequest, Message: "Rate exceeded"}
+}
+
+// setRetryAfter says when a throttled caller may try again: in milliseconds
+// in X-Amz-Retry-After, which the AWS SDKs' retryers read (aws-sdk-go-v2
+// since v1.48.0, botocore's new retries), and in whole seconds in the
+// standard Retry-After for every other client.
+func setRetryAfter(h http.Header, wait time.Duration) {
+	h.Set("X-Amz-Retry-After", strconv.FormatInt(max(1, wait.Milliseconds()), 10))
+	h.Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(wait.Seconds()))), 10))
 }
 
 func writeError(w http.ResponseWriter, err APIError) {

@@ -45,6 +45,9 @@ type Options struct {
 	StoppedTaskRetention time.Duration
 	// Quotas override ECS's default quotas where set.
 	Quotas model.Quotas
+	// RequestRate and RequestBurst override the per-principal throttle.
+	RequestRate  float64
+	RequestBurst int
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -64,7 +67,8 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx := context.Background()
 	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Logger: logger, Now: o.Now,
-		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas})
+		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas,
+		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
