@@ -94,7 +94,7 @@ func TestContainerInstanceOperations(t *testing.T) {
 
 	// Deregistering needs force while tasks run; with force they stop.
 	_, err = r.env.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{ContainerInstance: aws.String(arn)})
-	wantCode(t, err, "InvalidParameterException", "force")
+	wantCode(t, err, "InvalidParameterException", "Found running tasks on the instance.")
 	dr, err := r.env.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{ContainerInstance: aws.String(arn), Force: aws.Bool(true)})
 	if err != nil || aws.ToString(dr.ContainerInstance.Status) != "INACTIVE" {
 		t.Fatalf("deregister %+v %v", dr, err)

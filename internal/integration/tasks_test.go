@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +252,33 @@ func TestPrivilegedNeedsAnAgentThatAllowsIt(t *testing.T) {
 	}
 	if len(out.Tasks) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "ATTRIBUTE" {
 		t.Fatalf("privileged task on an agent without --allow-privileged: %d tasks, failures %+v", len(out.Tasks), out.Failures)
+	}
+}
+
+// TestHostVolumeSourcePathIsCreated: a host volume whose sourcePath does not
+// exist yet is created, as ECS documents ("the Docker daemon creates it"),
+// and the container sees what the host puts there.
+func TestHostVolumeSourcePathIsCreated(t *testing.T) {
+	n := startNode(t)
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("flotta-it-hostvol-%d", time.Now().UnixNano()), "nested", "data")
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(filepath.Dir(dir))) })
+	web := app("web", "demo-app", "--port", "8080")
+	web.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	web.MountPoints = []types.MountPoint{{SourceVolume: aws.String("data"), ContainerPath: aws.String("/data"), ReadOnly: aws.Bool(true)}}
+	if _, err := n.env.ECS.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("hostvol"), ContainerDefinitions: []types.ContainerDefinition{web},
+		Volumes: []types.Volume{{Name: aws.String("data"), Host: &types.HostVolumeProperties{SourcePath: aws.String(dir)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	task := n.wait(n.run("hostvol"), "RUNNING", 30*time.Second, is("RUNNING"))
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Fatalf("the host volume's sourcePath was not created: %v", err)
+	}
+	s, err := n.rt.InspectContainer(context.Background(), aws.ToString(container(task, "web").RuntimeId))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Running {
+		t.Fatalf("the container is not running: %+v", s)
 	}
 }

@@ -68,6 +68,11 @@ func (s Scope) ContainerARN(cluster, task, id string) string {
 	return s.ecs("container/" + cluster + "/" + task + "/" + id)
 }
 
+// ShortServiceARN is the old form of a service ARN,
+// arn:aws:ecs:REGION:ACCOUNT:service/NAME, which ECS still uses to name a
+// service it could not find in DescribeServices failures.
+func (s Scope) ShortServiceARN(name string) string { return s.ecs("service/" + name) }
+
 // RootARN is the account's root principal, arn:aws:iam::ACCOUNT:root.
 func (s Scope) RootARN() string {
 	return ARN{Partition: s.Partition, Service: "iam", Account: s.Account, Resource: "root"}.String()

@@ -122,6 +122,9 @@ func validateContainers(td *TaskDefinition) error {
 			if mp.ContainerPath == "" {
 				return Client("Invalid mount point for container '%s': containerPath is required.", c.Name)
 			}
+			if strings.ContainsAny(mp.ContainerPath, ":\x00") {
+				return Client("Invalid mount point for container '%s': containerPath cannot contain ':'; got %q.", c.Name, truncate(mp.ContainerPath, 300))
+			}
 		}
 		if err := validateRestartPolicy(c); err != nil {
 			return err

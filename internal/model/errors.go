@@ -72,3 +72,10 @@ func InvalidParameter(format string, args ...any) *Error {
 
 // ErrClusterNotFound is what ECS answers for an unknown cluster.
 func ErrClusterNotFound() *Error { return Errorf(CodeClusterNotFound, "Cluster not found.") }
+
+// ErrServiceNotFound is what ECS answers for an unknown service.
+func ErrServiceNotFound() *Error { return Errorf(CodeServiceNotFound, "Service not found.") }
+
+// ErrTaskDefinitionNotFound is what ECS answers for a task definition it
+// cannot find.
+func ErrTaskDefinitionNotFound() *Error { return Client("Unable to describe task definition.") }

@@ -42,7 +42,7 @@ type ContainerInstance struct {
 	PendingTasksCount    int          `json:"pendingTasksCount"`
 	Attributes           []Attribute  `json:"attributes"`
 	RegisteredAt         *Time        `json:"registeredAt,omitempty"`
-	Tags                 []Tag        `json:"tags,omitempty"`
+	Tags                 []Tag        `json:"tags,omitzero"`
 	CapacityProviderName string       `json:"capacityProviderName,omitempty"`
 	AgentUpdateStatus    string       `json:"agentUpdateStatus,omitempty"`
 	Attachments          []Attachment `json:"attachments,omitempty"`

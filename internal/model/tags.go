@@ -46,18 +46,33 @@ func ValidateTags(existing, adding []Tag) error {
 	return nil
 }
 
-// MergeTags returns existing with adding applied: new keys appended, known keys overwritten.
+// PresentTags is a resource's tags in an answer: none unless they were
+// asked for, and then a list, empty or not (`"tags": []`).
+func PresentTags(tags []Tag, asked bool) []Tag {
+	if !asked {
+		return nil
+	}
+	if tags == nil {
+		return []Tag{}
+	}
+	return tags
+}
+
+// MergeTags returns existing with adding applied: the tags added first, in
+// the order given, then the existing ones they do not overwrite (the order
+// ECS answers in, as moto's test_ecs_service_tag_resource_overwrites_tag
+// expects).
 func MergeTags(existing, adding []Tag) []Tag {
-	out := append([]Tag(nil), existing...)
+	out := make([]Tag, 0, len(existing)+len(adding))
+	seen := make(map[string]bool, len(adding))
 	for _, t := range adding {
-		found := false
-		for i := range out {
-			if out[i].Key == t.Key {
-				out[i].Value = t.Value
-				found = true
-			}
+		if !seen[t.Key] {
+			out = append(out, t)
+			seen[t.Key] = true
 		}
-		if !found {
+	}
+	for _, t := range existing {
+		if !seen[t.Key] {
 			out = append(out, t)
 		}
 	}

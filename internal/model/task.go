@@ -68,7 +68,7 @@ type Task struct {
 	LaunchType           string        `json:"launchType,omitempty"`
 	Attachments          []Attachment  `json:"attachments"`
 	HealthStatus         string        `json:"healthStatus,omitempty"`
-	Tags                 []Tag         `json:"tags,omitempty"`
+	Tags                 []Tag         `json:"tags,omitzero"`
 	AvailabilityZone     string        `json:"availabilityZone,omitempty"`
 	Attributes           []Attribute   `json:"attributes,omitempty"`
 	EnableExecuteCommand bool          `json:"enableExecuteCommand"`

@@ -243,9 +243,24 @@ type Volume struct {
 	Name                      string                     `json:"name,omitempty"`
 	Host                      *HostVolumeProperties      `json:"host,omitempty"`
 	DockerVolumeConfiguration *DockerVolumeConfiguration `json:"dockerVolumeConfiguration,omitempty"`
-	EfsVolumeConfiguration    json.RawMessage            `json:"efsVolumeConfiguration,omitempty"`
+	EfsVolumeConfiguration    *EFSVolumeConfiguration    `json:"efsVolumeConfiguration,omitempty"`
 	FsxWindowsFileServer      json.RawMessage            `json:"fsxWindowsFileServerVolumeConfiguration,omitempty"`
 	ConfiguredAtLaunch        *bool                      `json:"configuredAtLaunch,omitempty"`
+}
+
+// EFSVolumeConfiguration mounts an Amazon EFS file system.
+type EFSVolumeConfiguration struct {
+	FileSystemID          string                  `json:"fileSystemId"`
+	RootDirectory         string                  `json:"rootDirectory,omitempty"`
+	TransitEncryption     string                  `json:"transitEncryption,omitempty"`
+	TransitEncryptionPort *int                    `json:"transitEncryptionPort,omitempty"`
+	AuthorizationConfig   *EFSAuthorizationConfig `json:"authorizationConfig,omitempty"`
+}
+
+// EFSAuthorizationConfig names an access point and whether IAM authorizes the mount.
+type EFSAuthorizationConfig struct {
+	AccessPointID string `json:"accessPointId,omitempty"`
+	IAM           string `json:"iam,omitempty"`
 }
 
 // HostVolumeProperties binds a host path.

@@ -20,6 +20,16 @@ const (
 // compatibilities and required attributes. It does not set the ARN, revision,
 // status or timestamps, which belong to the registration itself.
 func PrepareTaskDefinition(td *TaskDefinition) error {
+	// Each container's name and image first, as ECS answers them before
+	// anything at the task's level (moto's tests expect this order).
+	for _, c := range td.ContainerDefinitions {
+		if c.Name == "" {
+			return Client("Container.name should not be null or empty.")
+		}
+		if strings.TrimSpace(c.Image) == "" {
+			return Client("Container.image should not be null or empty.")
+		}
+	}
 	if err := validateTaskLevel(td); err != nil {
 		return err
 	}
@@ -126,8 +136,11 @@ func validateTaskLevel(td *TaskDefinition) error {
 		if td.IpcMode != "" {
 			return Client("Tasks using the Fargate launch type do not support ipcMode.")
 		}
+		if td.PidMode == "host" {
+			return Client("Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is 'task'.")
+		}
 	}
-	if err := validateVolumes(td.Volumes); err != nil {
+	if err := validateVolumes(td.Volumes, requiresFargate(td)); err != nil {
 		return err
 	}
 	if len(td.PlacementConstraints) > MaxTaskPlacementConstraints {
@@ -182,7 +195,7 @@ func validateRuntimePlatform(rp *RuntimePlatform) error {
 	return nil
 }
 
-func validateVolumes(vols []Volume) error {
+func validateVolumes(vols []Volume, fargate bool) error {
 	seen := map[string]bool{}
 	for _, v := range vols {
 		if !ValidName(v.Name) {
@@ -199,7 +212,7 @@ func validateVolumes(vols []Volume) error {
 		if v.DockerVolumeConfiguration != nil {
 			kinds++
 		}
-		if len(v.EfsVolumeConfiguration) > 0 {
+		if v.EfsVolumeConfiguration != nil {
 			kinds++
 		}
 		if len(v.FsxWindowsFileServer) > 0 {
@@ -207,6 +220,19 @@ func validateVolumes(vols []Volume) error {
 		}
 		if kinds > 1 {
 			return Client("Volume '%s' can have only one of host, dockerVolumeConfiguration, efsVolumeConfiguration or fsxWindowsFileServerVolumeConfiguration.", v.Name)
+		}
+		if h := v.Host; h != nil && h.SourcePath != "" {
+			if fargate {
+				return Client("Fargate compatible task definitions do not support sourcePath")
+			}
+			// The agent hands the path to the engine as src:dst, which
+			// would read a relative path as a volume name.
+			if !strings.HasPrefix(h.SourcePath, "/") || strings.ContainsAny(h.SourcePath, ":\x00") {
+				return Client("Volume '%s': sourcePath must be an absolute path without ':'; got %q.", v.Name, truncate(h.SourcePath, 300))
+			}
+		}
+		if err := validateEFS(v.Name, v.EfsVolumeConfiguration); err != nil {
+			return err
 		}
 		if d := v.DockerVolumeConfiguration; d != nil {
 			switch d.Scope {
@@ -222,9 +248,51 @@ func validateVolumes(vols []Volume) error {
 	return nil
 }
 
+// validateEFS checks an EFS volume as ECS does.
+func validateEFS(volume string, e *EFSVolumeConfiguration) error {
+	if e == nil {
+		return nil
+	}
+	if e.FileSystemID == "" {
+		return Client("Volume '%s': efsVolumeConfiguration.fileSystemId is required.", volume)
+	}
+	switch e.TransitEncryption {
+	case "", "ENABLED", "DISABLED":
+	default:
+		return Client("Volume '%s': transitEncryption must be ENABLED or DISABLED; got %q.", volume, truncate(e.TransitEncryption, 64))
+	}
+	if p := e.TransitEncryptionPort; p != nil && (*p < 1 || *p > 65535) {
+		return Client("Volume '%s': transitEncryptionPort must be between 1 and 65535; got %d.", volume, *p)
+	}
+	if ac := e.AuthorizationConfig; ac != nil {
+		switch ac.IAM {
+		case "", "ENABLED", "DISABLED":
+		default:
+			return Client("Volume '%s': authorizationConfig.iam must be ENABLED or DISABLED; got %q.", volume, truncate(ac.IAM, 64))
+		}
+		if (ac.IAM == "ENABLED" || ac.AccessPointID != "") && e.TransitEncryption != "ENABLED" {
+			return Client("Volume '%s': transit encryption must be ENABLED when an access point or IAM authorization is used.", volume)
+		}
+		if ac.AccessPointID != "" && e.RootDirectory != "" && e.RootDirectory != "/" {
+			return Client("When using an EFS access point, the root directory must either be set to \"/\" or be omitted.")
+		}
+	}
+	return nil
+}
+
 func fillDefaults(td *TaskDefinition) {
+	if td.NetworkMode == "" {
+		td.NetworkMode = NetworkBridge // what ECS reads back for an EC2 task definition without one
+	}
 	if td.Volumes == nil {
 		td.Volumes = []Volume{}
+	}
+	for i := range td.Volumes {
+		// ECS reads an omitted rootDirectory back as "/", the root of the
+		// file system (as Terraform plans show: root_directory = "/").
+		if e := td.Volumes[i].EfsVolumeConfiguration; e != nil && e.RootDirectory == "" {
+			e.RootDirectory = "/"
+		}
 	}
 	if td.PlacementConstraints == nil {
 		td.PlacementConstraints = []TaskDefinitionPlacementConstraint{}

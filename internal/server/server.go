@@ -198,7 +198,8 @@ func (s *Server) routes() http.Handler {
 	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger,
 		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error) {
 			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
-		}}
+		},
+		Endpoint: s.Endpoint}
 	observeConnections(m, s.conns)
 	observeDisk(m, s.store)
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger,

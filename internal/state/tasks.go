@@ -572,3 +572,15 @@ func (s *State) markStopped(ctx context.Context, cluster, id, reason, containerR
 		return true, nil
 	})
 }
+
+// UpdateTaskTags rewrites a task's tags with fn; nil means unknown.
+func (s *State) UpdateTaskTags(ctx context.Context, cluster, id string, fn func([]model.Tag) ([]model.Tag, error)) (*TaskRecord, error) {
+	return s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
+		tags, err := fn(r.Task.Tags)
+		if err != nil {
+			return false, err
+		}
+		r.Task.Tags = tags
+		return true, nil
+	})
+}

@@ -91,6 +91,25 @@ func validateCapacityProviders(providers []string, strategy []model.CapacityProv
 	return nil
 }
 
+// checkStrategy refuses a capacityProviderStrategy of RunTask, CreateService
+// or UpdateService in ECS's words. Capacity providers come later; until then
+// a strategy that ECS would accept is refused as not supported yet, rather
+// than run on container instances as if it had not been given.
+func checkStrategy(c *model.Cluster, launchType string, strategy []model.CapacityProviderStrategyItem) error {
+	if len(strategy) == 0 {
+		return nil
+	}
+	if launchType != "" {
+		return model.InvalidParameter("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	for _, s := range strategy {
+		if !slices.Contains(c.CapacityProviders, s.CapacityProvider) {
+			return model.InvalidParameter("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+		}
+	}
+	return model.InvalidParameter("Capacity provider strategies are not supported yet; leave capacityProviderStrategy out to run on container instances (EC2).")
+}
+
 // includes are DescribeClusters' optional parts.
 type includes struct{ attachments, configurations, settings, statistics, tags bool }
 

@@ -137,7 +137,7 @@ func (a *API) ListServiceDeployments(ctx context.Context, in *listServiceDeploym
 		return nil, err
 	}
 	if rec == nil {
-		return nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
+		return nil, model.ErrServiceNotFound()
 	}
 	var all []serviceDeploymentBrief
 	for _, sd := range rec.ServiceDeployments {

@@ -29,6 +29,8 @@ type API struct {
 	// PlanRollout works out what the service controller would do with a
 	// changed service (the server wires in the controller's planner).
 	PlanRollout func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error)
+	// Endpoint is the URL agents and tools reach this server at.
+	Endpoint func() string
 }
 
 // Service returns the protocol binding of every operation this API answers.
@@ -83,6 +85,7 @@ func (a *API) Service() *awsjson.Service {
 			"StopServiceDeployment":         awsjson.Op(a.StopServiceDeployment),
 			"UpdateTaskProtection":          awsjson.Op(a.UpdateTaskProtection),
 			"GetTaskProtection":             awsjson.Op(a.GetTaskProtection),
+			"DiscoverPollEndpoint":          awsjson.Op(a.DiscoverPollEndpoint),
 		},
 	}
 }

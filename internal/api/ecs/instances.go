@@ -228,9 +228,7 @@ func (a *API) presentInstance(ctx context.Context, r *state.InstanceRecord, with
 		a.Logger.Warn("count instance tasks", "instance", r.ID, "err", err)
 	}
 	out.RunningTasksCount, out.PendingTasksCount = running, pending
-	if !withTags {
-		out.Tags = nil
-	}
+	out.Tags = model.PresentTags(out.Tags, withTags)
 	return &out
 }
 
@@ -252,7 +250,7 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *deregisterCon
 		return nil, err
 	}
 	if running+pending > 0 && !in.Force {
-		return nil, model.InvalidParameter("The container instance has %d tasks that have not stopped. Stop them first, or deregister with force.", running+pending)
+		return nil, model.InvalidParameter("Found running tasks on the instance.")
 	}
 	rec, err := a.State.UpdateInstance(ctx, c, id, func(r *state.InstanceRecord) error {
 		r.Instance.Status = model.InstanceInactive
@@ -312,15 +310,17 @@ func (a *API) DescribeContainerInstances(ctx context.Context, in *describeContai
 			return nil, model.InvalidParameter("include should be one of [TAGS,CONTAINER_INSTANCE_HEALTH]")
 		}
 	}
-	if len(in.ContainerInstances) == 0 {
-		return nil, model.InvalidParameter("containerInstances can not be empty.")
-	}
-	if len(in.ContainerInstances) > 100 {
-		return nil, model.InvalidParameter("containerInstances can have at most 100 items.")
-	}
+	// The cluster first, as ECS does (a missing cluster is reported even
+	// for an empty list).
 	c, err := a.activeCluster(ctx, in.Cluster)
 	if err != nil {
 		return nil, err
+	}
+	if len(in.ContainerInstances) == 0 {
+		return nil, model.Client("Container Instances cannot be empty.")
+	}
+	if len(in.ContainerInstances) > 100 {
+		return nil, model.InvalidParameter("instanceIds can have at most 100 items.")
 	}
 	out := &describeContainerInstancesOutput{ContainerInstances: []*model.ContainerInstance{}, Failures: []failure{}}
 	for _, ref := range in.ContainerInstances {
@@ -429,8 +429,8 @@ func (a *API) UpdateContainerInstancesState(ctx context.Context, in *updateConta
 				r.Instance.Status = in.Status
 				return nil
 			})
-			if _, ok := err.(*model.Error); ok {
-				out.Failures = append(out.Failures, failure{Arn: ref, Reason: "INACTIVE", Detail: errMessage(err)})
+			if refusal, ok := err.(*model.Error); ok {
+				out.Failures = append(out.Failures, failure{Arn: ref, Reason: "INACTIVE", Detail: refusal.Message})
 				continue
 			}
 			if err != nil {
@@ -450,4 +450,33 @@ func (a *API) UpdateContainerInstancesState(ctx context.Context, in *updateConta
 func callerIsAgent(ctx context.Context) bool {
 	p, _ := iam.PrincipalFrom(ctx)
 	return iam.IsAgent(p.ARN)
+}
+
+type discoverPollEndpointInput struct {
+	Cluster           string `json:"cluster"`
+	ContainerInstance string `json:"containerInstance"`
+}
+
+type discoverPollEndpointOutput struct {
+	Endpoint               string `json:"endpoint"`
+	TelemetryEndpoint      string `json:"telemetryEndpoint"`
+	ServiceConnectEndpoint string `json:"serviceConnectEndpoint"`
+}
+
+// DiscoverPollEndpoint tells an agent where to poll: here. One server
+// answers the agent protocol, telemetry and everything else.
+func (a *API) DiscoverPollEndpoint(ctx context.Context, in *discoverPollEndpointInput) (*discoverPollEndpointOutput, error) {
+	if _, _, err := a.clusterName(in.Cluster); err != nil {
+		return nil, err
+	}
+	if in.ContainerInstance != "" {
+		if _, _, err := instanceID(in.ContainerInstance); err != nil {
+			return nil, err
+		}
+	}
+	if a.Endpoint == nil {
+		return nil, model.Errorf(model.CodeServer, "This server does not know its own endpoint.")
+	}
+	e := a.Endpoint() + "/"
+	return &discoverPollEndpointOutput{Endpoint: e, TelemetryEndpoint: e, ServiceConnectEndpoint: e}, nil
 }

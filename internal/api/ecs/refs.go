@@ -79,7 +79,7 @@ func (a *API) parseTaskDefRef(ref string) (r taskDefRef, found bool, err error) 
 	if hasRev {
 		n, err := strconv.Atoi(rev)
 		if err != nil || n < 1 {
-			return r, false, model.Client("Invalid revision number. %q is not a positive whole number.", truncate(rev, 32))
+			return r, false, model.InvalidParameter("Invalid revision number. Number: %s", truncate(rev, 32))
 		}
 		r.Revision = n
 	}

@@ -13,29 +13,29 @@ import (
 var serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 
 type serviceInput struct {
-	Cluster                       string                         `json:"cluster"`
-	ServiceName                   string                         `json:"serviceName"`
-	Service                       string                         `json:"service"`
-	TaskDefinition                string                         `json:"taskDefinition"`
-	LoadBalancers                 []json.RawMessage              `json:"loadBalancers"`
-	ServiceRegistries             []json.RawMessage              `json:"serviceRegistries"`
-	DesiredCount                  *int                           `json:"desiredCount"`
-	LaunchType                    string                         `json:"launchType"`
-	CapacityProviderStrategy      []json.RawMessage              `json:"capacityProviderStrategy"`
-	DeploymentConfiguration       *model.DeploymentConfiguration `json:"deploymentConfiguration"`
-	PlacementConstraints          []placementConstraint          `json:"placementConstraints"`
-	PlacementStrategy             []placementStrategy            `json:"placementStrategy"`
-	NetworkConfiguration          json.RawMessage                `json:"networkConfiguration"`
-	HealthCheckGracePeriodSeconds *int                           `json:"healthCheckGracePeriodSeconds"`
-	SchedulingStrategy            string                         `json:"schedulingStrategy"`
-	DeploymentController          *model.DeploymentController    `json:"deploymentController"`
-	Tags                          []model.Tag                    `json:"tags"`
-	EnableECSManagedTags          *bool                          `json:"enableECSManagedTags"`
-	PropagateTags                 string                         `json:"propagateTags"`
-	EnableExecuteCommand          *bool                          `json:"enableExecuteCommand"`
-	ForceNewDeployment            bool                           `json:"forceNewDeployment"`
-	Role                          string                         `json:"role"`
-	ClientToken                   string                         `json:"clientToken"`
+	Cluster                       string                               `json:"cluster"`
+	ServiceName                   string                               `json:"serviceName"`
+	Service                       string                               `json:"service"`
+	TaskDefinition                string                               `json:"taskDefinition"`
+	LoadBalancers                 []json.RawMessage                    `json:"loadBalancers"`
+	ServiceRegistries             []json.RawMessage                    `json:"serviceRegistries"`
+	DesiredCount                  *int                                 `json:"desiredCount"`
+	LaunchType                    string                               `json:"launchType"`
+	CapacityProviderStrategy      []model.CapacityProviderStrategyItem `json:"capacityProviderStrategy"`
+	DeploymentConfiguration       *model.DeploymentConfiguration       `json:"deploymentConfiguration"`
+	PlacementConstraints          []placementConstraint                `json:"placementConstraints"`
+	PlacementStrategy             []placementStrategy                  `json:"placementStrategy"`
+	NetworkConfiguration          json.RawMessage                      `json:"networkConfiguration"`
+	HealthCheckGracePeriodSeconds *int                                 `json:"healthCheckGracePeriodSeconds"`
+	SchedulingStrategy            string                               `json:"schedulingStrategy"`
+	DeploymentController          *model.DeploymentController          `json:"deploymentController"`
+	Tags                          []model.Tag                          `json:"tags"`
+	EnableECSManagedTags          *bool                                `json:"enableECSManagedTags"`
+	PropagateTags                 string                               `json:"propagateTags"`
+	EnableExecuteCommand          *bool                                `json:"enableExecuteCommand"`
+	ForceNewDeployment            bool                                 `json:"forceNewDeployment"`
+	Role                          string                               `json:"role"`
+	ClientToken                   string                               `json:"clientToken"`
 }
 
 type serviceOutput struct {
@@ -59,15 +59,13 @@ func (a *API) checkServiceSettings(in *serviceInput, daemon bool) error {
 	if len(in.LoadBalancers) > 0 || len(in.ServiceRegistries) > 0 {
 		return model.InvalidParameter("Load balancers and service registries are not supported yet.")
 	}
-	if len(in.CapacityProviderStrategy) > 0 {
-		return model.InvalidParameter("Capacity provider strategies are not supported yet; services run on container instances (EC2).")
-	}
 	switch in.LaunchType {
 	case "", "EC2", "EXTERNAL":
 	case "FARGATE", "MANAGED_INSTANCES":
 		return model.InvalidParameter("Launch type %s is not supported yet; run services on container instances (EC2).", in.LaunchType)
 	default:
-		return model.InvalidParameter("launchType should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]")
+		// ECS's words (moto's test_create_service_errors has them).
+		return model.Client("launch type should be one of [EC2,FARGATE]")
 	}
 	if g := in.HealthCheckGracePeriodSeconds; g != nil && (*g < 0 || *g > 2147483647) {
 		return model.InvalidParameter("healthCheckGracePeriodSeconds must be between 0 and 2147483647.")
@@ -123,6 +121,9 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	}
 	c, err := a.activeCluster(ctx, in.Cluster)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkStrategy(c, in.LaunchType, in.CapacityProviderStrategy); err != nil {
 		return nil, err
 	}
 	if in.TaskDefinition == "" {
@@ -240,9 +241,7 @@ func presentService(r *state.ServiceRecord, withTags bool) *model.Service {
 		s.CurrentServiceRevisions = append(s.CurrentServiceRevisions, model.ServiceRevisionSummary{Arn: d.RevisionArn,
 			RequestedTaskCount: d.DesiredCount, RunningTaskCount: d.RunningCount, PendingTaskCount: d.PendingCount})
 	}
-	if !withTags {
-		s.Tags = nil
-	}
+	s.Tags = model.PresentTags(s.Tags, withTags)
 	return &s
 }
 
@@ -303,10 +302,13 @@ func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluste
 		return nil, nil, nil, err
 	}
 	if cur == nil {
-		return nil, nil, nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
+		return nil, nil, nil, model.ErrServiceNotFound()
 	}
 	daemon := cur.Service.SchedulingStrategy == model.SchedulingDaemon
 	if err := a.checkServiceSettings(in, daemon); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkStrategy(c, in.LaunchType, in.CapacityProviderStrategy); err != nil {
 		return nil, nil, nil, err
 	}
 	var td *state.TaskDefRecord
@@ -446,7 +448,7 @@ func (a *API) DeleteService(ctx context.Context, in *deleteServiceInput) (*servi
 		return nil, err
 	}
 	if rec == nil {
-		return nil, model.Errorf(model.CodeServiceNotFound, "Service not found.")
+		return nil, model.ErrServiceNotFound()
 	}
 	return &serviceOutput{Service: presentService(rec, true)}, nil
 }
@@ -488,7 +490,9 @@ func (a *API) DescribeServices(ctx context.Context, in *describeServicesInput) (
 			return nil, err
 		}
 		if rec == nil {
-			out.Failures = append(out.Failures, failure{Arn: a.State.ServiceARN(c.ClusterName, name), Reason: "MISSING"})
+			// ECS names a missing service without its cluster (seen in real
+			// answers, e.g. aws-actions/amazon-ecs-deploy-task-definition#312).
+			out.Failures = append(out.Failures, failure{Arn: a.State.Scope.ShortServiceARN(name), Reason: "MISSING"})
 			continue
 		}
 		out.Services = append(out.Services, presentService(rec, withTags))

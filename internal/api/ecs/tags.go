@@ -14,9 +14,19 @@ type taggable struct {
 	update func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error
 }
 
-// resource resolves an ARN to a taggable resource, or answers in ECS's words
-// why it cannot.
-func (a *API) resource(ctx context.Context, ref string) (*taggable, error) {
+// tagOp names the tagging operation, where ECS answers a missing resource
+// differently for listing and for changing tags.
+type tagOp int
+
+const (
+	changeTags tagOp = iota
+	listTags
+)
+
+// resource resolves an ARN to a taggable resource (a cluster, task
+// definition, service, task or container instance), or answers in ECS's
+// words why it cannot.
+func (a *API) resource(ctx context.Context, ref string, op tagOp) (*taggable, error) {
 	if ref == "" {
 		return nil, model.InvalidParameter("resourceArn is required.")
 	}
@@ -24,7 +34,7 @@ func (a *API) resource(ctx context.Context, ref string) (*taggable, error) {
 	if err != nil || arn.Service != "ecs" {
 		return nil, model.InvalidParameter("The ARN provided is invalid: %q is not an Amazon ECS resource ARN.", truncate(ref, 300))
 	}
-	kind, _, _ := strings.Cut(arn.Resource, "/")
+	kind, rest, _ := strings.Cut(arn.Resource, "/")
 	switch kind {
 	case "cluster":
 		c, err := a.activeCluster(ctx, ref)
@@ -44,34 +54,131 @@ func (a *API) resource(ctx context.Context, ref string) (*taggable, error) {
 			},
 		}, nil
 	case "task-definition":
-		r, found, err := a.exactRevision(ref)
+		return a.taggableTaskDefinition(ctx, ref, op)
+	case "service", "task", "container-instance":
+		// Only the long form, which names the cluster, can be tagged
+		// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html).
+		cluster, id, ok := strings.Cut(rest, "/")
+		if !ok || cluster == "" || id == "" || strings.Contains(id, "/") {
+			return nil, model.InvalidParameter("Long arn format must be used for tagging operations")
+		}
+		if !a.State.Scope.Owns(arn) {
+			return nil, notFound(ref)
+		}
+		c, err := a.activeCluster(ctx, cluster)
 		if err != nil {
 			return nil, err
 		}
-		var rec *state.TaskDefRecord
-		if found {
-			if rec, err = a.State.GetTaskDefinition(ctx, r.Family, r.Revision); err != nil {
-				return nil, err
-			}
+		switch kind {
+		case "service":
+			return a.taggableService(ctx, c.ClusterName, id)
+		case "task":
+			return a.taggableTask(ctx, ref, c.ClusterName, id)
+		default:
+			return a.taggableInstance(ctx, ref, c.ClusterName, id)
 		}
-		if rec == nil {
-			return nil, notFound(ref)
-		}
-		return &taggable{
-			get: func(context.Context) ([]model.Tag, error) { return rec.Tags, nil },
-			update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
-				got, err := a.State.UpdateTaskDefinitionTags(ctx, r.Family, r.Revision, fn)
-				if err == nil && got == nil {
-					return notFound(ref)
-				}
-				return err
-			},
-		}, nil
-	case "service", "task", "container-instance", "capacity-provider", "task-set", "service-deployment":
+	case "capacity-provider", "task-set", "service-deployment":
 		// Flotta has none of these yet, so no such ARN can name a resource here.
 		return nil, notFound(ref)
 	}
 	return nil, model.InvalidParameter("The ARN provided is invalid: %q is not a taggable Amazon ECS resource.", truncate(ref, 300))
+}
+
+func (a *API) taggableTaskDefinition(ctx context.Context, ref string, op tagOp) (*taggable, error) {
+	r, found, err := a.exactRevision(ref)
+	if err != nil {
+		return nil, err
+	}
+	var rec *state.TaskDefRecord
+	if found {
+		if rec, err = a.State.GetTaskDefinition(ctx, r.Family, r.Revision); err != nil {
+			return nil, err
+		}
+	}
+	if rec == nil {
+		if op == listTags {
+			return nil, model.ErrTaskDefinitionNotFound()
+		}
+		return nil, notFound(ref)
+	}
+	return &taggable{
+		get: func(context.Context) ([]model.Tag, error) { return rec.Tags, nil },
+		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
+			got, err := a.State.UpdateTaskDefinitionTags(ctx, r.Family, r.Revision, fn)
+			if err == nil && got == nil {
+				return notFound(ref)
+			}
+			return err
+		},
+	}, nil
+}
+
+func (a *API) taggableService(ctx context.Context, cluster, name string) (*taggable, error) {
+	rec, err := a.State.GetService(ctx, cluster, name)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, model.ErrServiceNotFound()
+	}
+	return &taggable{
+		get: func(context.Context) ([]model.Tag, error) { return rec.Service.Tags, nil },
+		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
+			got, err := a.State.UpdateService(ctx, cluster, name, func(r *state.ServiceRecord) error {
+				tags, err := fn(r.Service.Tags)
+				r.Service.Tags = tags
+				return err
+			})
+			if err == nil && got == nil {
+				return model.ErrServiceNotFound()
+			}
+			return err
+		},
+	}, nil
+}
+
+func (a *API) taggableTask(ctx context.Context, ref, cluster, id string) (*taggable, error) {
+	rec, err := a.State.GetTask(ctx, cluster, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, notFound(ref)
+	}
+	return &taggable{
+		get: func(context.Context) ([]model.Tag, error) { return rec.Task.Tags, nil },
+		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
+			got, err := a.State.UpdateTaskTags(ctx, cluster, id, fn)
+			if err == nil && got == nil {
+				return notFound(ref)
+			}
+			return err
+		},
+	}, nil
+}
+
+func (a *API) taggableInstance(ctx context.Context, ref, cluster, id string) (*taggable, error) {
+	rec, err := a.State.GetInstance(ctx, cluster, id)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, notFound(ref)
+	}
+	return &taggable{
+		get: func(context.Context) ([]model.Tag, error) { return rec.Instance.Tags, nil },
+		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
+			got, err := a.State.UpdateInstance(ctx, cluster, id, func(r *state.InstanceRecord) error {
+				tags, err := fn(r.Instance.Tags)
+				r.Instance.Tags = tags
+				return err
+			})
+			if err == nil && got == nil {
+				return notFound(ref)
+			}
+			return err
+		},
+	}, nil
 }
 
 func notFound(arn string) *model.Error {
@@ -87,7 +194,7 @@ type empty struct{}
 
 // TagResource adds or overwrites tags.
 func (a *API) TagResource(ctx context.Context, in *tagResourceInput) (*empty, error) {
-	res, err := a.resource(ctx, in.ResourceArn)
+	res, err := a.resource(ctx, in.ResourceArn, changeTags)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +220,7 @@ type untagResourceInput struct {
 
 // UntagResource removes tags by key.
 func (a *API) UntagResource(ctx context.Context, in *untagResourceInput) (*empty, error) {
-	res, err := a.resource(ctx, in.ResourceArn)
+	res, err := a.resource(ctx, in.ResourceArn, changeTags)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +251,7 @@ type listTagsForResourceOutput struct {
 
 // ListTagsForResource lists a resource's tags.
 func (a *API) ListTagsForResource(ctx context.Context, in *listTagsForResourceInput) (*listTagsForResourceOutput, error) {
-	res, err := a.resource(ctx, in.ResourceArn)
+	res, err := a.resource(ctx, in.ResourceArn, listTags)
 	if err != nil {
 		return nil, err
 	}

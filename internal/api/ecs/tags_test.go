@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/flotta-dev/flotta/internal/testutil/fleet"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
 
@@ -70,10 +71,113 @@ func TestTaggingClustersAndTaskDefinitions(t *testing.T) {
 			Tags: []types.Tag{{Key: aws.String("x"), Value: aws.String("y")}}})
 		wantAPIError(t, err, "ClusterNotFoundException")
 		_, err = e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:" + acct + ":task-definition/ghost:1")})
+		wantAPIError(t, err, "ClientException", "Unable to describe task definition.")
+		_, err = e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String("arn:aws:ecs:us-east-1:" + acct + ":task-definition/ghost:1"),
+			Tags: []types.Tag{{Key: aws.String("x"), Value: aws.String("y")}}})
 		wantAPIError(t, err, "ResourceNotFoundException")
 		_, err = e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:s3:::bucket")})
 		wantAPIError(t, err, "InvalidParameterException", "not an Amazon ECS resource ARN")
 		_, err = e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String("web")})
 		wantAPIError(t, err, "InvalidParameterException")
 	})
+}
+
+// TestTaggingServicesTasksAndInstances: the long ARNs of services, tasks
+// and container instances take tags like clusters do; the short ones are
+// refused as ECS refuses them, and missing ones are named as ECS names them.
+func TestTaggingServicesTasksAndInstances(t *testing.T) {
+	e := flottatest.StartServer(t)
+	ctx := context.Background()
+	fleet.New(t, e).Add(1, fleet.Spec{CPU: 1024, Memory: 1024}, nil)
+	if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("app"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64)}}}); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := e.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("web"), TaskDefinition: aws.String("app"),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := e.ECS.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("app")})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("run: %v %+v", err, run)
+	}
+	task := run.Tasks[0]
+	arns := map[string]string{
+		"service":            aws.ToString(svc.Service.ServiceArn),
+		"task":               aws.ToString(task.TaskArn),
+		"container instance": aws.ToString(task.ContainerInstanceArn),
+	}
+	for what, arn := range arns {
+		if _, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn),
+			Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}, {Key: aws.String("drop"), Value: aws.String("me")}}}); err != nil {
+			t.Fatalf("tag the %s: %v", what, err)
+		}
+		if _, err := e.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"drop"}}); err != nil {
+			t.Fatalf("untag the %s: %v", what, err)
+		}
+		out, err := e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("list the %s's tags: %v", what, err)
+		}
+		want := map[string]string{"env": "prod"}
+		if what == "service" {
+			want["team"] = "blue"
+		}
+		if got := tagMap(out.Tags); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("the %s's tags are %v, want %v", what, got, want)
+		}
+	}
+	// The describes show them too.
+	ds, _ := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}, Include: []types.ServiceField{types.ServiceFieldTags}})
+	dt, _ := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(task.TaskArn)}, Include: []types.TaskField{types.TaskFieldTags}})
+	di, _ := e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{arns["container instance"]},
+		Include: []types.ContainerInstanceField{types.ContainerInstanceFieldTags}})
+	if tagMap(ds.Services[0].Tags)["env"] != "prod" || tagMap(dt.Tasks[0].Tags)["env"] != "prod" || tagMap(di.ContainerInstances[0].Tags)["env"] != "prod" {
+		t.Fatalf("describes do not show the new tags: %v %v %v", ds.Services[0].Tags, dt.Tasks[0].Tags, di.ContainerInstances[0].Tags)
+	}
+
+	acct := e.Server.Account().ID
+	arn := func(resource string) *string { return aws.String("arn:aws:ecs:us-east-1:" + acct + ":" + resource) }
+	one := []types.Tag{{Key: aws.String("x"), Value: aws.String("y")}}
+	cases := []struct {
+		name string
+		call func() error
+		code string
+		text string
+	}{
+		{"short service ARN", func() error {
+			_, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: arn("service/web"), Tags: one})
+			return err
+		}, "InvalidParameterException", "Long arn format must be used for tagging operations"},
+		{"short task ARN", func() error {
+			_, err := e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: arn("task/" + aws.ToString(task.TaskArn)[len(aws.ToString(task.TaskArn))-32:])})
+			return err
+		}, "InvalidParameterException", "Long arn format"},
+		{"missing service", func() error {
+			_, err := e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: arn("service/default/ghost")})
+			return err
+		}, "ServiceNotFoundException", "Service not found."},
+		{"tag a missing service", func() error {
+			_, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: arn("service/default/ghost"), Tags: one})
+			return err
+		}, "ServiceNotFoundException", "Service not found."},
+		{"service in a missing cluster", func() error {
+			_, err := e.ECS.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: arn("service/nowhere/web")})
+			return err
+		}, "ClusterNotFoundException", "Cluster not found."},
+		{"missing task", func() error {
+			_, err := e.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: arn("task/default/0123456789abcdef0123456789abcdef"), Tags: one})
+			return err
+		}, "ResourceNotFoundException", ""},
+		{"missing container instance", func() error {
+			_, err := e.ECS.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: arn("container-instance/default/0123456789abcdef0123456789abcdef"), TagKeys: []string{"x"}})
+			return err
+		}, "ResourceNotFoundException", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantAPIError(t, c.call(), c.code, c.text)
+		})
+	}
 }

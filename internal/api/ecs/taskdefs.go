@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/state"
@@ -64,7 +65,7 @@ func (a *API) DescribeTaskDefinition(ctx context.Context, in *describeTaskDefini
 		return nil, err
 	}
 	if rec == nil {
-		return nil, model.Client("Unable to describe task definition.")
+		return nil, model.ErrTaskDefinitionNotFound()
 	}
 	out := &taskDefinitionOutput{TaskDefinition: &rec.TaskDefinition}
 	if withTags {
@@ -92,7 +93,7 @@ func (a *API) exactRevision(ref string) (taskDefRef, bool, error) {
 		return r, false, err
 	}
 	if r.Revision == 0 {
-		return r, false, model.Client("A revision is required: name the task definition as family:revision or by its full ARN, not %q.", truncate(ref, 300))
+		return r, false, model.Client("Revision is missing.")
 	}
 	return r, found, nil
 }
@@ -117,7 +118,7 @@ func (a *API) DeregisterTaskDefinition(ctx context.Context, in *deregisterTaskDe
 		}
 	}
 	if rec == nil {
-		return nil, model.Client("The specified task definition does not exist.")
+		return nil, model.ErrTaskDefinitionNotFound()
 	}
 	return &taskDefinitionOutput{TaskDefinition: &rec.TaskDefinition}, nil
 }
@@ -140,38 +141,32 @@ func (a *API) DeleteTaskDefinitions(ctx context.Context, in *deleteTaskDefinitio
 	if len(in.TaskDefinitions) > 10 {
 		return nil, model.InvalidParameter("taskDefinitions can have at most 10 items.")
 	}
+	// Each failure names the identifier as given and says why in its
+	// reason, as ECS does (and as moto's tests of it expect).
 	out := &deleteTaskDefinitionsOutput{TaskDefinitions: []model.TaskDefinition{}, Failures: []failure{}}
 	for _, ref := range in.TaskDefinitions {
 		r, found, err := a.exactRevision(ref)
 		if err != nil {
-			out.Failures = append(out.Failures, failure{Arn: ref, Reason: "INVALID_IDENTIFIER", Detail: errMessage(err)})
+			out.Failures = append(out.Failures, failure{Arn: ref, Reason: "The specified task definition identifier is invalid. Specify a valid name or ARN and try again."})
 			continue
 		}
-		arn := a.State.Scope.TaskDefinitionARN(r.Family, r.Revision)
 		var rec *state.TaskDefRecord
 		if found {
 			rec, err = a.State.DeleteTaskDefinition(ctx, r.Family, r.Revision)
 		}
+		var refusal *model.Error
 		switch {
+		case errors.As(err, &refusal):
+			out.Failures = append(out.Failures, failure{Arn: ref, Reason: refusal.Message})
 		case err != nil:
-			if _, ok := err.(*model.Error); !ok {
-				return nil, err
-			}
-			out.Failures = append(out.Failures, failure{Arn: arn, Reason: "TASK_DEFINITION_ACTIVE", Detail: errMessage(err)})
+			return nil, err
 		case rec == nil:
-			out.Failures = append(out.Failures, failure{Arn: arn, Reason: "MISSING", Detail: "The specified task definition does not exist."})
+			out.Failures = append(out.Failures, failure{Arn: ref, Reason: "The specified task definition does not exist. Specify a valid account, family, revision and try again."})
 		default:
 			out.TaskDefinitions = append(out.TaskDefinitions, rec.TaskDefinition)
 		}
 	}
 	return out, nil
-}
-
-func errMessage(err error) string {
-	if e, ok := err.(*model.Error); ok {
-		return e.Message
-	}
-	return err.Error()
 }
 
 type listTaskDefinitionsInput struct {

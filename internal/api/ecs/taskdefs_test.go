@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -235,12 +236,17 @@ func TestRevisionsCountUpAndFamilyMeansLatestActive(t *testing.T) {
 		wantAPIError(t, err, "ClientException", "Unable to describe task definition.")
 		_, err = e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("nobody")})
 		wantAPIError(t, err, "ClientException", "Unable to describe task definition.")
+		// ECS's words, as moto's test_deregister_task_definition_2 expects them.
 		_, err = e.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("web")})
-		wantAPIError(t, err, "ClientException", "revision is required")
+		wantAPIError(t, err, "ClientException", "Revision is missing.")
+		_, err = e.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("web:foo")})
+		wantAPIError(t, err, "InvalidParameterException", "Invalid revision number. Number: foo")
 		_, err = e.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("web:0")})
-		wantAPIError(t, err, "ClientException", "Invalid revision number.")
+		wantAPIError(t, err, "InvalidParameterException", "Invalid revision number. Number: 0")
 		_, err = e.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("web:42")})
-		wantAPIError(t, err, "ClientException", "does not exist")
+		wantAPIError(t, err, "ClientException", "Unable to describe task definition.")
+		_, err = e.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("fake_task:1")})
+		wantAPIError(t, err, "ClientException", "Unable to describe task definition.")
 	})
 }
 
@@ -260,15 +266,27 @@ func TestDeleteTaskDefinitions(t *testing.T) {
 	if _, err := e.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String("job:1")}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.ECS.DeleteTaskDefinitions(ctx, &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"job:1", "job:2", "job:9"}})
+	job2 := "arn:aws:ecs:us-east-1:" + e.Server.Account().ID + ":task-definition/job:2"
+	out, err := e.ECS.DeleteTaskDefinitions(ctx, &ecs.DeleteTaskDefinitionsInput{TaskDefinitions: []string{"job:1", job2, "job:9", "job"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.TaskDefinitions) != 1 || out.TaskDefinitions[0].Status != types.TaskDefinitionStatusDeleteInProgress || out.TaskDefinitions[0].DeleteRequestedAt == nil {
 		t.Fatalf("deleted %+v", out.TaskDefinitions)
 	}
-	if len(out.Failures) != 2 || aws.ToString(out.Failures[0].Reason) != "TASK_DEFINITION_ACTIVE" || aws.ToString(out.Failures[1].Reason) != "MISSING" {
-		t.Fatalf("failures %+v", out.Failures)
+	// Failures name the identifier as given and say why in the reason (as
+	// moto's test_delete_task_definitions_* expect of ECS).
+	var got []string
+	for _, f := range out.Failures {
+		got = append(got, aws.ToString(f.Arn)+" | "+aws.ToString(f.Reason)+" | "+aws.ToString(f.Detail))
+	}
+	want := []string{
+		job2 + " | The specified task definition is still in ACTIVE status. Please deregister the target and try again. | ",
+		"job:9 | The specified task definition does not exist. Specify a valid account, family, revision and try again. | ",
+		"job | The specified task definition identifier is invalid. Specify a valid name or ARN and try again. | ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("failures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	list, err := e.ECS.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{Status: types.TaskDefinitionStatusDeleteInProgress})
 	if err != nil || len(list.TaskDefinitionArns) != 1 {

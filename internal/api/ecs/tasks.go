@@ -26,20 +26,21 @@ type placementStrategy struct {
 }
 
 type runTaskInput struct {
-	Cluster              string                `json:"cluster"`
-	TaskDefinition       string                `json:"taskDefinition"`
-	Count                *int                  `json:"count"`
-	Group                string                `json:"group"`
-	StartedBy            string                `json:"startedBy"`
-	Overrides            *model.TaskOverride   `json:"overrides"`
-	Tags                 []model.Tag           `json:"tags"`
-	ClientToken          string                `json:"clientToken"`
-	LaunchType           string                `json:"launchType"`
-	PlacementConstraints []placementConstraint `json:"placementConstraints"`
-	PlacementStrategy    []placementStrategy   `json:"placementStrategy"`
-	PropagateTags        string                `json:"propagateTags"`
-	EnableExecuteCommand bool                  `json:"enableExecuteCommand"`
-	NetworkConfiguration json.RawMessage       `json:"networkConfiguration"`
+	Cluster              string                               `json:"cluster"`
+	TaskDefinition       string                               `json:"taskDefinition"`
+	Count                *int                                 `json:"count"`
+	Group                string                               `json:"group"`
+	StartedBy            string                               `json:"startedBy"`
+	Overrides            *model.TaskOverride                  `json:"overrides"`
+	Tags                 []model.Tag                          `json:"tags"`
+	ClientToken          string                               `json:"clientToken"`
+	LaunchType           string                               `json:"launchType"`
+	CapacityProviders    []model.CapacityProviderStrategyItem `json:"capacityProviderStrategy"`
+	PlacementConstraints []placementConstraint                `json:"placementConstraints"`
+	PlacementStrategy    []placementStrategy                  `json:"placementStrategy"`
+	PropagateTags        string                               `json:"propagateTags"`
+	EnableExecuteCommand bool                                 `json:"enableExecuteCommand"`
+	NetworkConfiguration json.RawMessage                      `json:"networkConfiguration"`
 }
 
 type runTaskOutput struct {
@@ -171,13 +172,17 @@ func (a *API) RunTask(ctx context.Context, in *runTaskInput) (*runTaskOutput, er
 	case "FARGATE", "MANAGED_INSTANCES":
 		return nil, model.InvalidParameter("Launch type %s is not supported yet; run tasks on container instances (EC2).", in.LaunchType)
 	default:
-		return nil, model.InvalidParameter("launchType should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]")
+		// ECS's words (moto's test_run_task_exceptions has them).
+		return nil, model.InvalidParameter("launch type should be one of [EC2,FARGATE,EXTERNAL]")
 	}
 	if len(in.ClientToken) > 64 {
 		return nil, model.InvalidParameter("clientToken can be at most 64 characters long.")
 	}
 	tr, err := a.prepareTaskRequest(ctx, in.Cluster, in.TaskDefinition, in.Overrides, in.Group, in.StartedBy, in.Tags, in.PropagateTags)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkStrategy(tr.cluster, in.LaunchType, in.CapacityProviders); err != nil {
 		return nil, err
 	}
 	cons, strats, err := placementRules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
@@ -224,7 +229,9 @@ func (a *API) schedule(ctx context.Context, tr *taskRequest, req scheduler.Reque
 	}
 	out := &runTaskOutput{Tasks: []*model.Task{}, Failures: []failure{}}
 	for i := range res.Tasks {
-		out.Tasks = append(out.Tasks, &res.Tasks[i].Task)
+		t := res.Tasks[i].Task
+		t.Tags = model.PresentTags(t.Tags, true) // a new task's tags, [] when none
+		out.Tasks = append(out.Tasks, &t)
 	}
 	if len(res.Placement.Chosen) < count {
 		for _, f := range res.Placement.Failures {
@@ -284,12 +291,15 @@ type startTaskInput struct {
 
 // StartTask starts one task on each named container instance.
 func (a *API) StartTask(ctx context.Context, in *startTaskInput) (*runTaskOutput, error) {
-	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
-		return nil, model.InvalidParameter("containerInstances must name between 1 and 10 container instances.")
-	}
 	tr, err := a.prepareTaskRequest(ctx, in.Cluster, in.TaskDefinition, in.Overrides, in.Group, in.StartedBy, in.Tags, in.PropagateTags)
 	if err != nil {
 		return nil, err
+	}
+	if len(in.ContainerInstances) == 0 {
+		return nil, model.Client("Container Instances cannot be empty.")
+	}
+	if len(in.ContainerInstances) > 10 {
+		return nil, model.InvalidParameter("containerInstances can have at most 10 items.")
 	}
 	var ids []string
 	for _, ref := range in.ContainerInstances {
@@ -374,15 +384,17 @@ func (a *API) DescribeTasks(ctx context.Context, in *describeTasksInput) (*descr
 		}
 		withTags = true
 	}
+	// The cluster first, as ECS does (a missing cluster is reported even
+	// for an empty list).
+	c, err := a.activeCluster(ctx, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
 	if len(in.Tasks) == 0 {
 		return nil, model.InvalidParameter("Tasks cannot be empty.")
 	}
 	if len(in.Tasks) > 100 {
 		return nil, model.InvalidParameter("taskIds can have at most 100 items.")
-	}
-	c, err := a.activeCluster(ctx, in.Cluster)
-	if err != nil {
-		return nil, err
 	}
 	ids := make([]string, len(in.Tasks))
 	for i, ref := range in.Tasks {
@@ -406,9 +418,7 @@ func (a *API) DescribeTasks(ctx context.Context, in *describeTasksInput) (*descr
 			continue
 		}
 		t := r.Task
-		if !withTags {
-			t.Tags = nil
-		}
+		t.Tags = model.PresentTags(t.Tags, withTags)
 		out.Tasks = append(out.Tasks, &t)
 	}
 	return out, nil
@@ -443,7 +453,7 @@ func (a *API) ListTasks(ctx context.Context, in *listTasksInput) (*listTasksOutp
 	switch in.LaunchType {
 	case "", "EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES":
 	default:
-		return nil, model.InvalidParameter("launchType should be one of [EC2,FARGATE,EXTERNAL,MANAGED_INSTANCES]")
+		return nil, model.InvalidParameter("launch type should be one of [EC2,FARGATE,EXTERNAL]")
 	}
 	if in.Family != "" && !model.ValidName(in.Family) {
 		return nil, model.InvalidParameter("family must match ^[a-zA-Z0-9\\-_]+$")

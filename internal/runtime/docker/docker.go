@@ -182,11 +182,19 @@ func (d *Driver) CreateContainer(ctx context.Context, s runtime.ContainerSpec) (
 		hc.Ulimits = append(hc.Ulimits, &units.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
 	for _, m := range s.Mounts {
-		t := mount.TypeVolume
 		if m.Bind {
-			t = mount.TypeBind
+			// A host path goes in Binds, as the ECS agent does: there the
+			// engine creates a source directory that does not exist
+			// (the Mounts API refuses it), which is what ECS documents for
+			// a host volume's sourcePath.
+			b := m.Source + ":" + m.Target
+			if m.ReadOnly {
+				b += ":ro"
+			}
+			hc.Binds = append(hc.Binds, b)
+			continue
 		}
-		hc.Mounts = append(hc.Mounts, mount.Mount{Type: t, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	for _, p := range s.Ports {
 		proto := p.Protocol
