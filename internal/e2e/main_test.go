@@ -64,6 +64,14 @@ func serverOn(t *testing.T, dataDir, addr string) *process {
 	return &process{cmd: cmd, endpoint: endpoint, dataDir: dataDir}
 }
 
+// serverWith runs `flotta server` on a free port with more flags.
+func serverWith(t *testing.T, dataDir string, flags ...string) *process {
+	t.Helper()
+	args := append([]string{"server", "--data-dir", dataDir, "--listen", "127.0.0.1:0"}, flags...)
+	cmd, endpoint := startChild(t, "server", readyRE, args...)
+	return &process{cmd: cmd, endpoint: endpoint, dataDir: dataDir}
+}
+
 // startChild runs flotta with args, killed when the test ends, and waits
 // until a line of its stderr matches ready; it returns the match's group.
 func startChild(t *testing.T, label string, ready *regexp.Regexp, args ...string) (*exec.Cmd, string) {

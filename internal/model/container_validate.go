@@ -290,7 +290,7 @@ func validateHealthCheck(c *ContainerDefinition) error {
 		name     string
 		v        *int
 		min, max int
-	}{{"interval", hc.Interval, 5, 300}, {"timeout", hc.Timeout, 2, 120}, {"retries", hc.Retries, 1, 10}, {"startPeriod", hc.StartPeriod, 0, 300}} {
+	}{{"interval", hc.Interval, 5, 300}, {"timeout", hc.Timeout, 2, 60}, {"retries", hc.Retries, 1, 10}, {"startPeriod", hc.StartPeriod, 0, 300}} {
 		if r.v == nil {
 			continue
 		}

@@ -157,8 +157,11 @@ func validateTaskLevel(td *TaskDefinition) error {
 			return Client("A placement constraint expression can be at most 2000 characters long.")
 		}
 	}
-	if td.EphemeralStorage != nil && (td.EphemeralStorage.SizeInGiB < 21 || td.EphemeralStorage.SizeInGiB > 200) {
-		return Client("ephemeralStorage.sizeInGiB must be between 21 and 200; got %d.", td.EphemeralStorage.SizeInGiB)
+	if es := td.EphemeralStorage; es != nil && es.SizeInGiB < 21 {
+		return Client("EphemeralStorage size should be at least 21")
+	}
+	if es := td.EphemeralStorage; es != nil && es.SizeInGiB > 200 {
+		return Client("EphemeralStorage size should be at most 200")
 	}
 	for _, ia := range td.InferenceAccelerators {
 		if ia.DeviceName == "" || ia.DeviceType == "" {

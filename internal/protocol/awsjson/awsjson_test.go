@@ -113,7 +113,11 @@ func TestIntegersMustFitIn32Bits(t *testing.T) {
 		Labels  map[string]int
 		Raw     json.RawMessage `json:"raw"`
 	}
+	type paging struct {
+		MaxResults *int `json:"maxResults"`
+	}
 	type input struct {
+		paging
 		Containers []container `json:"containerDefinitions"`
 		Version    int64       `json:"version"`
 		Internal   int         `json:"-"`
@@ -123,6 +127,7 @@ func TestIntegersMustFitIn32Bits(t *testing.T) {
 		{`{"containerDefinitions":[{"ulimits":[{"softLimit":1,"hardLimit":4611686018427387904}]}]}`, "containerDefinitions.ulimits.hardLimit"},
 		{`{"containerDefinitions":[{"ignoredExitCodes":[1,2,4294967296]}]}`, "containerDefinitions.ignoredExitCodes"},
 		{`{"containerDefinitions":[{"Labels":{"x":-4294967296}}]}`, "containerDefinitions.Labels"},
+		{`{"maxResults":1099511627776}`, "maxResults"},
 	}
 	for _, c := range cases {
 		var in input

@@ -60,8 +60,8 @@ func findWideInt(v reflect.Value, path string, depth int) (string, string, bool)
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if !f.IsExported() {
-				continue
+			if !f.IsExported() && !f.Anonymous {
+				continue // (an embedded struct's members are decoded even when its type is unexported)
 			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name == "-" {
