@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flotta-dev/flotta/internal/cli"
+	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/server"
 )
 
@@ -33,7 +34,15 @@ The last line is meant for scripts and benchmarks:
 With --services S, the tasks are submitted as S services sharing them evenly,
 placed by the service scheduler, and the last line is
 
-  placed=M rate=R/s services=S`,
+  placed=M rate=R/s services=S
+
+With --run as well, the simulated instances report each task placed on them
+RUNNING, as their agents would, until every service is steady (its desired
+count running, its deployment COMPLETED); the last line adds
+
+  running=N steady=Ts
+
+(T counts from the first CreateService).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if so.Instances < 1 || so.Tasks < 1 || so.Zones < 1 || so.Concurrency < 1 {
@@ -41,6 +50,9 @@ placed by the service scheduler, and the last line is
 			}
 			if so.Services < 0 || so.Services > so.Tasks {
 				return fmt.Errorf("--services must be between 0 and --tasks (%d)", so.Tasks)
+			}
+			if so.Run && so.Services == 0 {
+				return fmt.Errorf("--run needs --services: it waits for services to be steady")
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -60,7 +72,16 @@ placed by the service scheduler, and the last line is
 				dir = tmp
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError}))
-			srv, err := server.Start(cmd.Context(), server.Config{DataDir: dir, Listen: "127.0.0.1:0", Logger: logger})
+			// A simulation may go past ECS's quotas (10,000 instances in one
+			// cluster, say), and measures placement, not throttling.
+			quotas := model.DefaultQuotas()
+			quotas.InstancesPerCluster = max(quotas.InstancesPerCluster, so.Instances)
+			quotas.ServicesPerCluster = max(quotas.ServicesPerCluster, so.Services)
+			if so.Services > 0 {
+				quotas.TasksPerService = max(quotas.TasksPerService, (so.Tasks+so.Services-1)/so.Services)
+			}
+			srv, err := server.Start(cmd.Context(), server.Config{DataDir: dir, Listen: "127.0.0.1:0", Logger: logger,
+				Quotas: quotas, RequestRate: -1})
 			if err != nil {
 				return err
 			}
@@ -80,6 +101,7 @@ placed by the service scheduler, and the last line is
 	cmd.Flags().StringVar(&so.Constraint, "member-of", "", "a memberOf expression every task must satisfy")
 	cmd.Flags().IntVar(&so.Concurrency, "concurrency", 32, "RunTask calls in flight")
 	cmd.Flags().IntVar(&so.Services, "services", 0, "submit the tasks as this many services instead of RunTask calls")
+	cmd.Flags().BoolVar(&so.Run, "run", false, "with --services: report each placed task RUNNING, as its agent would, and wait until every service is steady")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "keep the simulation's store here (default: a temporary directory)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile")
 	cmd.Flags().MarkHidden("cpuprofile")

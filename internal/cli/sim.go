@@ -35,6 +35,9 @@ type SimOptions struct {
 	// Services, when set, submits the tasks as that many services (sharing
 	// the tasks evenly) instead of RunTask calls.
 	Services int
+	// Run makes the simulated instances report what is placed on them as
+	// RUNNING, as agents do, and waits for the services to be steady.
+	Run bool
 }
 
 // ParseStrategy reads a strategy chain: comma-separated TYPE[:FIELD].
@@ -290,8 +293,18 @@ func (o *Options) simServices(ctx context.Context, client *ecs.Client, cluster s
 			fmt.Fprintf(w, "  %s: %d of %d placed: %s\n", aws.ToString(s.ServiceName), s.RunningCount+s.PendingCount, s.DesiredCount, msg)
 		}
 	}
-	fmt.Fprintf(w, "Time: %s from the first CreateService to the last placement\n\n", elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "placed=%d rate=%.0f/s services=%d\n", placed, float64(placed)/elapsed.Seconds(), so.Services)
+	fmt.Fprintf(w, "Time: %s from the first CreateService to the last placement\n", elapsed.Round(time.Millisecond))
+	if !so.Run || len(short) > 0 {
+		fmt.Fprintf(w, "\nplaced=%d rate=%.0f/s services=%d\n", placed, float64(placed)/elapsed.Seconds(), so.Services)
+		return nil
+	}
+	running, err := o.simRunServices(ctx, client, cluster, names, so, w)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Steady: every service runs its tasks %s after the first CreateService\n\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "placed=%d rate=%.0f/s services=%d running=%d steady=%.1fs\n", placed, float64(placed)/elapsed.Seconds(), so.Services,
+		running, time.Since(start).Seconds())
 	return nil
 }
 

@@ -173,6 +173,10 @@ func slowClient(ctx context.Context, host string, withBody bool, opened *atomic.
 		}
 		stop()
 		c.Close()
+		// Back again after a moment: with 5,000 clients for far fewer
+		// slots the server stays full, and the test's own CPU goes less to
+		// reconnecting.
+		sleepCtx(ctx, 100*time.Millisecond)
 	}
 }
 
