@@ -75,8 +75,8 @@ count running, its deployment COMPLETED); the last line adds
 			// A simulation may go past ECS's quotas (10,000 instances in one
 			// cluster, say), and measures placement, not throttling.
 			quotas := model.DefaultQuotas()
-			quotas.InstancesPerCluster = max(quotas.InstancesPerCluster, so.Instances)
-			quotas.ServicesPerCluster = max(quotas.ServicesPerCluster, so.Services)
+			quotas.InstancesPerCluster = max(quotas.InstancesPerCluster, 2*so.Instances)
+			quotas.ServicesPerCluster = max(quotas.ServicesPerCluster, 2*so.Services)
 			if so.Services > 0 {
 				quotas.TasksPerService = max(quotas.TasksPerService, (so.Tasks+so.Services-1)/so.Services)
 			}

@@ -103,23 +103,39 @@ func (l *loop) serve(ctx context.Context, rev int64) {
 	}
 }
 
-// collect adds the requests that are already waiting to a batch, up to the
-// batch size.
-func (l *loop) collect(batch []*pending) []*pending {
-	tasks := 0
-	for _, p := range batch {
-		tasks += p.req.Placement.Count
+// collect makes a batch of the given requests and those already waiting,
+// as long as it stays within MaxBatchTasks tasks and one transaction's
+// operations (a single request always fits: Place splits larger ones).
+// Requests that do not fit are put back for the next batch.
+func (l *loop) collect(first []*pending) []*pending {
+	var batch []*pending
+	tasks, ops := 0, 0
+	add := func(p *pending) bool {
+		n, o := p.req.Placement.Count, l.s.ops(p.req)
+		if len(batch) > 0 && (tasks+n > l.s.MaxBatchTasks || ops+o > l.s.maxOps) {
+			return false
+		}
+		batch = append(batch, p)
+		tasks, ops = tasks+n, ops+o
+		return true
 	}
-	for tasks < l.s.MaxBatchTasks {
+	for i, p := range first {
+		if !add(p) {
+			l.deferred = append(l.deferred, first[i:]...)
+			return batch
+		}
+	}
+	for {
 		select {
 		case p := <-l.requests:
-			batch = append(batch, p)
-			tasks += p.req.Placement.Count
+			if !add(p) {
+				l.deferred = append(l.deferred, p)
+				return batch
+			}
 		default:
 			return batch
 		}
 	}
-	return batch
 }
 
 func (l *loop) drainEvents(inst, sess <-chan []store.Event) {

@@ -55,9 +55,10 @@ type Scheduler struct {
 	Logger *slog.Logger
 	// Seed makes random choices repeatable; zero picks one.
 	Seed uint64
-	// MaxBatchTasks bounds the tasks committed in one transaction; it is
-	// lowered to what the store's transaction limit allows.
+	// MaxBatchTasks bounds the tasks committed in one transaction; batches
+	// are also kept within the store's limit on a transaction's operations.
 	MaxBatchTasks int
+	maxOps        int
 
 	ctx   context.Context
 	mu    sync.Mutex
@@ -72,7 +73,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	if s.MaxBatchTasks == 0 {
 		s.MaxBatchTasks = 200
 	}
-	s.MaxBatchTasks = min(s.MaxBatchTasks, s.State.MaxBatchTasks())
+	s.maxOps = s.State.MaxTxnOps()
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
@@ -89,13 +90,14 @@ func (s *Scheduler) Wait() { s.wg.Wait() }
 // tried: the answer says why the last part fell short. An error after some
 // parts were committed comes back with their tasks.
 func (s *Scheduler) Place(ctx context.Context, cluster string, req Request) (Result, error) {
-	if req.DryRun || req.Only != nil || req.Placement.Count <= s.MaxBatchTasks {
+	chunk := s.partSize(req)
+	if req.DryRun || req.Only != nil || req.Placement.Count <= chunk {
 		return s.placeOnce(ctx, cluster, req)
 	}
 	var all Result
 	for left := req.Placement.Count; left > 0; {
 		part := req
-		part.Placement.Count = min(left, s.MaxBatchTasks)
+		part.Placement.Count = min(left, chunk)
 		res, err := s.placeOnce(ctx, cluster, part)
 		all.Tasks = append(all.Tasks, res.Tasks...)
 		all.Instances = append(all.Instances, res.Instances...)
@@ -110,6 +112,18 @@ func (s *Scheduler) Place(ctx context.Context, cluster string, req Request) (Res
 		left -= part.Placement.Count
 	}
 	return all, nil
+}
+
+// partSize is how many tasks of a request one transaction holds.
+func (s *Scheduler) partSize(req Request) int {
+	fixed := state.PlacementOps(req.Placement.Group, 0, req.ClientToken != "")
+	per := state.PlacementOps(req.Placement.Group, 1, false)
+	return max(1, min(s.MaxBatchTasks, (s.maxOps-fixed)/per))
+}
+
+// ops is the most store operations a request's placement costs.
+func (s *Scheduler) ops(req Request) int {
+	return state.PlacementOps(req.Placement.Group, req.Placement.Count, req.ClientToken != "")
 }
 
 // placeOnce hands one request, small enough for one transaction, to its

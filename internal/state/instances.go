@@ -92,14 +92,15 @@ func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 	key := instanceKey(r.Cluster, r.ID)
 	r.Instance.Version = 1
 	return retry(ctx, func() error {
-		n, rev, err := s.Store.Count(ctx, InstancesPrefix(r.Cluster))
+		guards, unlock, err := s.underQuota(ctx, InstancesPrefix(r.Cluster), s.Quotas().InstancesPerCluster, func(n int64) error {
+			return model.Client("Container instances per cluster limit exceeded: cluster %s already has %d registered container instances, the most a cluster can have.", r.Cluster, n)
+		})
 		if err != nil {
 			return err
 		}
-		if n >= int64(s.Quotas().InstancesPerCluster) {
-			return model.Client("Container instances per cluster limit exceeded: cluster %s already has %d registered container instances, the most a cluster can have.", r.Cluster, n)
-		}
-		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: 0}, {Key: InstancesPrefix(r.Cluster), ModRev: rev, Prefix: true}}, []store.Op{
+		defer unlock()
+		guards = append(guards, store.Guard{Key: key, ModRev: 0})
+		_, err = s.Store.Commit(ctx, guards, []store.Op{
 			store.Put(key, mustJSON(r)),
 			store.Put(InstancesPrefix(r.Cluster)+r.ID, nil),
 			store.Put(machineKey(r.Cluster, r.Instance.Ec2InstanceID), []byte(r.ID)),

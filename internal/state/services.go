@@ -154,16 +154,15 @@ func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing 
 			existing = cur
 			return nil
 		}
-		// The quota: counted, and guarded so that concurrent creations
-		// cannot pass it together.
-		n, rev, err := s.Store.Count(ctx, ServicesPrefix(rec.Cluster))
+		guards, unlock, err := s.underQuota(ctx, ServicesPrefix(rec.Cluster), s.Quotas().ServicesPerCluster, func(n int64) error {
+			return model.InvalidParameter("Services per cluster limit exceeded: cluster %s already has %d services, the most a cluster can have.", rec.Cluster, n)
+		})
 		if err != nil {
 			return err
 		}
-		if n >= int64(s.Quotas().ServicesPerCluster) {
-			return model.InvalidParameter("Services per cluster limit exceeded: cluster %s already has %d services, the most a cluster can have.", rec.Cluster, n)
-		}
-		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}, {Key: ServicesPrefix(rec.Cluster), ModRev: rev, Prefix: true}}, []store.Op{
+		defer unlock()
+		guards = append(guards, store.Guard{Key: key, ModRev: kv.ModRev})
+		_, err = s.Store.Commit(ctx, guards, []store.Op{
 			store.Put(key, mustJSON(rec)),
 			store.Put(ServicesPrefix(rec.Cluster)+rec.Name, nil),
 		})

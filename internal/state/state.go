@@ -34,6 +34,10 @@ type State struct {
 	Limits model.Quotas
 
 	familyLocks [64]sync.Mutex
+	quotaLocks  [64]sync.Mutex
+
+	countMu sync.Mutex
+	counts  map[string]*recentCount
 
 	leaseMu sync.Mutex
 	lease   store.Lease
@@ -47,6 +51,73 @@ func (s *State) lockFamily(family string) (unlock func()) {
 	m := &s.familyLocks[maphash.String(lockSeed, family)%uint64(len(s.familyLocks))]
 	m.Lock()
 	return m.Unlock
+}
+
+// underQuota checks that the records under prefix are fewer than quota
+// before one is added, and returns the guards the adding commit must carry
+// and an unlock to call once it is done. Far below the quota it adds no
+// guard: a guard over the whole prefix makes concurrent creations conflict
+// with each other (10,000 registrations retrying each other's). Near it
+// (fewer than quotaMargin left) creations in this process take turns and
+// each guards the prefix, so that the quota is exact even with several
+// servers. exceeded makes the refusal for a count at the quota.
+func (s *State) underQuota(ctx context.Context, prefix string, quota int, exceeded func(n int64) error) ([]store.Guard, func(), error) {
+	if s.farBelow(prefix, quota) {
+		return nil, func() {}, nil
+	}
+	n, rev, err := s.Store.Count(ctx, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.remember(prefix, n)
+	if n+quotaMargin < int64(quota) {
+		return nil, func() {}, nil
+	}
+	m := &s.quotaLocks[maphash.String(lockSeed, prefix)%uint64(len(s.quotaLocks))]
+	m.Lock()
+	if n, rev, err = s.Store.Count(ctx, prefix); err != nil {
+		m.Unlock()
+		return nil, nil, err
+	}
+	if n >= int64(quota) {
+		m.Unlock()
+		return nil, nil, exceeded(n)
+	}
+	return []store.Guard{{Key: prefix, ModRev: rev, Prefix: true}}, m.Unlock, nil
+}
+
+// quotaMargin is more than the creations that can be in flight at once.
+const quotaMargin = 1024
+
+// recentCount is a count of the records under a prefix, read at, plus the
+// creations this process has made since. Counting is a range read over every
+// record, so creations far below their quota reuse a count for a second
+// rather than each reading its own.
+type recentCount struct {
+	n  int64
+	at time.Time
+}
+
+// farBelow says, from a count less than a second old, whether one more
+// creation stays more than quotaMargin below quota, and counts it.
+func (s *State) farBelow(prefix string, quota int) bool {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	c := s.counts[prefix]
+	if c == nil || time.Since(c.at) > time.Second || c.n+quotaMargin >= int64(quota) {
+		return false
+	}
+	c.n++
+	return true
+}
+
+func (s *State) remember(prefix string, n int64) {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	if s.counts == nil {
+		s.counts = map[string]*recentCount{}
+	}
+	s.counts[prefix] = &recentCount{n: n + 1, at: time.Now()}
 }
 
 // Quotas are the quotas in force.

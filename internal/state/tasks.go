@@ -88,25 +88,29 @@ type InstanceUpdate struct {
 	ModRev int64
 }
 
-// Store operations (writes and guards) that placements cost in a batch, for
-// callers that size batches to fit one transaction: each task at most
-// OpsPerTask (its record, its member key, its assignment, its service
-// summary), each instance it reserves on OpsPerInstance (a guard and a put),
-// each clientToken OpsPerToken.
-const (
-	OpsPerTask     = 4
-	OpsPerInstance = 2
-	OpsPerToken    = 2
-)
-
-// MaxBatchTasks is how many placements fit in one CommitPlacements whatever
-// instances they land on, with room for a clientToken per request.
-func (s *State) MaxBatchTasks() int {
-	limit := s.Store.MaxOps
-	if limit <= 0 {
-		limit = 128 // etcd's default --max-txn-ops
+// PlacementOps is the most store operations (writes and guards) that
+// placing tasks of a task group costs in CommitPlacements: for each task its
+// record, member key and assignment, and a service task's summary; each
+// instance it may reserve on, a guard and a put; a clientToken's record, a
+// guard and a put. The scheduler sizes its batches with it.
+func PlacementOps(group string, tasks int, token bool) int {
+	per := 3 + 2
+	if ServiceOfGroup(group) != "" {
+		per++
 	}
-	return max(1, (limit-OpsPerToken)/(OpsPerTask+OpsPerInstance+OpsPerToken))
+	n := tasks * per
+	if token {
+		n += 2
+	}
+	return n
+}
+
+// MaxTxnOps is the most operations one store transaction may carry.
+func (s *State) MaxTxnOps() int {
+	if s.Store.MaxOps <= 0 {
+		return 128 // etcd's default --max-txn-ops
+	}
+	return s.Store.MaxOps
 }
 
 // ops is how many store operations a batch needs.

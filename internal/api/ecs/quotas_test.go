@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -99,4 +102,40 @@ func TestQuotasAreEnforced(t *testing.T) {
 			wantAPIError(t, register("i-3"), "ClientException", "Container instances per cluster limit exceeded")
 		})
 	})
+}
+
+// TestQuotaHoldsUnderConcurrentCreations: 30 services created at once
+// against a quota of 10 leave exactly 10.
+func TestQuotaHoldsUnderConcurrentCreations(t *testing.T) {
+	e := flottatest.StartServer(t, flottatest.Options{Quotas: model.Quotas{ServicesPerCluster: 10}})
+	ctx := context.Background()
+	if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"),
+		ContainerDefinitions: []types.ContainerDefinition{container("a")}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var created, refused atomic.Int32
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String(fmt.Sprintf("s%02d", i)), TaskDefinition: aws.String("web")})
+			switch {
+			case err == nil:
+				created.Add(1)
+			case strings.Contains(err.Error(), "Services per cluster limit exceeded"):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	list, err := e.ECS.ListServices(ctx, &ecs.ListServicesInput{MaxResults: aws.Int32(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.Load() != 10 || refused.Load() != 20 || len(list.ServiceArns) != 10 {
+		t.Fatalf("created %d, refused %d, listed %d; want 10, 20, 10", created.Load(), refused.Load(), len(list.ServiceArns))
+	}
 }
