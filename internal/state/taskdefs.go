@@ -204,15 +204,10 @@ func (s *State) DeleteTaskDefinition(ctx context.Context, family string, revisio
 	})
 }
 
-// UpdateTaskDefinitionTags rewrites a revision's tags with fn.
-func (s *State) UpdateTaskDefinitionTags(ctx context.Context, family string, revision int, fn func(tags []model.Tag) ([]model.Tag, error)) (*TaskDefRecord, error) {
+// UpdateTaskDefinitionTags changes a revision's tags with fn; nil means unknown.
+func (s *State) UpdateTaskDefinitionTags(ctx context.Context, family string, revision int, fn func(tags *[]model.Tag) error) (*TaskDefRecord, error) {
 	return s.updateTaskDefinition(ctx, family, revision, func(r *TaskDefRecord) (bool, error) {
-		tags, err := fn(r.Tags)
-		if err != nil {
-			return false, err
-		}
-		r.Tags = tags
-		return true, nil
+		return true, fn(&r.Tags)
 	})
 }
 

@@ -577,14 +577,9 @@ func (s *State) markStopped(ctx context.Context, cluster, id, reason, containerR
 	})
 }
 
-// UpdateTaskTags rewrites a task's tags with fn; nil means unknown.
-func (s *State) UpdateTaskTags(ctx context.Context, cluster, id string, fn func([]model.Tag) ([]model.Tag, error)) (*TaskRecord, error) {
+// UpdateTaskTags changes a task's tags with fn; nil means unknown.
+func (s *State) UpdateTaskTags(ctx context.Context, cluster, id string, fn func(tags *[]model.Tag) error) (*TaskRecord, error) {
 	return s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
-		tags, err := fn(r.Task.Tags)
-		if err != nil {
-			return false, err
-		}
-		r.Task.Tags = tags
-		return true, nil
+		return true, fn(&r.Task.Tags)
 	})
 }

@@ -10,8 +10,25 @@ import (
 
 // taggable is a resource whose tags can be read and rewritten.
 type taggable struct {
-	get    func(ctx context.Context) ([]model.Tag, error)
-	update func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error
+	tags []model.Tag
+	// missing is the answer when the resource is gone.
+	missing error
+	// rewrite applies change to the resource's tags in one transaction and
+	// says whether the resource was still there.
+	rewrite func(ctx context.Context, change func(*[]model.Tag) error) (found bool, err error)
+}
+
+// update rewrites the tags with fn, or answers missing.
+func (t *taggable) update(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
+	found, err := t.rewrite(ctx, func(tags *[]model.Tag) error {
+		next, err := fn(*tags)
+		*tags = next
+		return err
+	})
+	if err == nil && !found {
+		return t.missing
+	}
+	return err
 }
 
 // tagOp names the tagging operation, where ECS answers a missing resource
@@ -41,18 +58,11 @@ func (a *API) resource(ctx context.Context, ref string, op tagOp) (*taggable, er
 		if err != nil {
 			return nil, err
 		}
-		name := c.ClusterName
-		return &taggable{
-			get: func(context.Context) ([]model.Tag, error) { return c.Tags, nil },
-			update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
-				_, err := a.State.UpdateCluster(ctx, name, func(c *model.Cluster) error {
-					tags, err := fn(c.Tags)
-					c.Tags = tags
-					return err
-				})
-				return err
-			},
-		}, nil
+		return &taggable{tags: c.Tags, missing: model.ErrClusterNotFound(),
+			rewrite: func(ctx context.Context, change func(*[]model.Tag) error) (bool, error) {
+				got, err := a.State.UpdateCluster(ctx, c.ClusterName, func(c *model.Cluster) error { return change(&c.Tags) })
+				return got != nil, err
+			}}, nil
 	case "task-definition":
 		return a.taggableTaskDefinition(ctx, ref, op)
 	case "service", "task", "container-instance":
@@ -101,16 +111,11 @@ func (a *API) taggableTaskDefinition(ctx context.Context, ref string, op tagOp) 
 		}
 		return nil, notFound(ref)
 	}
-	return &taggable{
-		get: func(context.Context) ([]model.Tag, error) { return rec.Tags, nil },
-		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
-			got, err := a.State.UpdateTaskDefinitionTags(ctx, r.Family, r.Revision, fn)
-			if err == nil && got == nil {
-				return notFound(ref)
-			}
-			return err
-		},
-	}, nil
+	return &taggable{tags: rec.Tags, missing: notFound(ref),
+		rewrite: func(ctx context.Context, change func(*[]model.Tag) error) (bool, error) {
+			got, err := a.State.UpdateTaskDefinitionTags(ctx, r.Family, r.Revision, change)
+			return got != nil, err
+		}}, nil
 }
 
 func (a *API) taggableService(ctx context.Context, cluster, name string) (*taggable, error) {
@@ -121,20 +126,11 @@ func (a *API) taggableService(ctx context.Context, cluster, name string) (*tagga
 	if rec == nil {
 		return nil, model.ErrServiceNotFound()
 	}
-	return &taggable{
-		get: func(context.Context) ([]model.Tag, error) { return rec.Service.Tags, nil },
-		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
-			got, err := a.State.UpdateService(ctx, cluster, name, func(r *state.ServiceRecord) error {
-				tags, err := fn(r.Service.Tags)
-				r.Service.Tags = tags
-				return err
-			})
-			if err == nil && got == nil {
-				return model.ErrServiceNotFound()
-			}
-			return err
-		},
-	}, nil
+	return &taggable{tags: rec.Service.Tags, missing: model.ErrServiceNotFound(),
+		rewrite: func(ctx context.Context, change func(*[]model.Tag) error) (bool, error) {
+			got, err := a.State.UpdateService(ctx, cluster, name, func(r *state.ServiceRecord) error { return change(&r.Service.Tags) })
+			return got != nil, err
+		}}, nil
 }
 
 func (a *API) taggableTask(ctx context.Context, ref, cluster, id string) (*taggable, error) {
@@ -145,16 +141,11 @@ func (a *API) taggableTask(ctx context.Context, ref, cluster, id string) (*tagga
 	if rec == nil {
 		return nil, notFound(ref)
 	}
-	return &taggable{
-		get: func(context.Context) ([]model.Tag, error) { return rec.Task.Tags, nil },
-		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
-			got, err := a.State.UpdateTaskTags(ctx, cluster, id, fn)
-			if err == nil && got == nil {
-				return notFound(ref)
-			}
-			return err
-		},
-	}, nil
+	return &taggable{tags: rec.Task.Tags, missing: notFound(ref),
+		rewrite: func(ctx context.Context, change func(*[]model.Tag) error) (bool, error) {
+			got, err := a.State.UpdateTaskTags(ctx, cluster, id, change)
+			return got != nil, err
+		}}, nil
 }
 
 func (a *API) taggableInstance(ctx context.Context, ref, cluster, id string) (*taggable, error) {
@@ -165,20 +156,11 @@ func (a *API) taggableInstance(ctx context.Context, ref, cluster, id string) (*t
 	if rec == nil {
 		return nil, notFound(ref)
 	}
-	return &taggable{
-		get: func(context.Context) ([]model.Tag, error) { return rec.Instance.Tags, nil },
-		update: func(ctx context.Context, fn func([]model.Tag) ([]model.Tag, error)) error {
-			got, err := a.State.UpdateInstance(ctx, cluster, id, func(r *state.InstanceRecord) error {
-				tags, err := fn(r.Instance.Tags)
-				r.Instance.Tags = tags
-				return err
-			})
-			if err == nil && got == nil {
-				return notFound(ref)
-			}
-			return err
-		},
-	}, nil
+	return &taggable{tags: rec.Instance.Tags, missing: notFound(ref),
+		rewrite: func(ctx context.Context, change func(*[]model.Tag) error) (bool, error) {
+			got, err := a.State.UpdateInstance(ctx, cluster, id, func(r *state.InstanceRecord) error { return change(&r.Instance.Tags) })
+			return got != nil, err
+		}}, nil
 }
 
 func notFound(arn string) *model.Error {
@@ -255,12 +237,5 @@ func (a *API) ListTagsForResource(ctx context.Context, in *listTagsForResourceIn
 	if err != nil {
 		return nil, err
 	}
-	tags, err := res.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if tags == nil {
-		tags = []model.Tag{}
-	}
-	return &listTagsForResourceOutput{Tags: tags}, nil
+	return &listTagsForResourceOutput{Tags: model.PresentTags(res.tags, true)}, nil
 }
