@@ -79,12 +79,21 @@ func TestDevIsOneCommand(t *testing.T) {
 	if m == nil {
 		t.Fatalf("flotta task ls shows no port:\n%s", list)
 	}
-	resp, err := http.Get("http://localhost:" + m[1] + "/")
-	if err != nil {
-		t.Fatal(err)
+	// RUNNING means the container started, not that the app in it listens
+	// yet: until it does, Docker's proxy resets the connection.
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get("http://localhost:" + m[1] + "/")
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo task's port %s does not answer: %v", m[1], err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if !strings.Contains(string(body), "Hello from Flotta!") {
 		t.Fatalf("the demo task answered %q", body)
 	}
