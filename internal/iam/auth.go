@@ -33,7 +33,7 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 }
 
 // Authenticate verifies a request's SigV4 signature and returns a context
-// carrying the caller. Refusals are *sigv4.Error values in AWS's words.
+// carrying the caller. Refusals are *model.Error values in AWS's words.
 func (m *IAM) Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (context.Context, error) {
 	var principal string
 	v := sigv4.Verifier{

@@ -33,11 +33,17 @@ const (
 	CodePlatformTaskDefIncompatibity = "PlatformTaskDefinitionIncompatibilityException"
 )
 
-// Error is a refusal in ECS's words. It carries the exception name that the
-// SDK turns into a typed error, and a message for a human.
+// Error is a refusal in AWS's words: the exception name that the SDK turns
+// into a typed error, the HTTP status, and a message for a human. It is the
+// one error type of every API Flotta answers (ECS's, Flotta's own, the
+// protocol layer's and SigV4's refusals), and what a Flotta client returns
+// for an error answer.
 type Error struct {
 	Code    string
 	Message string
+	// Status is the HTTP status; 0 means 500 for ServerException and 400
+	// for every other code.
+	Status int
 }
 
 // Errorf builds an Error with a formatted message.
@@ -53,12 +59,24 @@ func (e *Error) ErrorCode() string { return e.Code }
 // ErrorMessage is the human-readable text.
 func (e *Error) ErrorMessage() string { return e.Message }
 
-// HTTPStatus is 500 for ServerException and 400 for every client error.
+// HTTPStatus is the status set, or else 500 for ServerException and 400
+// for every client error.
 func (e *Error) HTTPStatus() int {
-	if e.Code == CodeServer {
+	switch {
+	case e.Status != 0:
+		return e.Status
+	case e.Code == CodeServer:
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest
+}
+
+// Truncate shortens what a client sent to n bytes for an error message.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // Client returns a ClientException, ECS's answer to most invalid content.

@@ -8,6 +8,8 @@ package sigv4
 
 import (
 	"strings"
+
+	"github.com/flotta-dev/flotta/internal/model"
 )
 
 // Algorithm is the only signing algorithm Flotta accepts.
@@ -52,7 +54,7 @@ func ParseAuthorization(header string) (Authorization, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return a, incomplete("Authorization header has a malformed component: '" + truncate(part, 64) + "'.")
+			return a, incomplete("Authorization header has a malformed component: '" + model.Truncate(part, 64) + "'.")
 		}
 		switch k {
 		case "Credential":
@@ -62,7 +64,7 @@ func ParseAuthorization(header string) (Authorization, error) {
 		case "Signature":
 			sig, haveSig = v, true
 		default:
-			return a, incomplete("Authorization header has an unknown component: '" + truncate(k, 64) + "'.")
+			return a, incomplete("Authorization header has an unknown component: '" + model.Truncate(k, 64) + "'.")
 		}
 	}
 	var missing []string
@@ -80,18 +82,18 @@ func ParseAuthorization(header string) (Authorization, error) {
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 5 || parts[0] == "" || parts[4] != "aws4_request" {
-		return a, incomplete("Credential should be scoped to a valid region, service and date, in the form ACCESS_KEY/YYYYMMDD/REGION/SERVICE/aws4_request; got '" + truncate(cred, 128) + "'.")
+		return a, incomplete("Credential should be scoped to a valid region, service and date, in the form ACCESS_KEY/YYYYMMDD/REGION/SERVICE/aws4_request; got '" + model.Truncate(cred, 128) + "'.")
 	}
 	a.AccessKeyID, a.Date, a.Region, a.Service = parts[0], parts[1], parts[2], parts[3]
 	if len(a.Date) != 8 || !allDigits(a.Date) {
-		return a, incomplete("Credential scope date '" + truncate(a.Date, 16) + "' is not in the form YYYYMMDD.")
+		return a, incomplete("Credential scope date '" + model.Truncate(a.Date, 16) + "' is not in the form YYYYMMDD.")
 	}
 	if signed == "" {
 		return a, incomplete("Authorization header requires a non-empty 'SignedHeaders' parameter.")
 	}
 	for _, h := range strings.Split(signed, ";") {
 		if h == "" || h != strings.ToLower(h) {
-			return a, incomplete("SignedHeaders must be a semicolon-separated list of lower-case header names; got '" + truncate(signed, 128) + "'.")
+			return a, incomplete("SignedHeaders must be a semicolon-separated list of lower-case header names; got '" + model.Truncate(signed, 128) + "'.")
 		}
 		a.SignedHeaders = append(a.SignedHeaders, h)
 	}
@@ -119,11 +121,4 @@ func allHex(s string) bool {
 		}
 	}
 	return true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

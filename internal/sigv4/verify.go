@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
 )
 
 // MaxSkew is how far a request's date may be from the server's clock.
@@ -46,7 +48,7 @@ type Verified struct {
 
 // Verify checks that r, whose body has already been read into body, carries a
 // valid signature for one of the given signing names (the service in the
-// credential scope, e.g. "ecs"). Refusals are *Error values in AWS's words;
+// credential scope, e.g. "ecs"). Refusals are *model.Error values in AWS's words;
 // any other error is the lookup's own failure.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, services ...string) (Verified, error) {
 	header := r.Header.Get("Authorization")
@@ -62,7 +64,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 	if amzDate != "" {
 		reqTime, err = time.Parse(TimeFormat, amzDate)
 		if err != nil {
-			return Verified{}, incomplete(fmt.Sprintf("X-Amz-Date '%s' is not in the ISO-8601 basic format YYYYMMDD'T'HHMMSS'Z'.", truncate(amzDate, 32)))
+			return Verified{}, incomplete(fmt.Sprintf("X-Amz-Date '%s' is not in the ISO-8601 basic format YYYYMMDD'T'HHMMSS'Z'.", model.Truncate(amzDate, 32)))
 		}
 		if !slices.Contains(auth.SignedHeaders, "x-amz-date") {
 			return Verified{}, mustSign("x-amz-date")
@@ -70,7 +72,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 	} else if d := r.Header.Get("Date"); d != "" {
 		reqTime, err = http.ParseTime(d)
 		if err != nil {
-			return Verified{}, incomplete("Date header '" + truncate(d, 40) + "' cannot be parsed.")
+			return Verified{}, incomplete("Date header '" + model.Truncate(d, 40) + "' cannot be parsed.")
 		}
 		if !slices.Contains(auth.SignedHeaders, "date") {
 			return Verified{}, mustSign("date")
@@ -102,7 +104,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 		return Verified{}, invalidSignature(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", auth.Date, amzDate[:8], amzDate))
 	}
 	if auth.Region != v.Region {
-		return Verified{}, invalidSignature(fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. This endpoint serves region '%s'.", truncate(auth.Region, 32), v.Region))
+		return Verified{}, invalidSignature(fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. This endpoint serves region '%s'.", model.Truncate(auth.Region, 32), v.Region))
 	}
 	if !slices.Contains(services, auth.Service) {
 		return Verified{}, invalidSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", strings.Join(services, "' or '")))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/flotta-dev/flotta/internal/model"
 )
 
 var (
@@ -55,7 +57,7 @@ func sdkSign(t *testing.T, r *http.Request, id string, s Secret, at time.Time) {
 }
 
 func code(err error) string {
-	var e *Error
+	var e *model.Error
 	if errors.As(err, &e) {
 		return e.Code
 	}
@@ -219,7 +221,7 @@ func TestVerifyLookupFailureIsNotARefusal(t *testing.T) {
 	r := newRequest(t)
 	sdkSign(t, r, "AKLONG", longKey, clock)
 	_, err := v.Verify(context.Background(), r, []byte(body), "ecs")
-	var e *Error
+	var e *model.Error
 	if err == nil || errors.As(err, &e) {
 		t.Fatalf("a store failure must surface as an internal error, got %v", err)
 	}

@@ -77,12 +77,12 @@ func (a *API) CreateCluster(ctx context.Context, in *createClusterInput) (*clust
 func validateCapacityProviders(providers []string, strategy []model.CapacityProviderStrategyItem) error {
 	for _, p := range providers {
 		if !slices.Contains(builtinCapacityProviders, p) {
-			return model.InvalidParameter("The specified capacity provider %q does not exist. Flotta offers FARGATE and FARGATE_SPOT.", truncate(p, 255))
+			return model.InvalidParameter("The specified capacity provider %q does not exist. Flotta offers FARGATE and FARGATE_SPOT.", model.Truncate(p, 255))
 		}
 	}
 	for _, s := range strategy {
 		if !slices.Contains(providers, s.CapacityProvider) {
-			return model.InvalidParameter("The default capacity provider strategy names %q, which is not one of the cluster's capacity providers.", truncate(s.CapacityProvider, 255))
+			return model.InvalidParameter("The default capacity provider strategy names %q, which is not one of the cluster's capacity providers.", model.Truncate(s.CapacityProvider, 255))
 		}
 		if s.Weight < 0 || s.Weight > 1000 || s.Base < 0 || s.Base > 100000 {
 			return model.InvalidParameter("A capacity provider strategy weight must be between 0 and 1000 and its base between 0 and 100000.")

@@ -17,7 +17,7 @@ func (a *API) serviceOfARN(ctx context.Context, ref, kind string) (*state.Servic
 	arn, err := model.ParseARN(ref)
 	parts := strings.Split(arn.Resource, "/")
 	if err != nil || arn.Service != "ecs" || len(parts) != 4 || parts[0] != kind {
-		return nil, model.InvalidParameter("Invalid %s ARN %q.", kind, truncate(ref, 300))
+		return nil, model.InvalidParameter("Invalid %s ARN %q.", kind, model.Truncate(ref, 300))
 	}
 	return a.State.GetService(ctx, parts[1], parts[2])
 }

@@ -28,10 +28,10 @@ func isBuiltinAttribute(name string) bool {
 func validateAttributes(attrs []model.Attribute) error {
 	for _, a := range attrs {
 		if !attrNameRE.MatchString(a.Name) {
-			return model.InvalidParameter("Invalid attribute name %q: up to 128 letters, numbers, hyphens, underscores, periods and slashes.", truncate(a.Name, 140))
+			return model.InvalidParameter("Invalid attribute name %q: up to 128 letters, numbers, hyphens, underscores, periods and slashes.", model.Truncate(a.Name, 140))
 		}
 		if a.Value != "" && !attrValueRE.MatchString(a.Value) {
-			return model.InvalidParameter("Invalid value %q for attribute %s: up to 128 letters, numbers, spaces and - _ . @ / \\ :.", truncate(a.Value, 140), a.Name)
+			return model.InvalidParameter("Invalid value %q for attribute %s: up to 128 letters, numbers, spaces and - _ . @ / \\ :.", model.Truncate(a.Value, 140), a.Name)
 		}
 	}
 	return nil
@@ -41,14 +41,14 @@ func validateAttributes(attrs []model.Attribute) error {
 func instanceID(ref string) (cluster, id string, err error) {
 	if !model.IsARN(ref) {
 		if ref == "" || strings.Contains(ref, "/") {
-			return "", "", model.InvalidParameter("Invalid container instance identifier %q.", truncate(ref, 300))
+			return "", "", model.InvalidParameter("Invalid container instance identifier %q.", model.Truncate(ref, 300))
 		}
 		return "", ref, nil
 	}
 	a, perr := model.ParseARN(ref)
 	parts := strings.Split(a.Resource, "/")
 	if perr != nil || a.Service != "ecs" || parts[0] != "container-instance" || len(parts) != 3 {
-		return "", "", model.InvalidParameter("Invalid container instance identifier %q: expected an id or arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID.", truncate(ref, 300))
+		return "", "", model.InvalidParameter("Invalid container instance identifier %q: expected an id or arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID.", model.Truncate(ref, 300))
 	}
 	return parts[1], parts[2], nil
 }
@@ -367,7 +367,7 @@ func (a *API) ListContainerInstances(ctx context.Context, in *listContainerInsta
 	if in.Filter != "" {
 		q, err := placement.Parse(in.Filter)
 		if err != nil {
-			return nil, model.InvalidParameter("Invalid filter %q: %v.", truncate(in.Filter, 300), err)
+			return nil, model.InvalidParameter("Invalid filter %q: %v.", model.Truncate(in.Filter, 300), err)
 		}
 		filter = q
 	}

@@ -18,16 +18,16 @@ func (a *API) clusterName(ref string) (name string, found bool, err error) {
 	if model.IsARN(ref) {
 		arn, perr := model.ParseARN(ref)
 		if perr != nil || arn.Service != "ecs" || !strings.HasPrefix(arn.Resource, "cluster/") {
-			return "", false, model.InvalidParameter("Invalid cluster identifier %q: expected a cluster name or an ARN of the form arn:aws:ecs:REGION:ACCOUNT:cluster/NAME.", truncate(ref, 300))
+			return "", false, model.InvalidParameter("Invalid cluster identifier %q: expected a cluster name or an ARN of the form arn:aws:ecs:REGION:ACCOUNT:cluster/NAME.", model.Truncate(ref, 300))
 		}
 		name = strings.TrimPrefix(arn.Resource, "cluster/")
 		if !model.ValidName(name) {
-			return "", false, model.InvalidParameter("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", truncate(name, 300))
+			return "", false, model.InvalidParameter("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", model.Truncate(name, 300))
 		}
 		return name, a.State.Scope.Owns(arn), nil
 	}
 	if !model.ValidName(ref) {
-		return "", false, model.InvalidParameter("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", truncate(ref, 300))
+		return "", false, model.InvalidParameter("Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", model.Truncate(ref, 300))
 	}
 	return ref, true, nil
 }
@@ -66,29 +66,22 @@ func (a *API) parseTaskDefRef(ref string) (r taskDefRef, found bool, err error) 
 	if model.IsARN(ref) {
 		arn, perr := model.ParseARN(ref)
 		if perr != nil || arn.Service != "ecs" || !strings.HasPrefix(arn.Resource, "task-definition/") {
-			return r, false, model.Client("Invalid task definition identifier %q: expected family, family:revision or an ARN of the form arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.", truncate(ref, 300))
+			return r, false, model.Client("Invalid task definition identifier %q: expected family, family:revision or an ARN of the form arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.", model.Truncate(ref, 300))
 		}
 		s = strings.TrimPrefix(arn.Resource, "task-definition/")
 		found = a.State.Scope.Owns(arn)
 	}
 	family, rev, hasRev := strings.Cut(s, ":")
 	if !model.ValidName(family) {
-		return r, false, model.Client("Invalid task definition identifier %q: the family must have 1 to 255 letters, numbers, hyphens and underscores.", truncate(ref, 300))
+		return r, false, model.Client("Invalid task definition identifier %q: the family must have 1 to 255 letters, numbers, hyphens and underscores.", model.Truncate(ref, 300))
 	}
 	r.Family = family
 	if hasRev {
 		n, err := strconv.Atoi(rev)
 		if err != nil || n < 1 {
-			return r, false, model.InvalidParameter("Invalid revision number. Number: %s", truncate(rev, 32))
+			return r, false, model.InvalidParameter("Invalid revision number. Number: %s", model.Truncate(rev, 32))
 		}
 		r.Revision = n
 	}
 	return r, found, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

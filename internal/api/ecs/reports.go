@@ -114,17 +114,17 @@ func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, rep s
 func (a *API) taskID(cluster, ref string) (string, error) {
 	if !model.IsARN(ref) {
 		if ref == "" || strings.Contains(ref, "/") || len(ref) > 64 {
-			return "", model.InvalidParameter("Invalid task identifier %q.", truncate(ref, 300))
+			return "", model.InvalidParameter("Invalid task identifier %q.", model.Truncate(ref, 300))
 		}
 		return ref, nil
 	}
 	arn, err := model.ParseARN(ref)
 	if err != nil || arn.Service != "ecs" {
-		return "", model.InvalidParameter("Invalid task identifier %q.", truncate(ref, 300))
+		return "", model.InvalidParameter("Invalid task identifier %q.", model.Truncate(ref, 300))
 	}
 	cl, id, err := state.SplitTaskARN(arn.Resource)
 	if err != nil {
-		return "", model.InvalidParameter("Invalid task identifier %q: expected arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID.", truncate(ref, 300))
+		return "", model.InvalidParameter("Invalid task identifier %q: expected arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID.", model.Truncate(ref, 300))
 	}
 	if cl != cluster {
 		return "", model.InvalidParameter("Invalid identifier: Identifier is for cluster %s. Your cluster is %s", cl, cluster)

@@ -99,7 +99,7 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 		return nil, model.InvalidParameter("serviceName is required.")
 	}
 	if !serviceNameRE.MatchString(in.ServiceName) {
-		return nil, model.InvalidParameter("Service name %q is invalid: up to 255 letters, numbers, hyphens and underscores.", truncate(in.ServiceName, 300))
+		return nil, model.InvalidParameter("Service name %q is invalid: up to 255 letters, numbers, hyphens and underscores.", model.Truncate(in.ServiceName, 300))
 	}
 	scheduling := in.SchedulingStrategy
 	switch scheduling {
@@ -259,7 +259,7 @@ func (a *API) serviceRef(ctx context.Context, clusterRef, ref string) (*model.Cl
 		arn, err := model.ParseARN(ref)
 		parts := strings.Split(arn.Resource, "/")
 		if err != nil || arn.Service != "ecs" || parts[0] != "service" || len(parts) < 2 {
-			return nil, "", model.InvalidParameter("Invalid service identifier %q.", truncate(ref, 300))
+			return nil, "", model.InvalidParameter("Invalid service identifier %q.", model.Truncate(ref, 300))
 		}
 		name = parts[len(parts)-1]
 		if len(parts) == 3 && parts[1] != c.ClusterName {
@@ -267,7 +267,7 @@ func (a *API) serviceRef(ctx context.Context, clusterRef, ref string) (*model.Cl
 		}
 	}
 	if !serviceNameRE.MatchString(name) {
-		return nil, "", model.InvalidParameter("Invalid service identifier %q.", truncate(ref, 300))
+		return nil, "", model.InvalidParameter("Invalid service identifier %q.", model.Truncate(ref, 300))
 	}
 	return c, name, nil
 }

@@ -28,7 +28,7 @@ func (a *API) principal(ctx context.Context, arn string) (string, error) {
 	p, err := model.ParseARN(arn)
 	if err != nil || p.Service != "iam" || p.Account != a.State.Scope.Account ||
 		!(p.Resource == "root" || strings.HasPrefix(p.Resource, "user/") || strings.HasPrefix(p.Resource, "role/")) {
-		return "", model.InvalidParameter("principalArn must be the root user, an IAM user or an IAM role of account %s; got %q.", a.State.Scope.Account, truncate(arn, 300))
+		return "", model.InvalidParameter("principalArn must be the root user, an IAM user or an IAM role of account %s; got %q.", a.State.Scope.Account, model.Truncate(arn, 300))
 	}
 	if !a.callerIsRoot(ctx) {
 		return "", model.Errorf(model.CodeAccessDenied, "Only the root user or the principal itself may change the account settings of %s.", arn)
@@ -154,7 +154,7 @@ func (a *API) ListAccountSettings(ctx context.Context, in *listAccountSettingsIn
 		// Reading another principal's settings needs no more than reading one's own.
 		p, err := model.ParseARN(in.PrincipalArn)
 		if err != nil || p.Service != "iam" {
-			return nil, model.InvalidParameter("principalArn must be an IAM principal ARN; got %q.", truncate(in.PrincipalArn, 300))
+			return nil, model.InvalidParameter("principalArn must be an IAM principal ARN; got %q.", model.Truncate(in.PrincipalArn, 300))
 		}
 		principal = in.PrincipalArn
 	}

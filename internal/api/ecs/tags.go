@@ -49,7 +49,7 @@ func (a *API) resource(ctx context.Context, ref string, op tagOp) (*taggable, er
 	}
 	arn, err := model.ParseARN(ref)
 	if err != nil || arn.Service != "ecs" {
-		return nil, model.InvalidParameter("The ARN provided is invalid: %q is not an Amazon ECS resource ARN.", truncate(ref, 300))
+		return nil, model.InvalidParameter("The ARN provided is invalid: %q is not an Amazon ECS resource ARN.", model.Truncate(ref, 300))
 	}
 	kind, rest, _ := strings.Cut(arn.Resource, "/")
 	switch kind {
@@ -91,7 +91,7 @@ func (a *API) resource(ctx context.Context, ref string, op tagOp) (*taggable, er
 		// Flotta has none of these yet, so no such ARN can name a resource here.
 		return nil, notFound(ref)
 	}
-	return nil, model.InvalidParameter("The ARN provided is invalid: %q is not a taggable Amazon ECS resource.", truncate(ref, 300))
+	return nil, model.InvalidParameter("The ARN provided is invalid: %q is not a taggable Amazon ECS resource.", model.Truncate(ref, 300))
 }
 
 func (a *API) taggableTaskDefinition(ctx context.Context, ref string, op tagOp) (*taggable, error) {
@@ -164,7 +164,7 @@ func (a *API) taggableInstance(ctx context.Context, ref, cluster, id string) (*t
 }
 
 func notFound(arn string) *model.Error {
-	return model.Errorf(model.CodeResourceNotFound, "The specified resource wasn't found: %s.", truncate(arn, 300))
+	return model.Errorf(model.CodeResourceNotFound, "The specified resource wasn't found: %s.", model.Truncate(arn, 300))
 }
 
 type tagResourceInput struct {

@@ -200,7 +200,7 @@ func (a *API) ListTaskDefinitions(ctx context.Context, in *listTaskDefinitionsIn
 		return nil, model.InvalidParameter("sort should be one of [ASC,DESC]")
 	}
 	if in.FamilyPrefix != "" && !model.ValidName(in.FamilyPrefix) {
-		return nil, model.InvalidParameter("familyPrefix must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", truncate(in.FamilyPrefix, 300))
+		return nil, model.InvalidParameter("familyPrefix must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", model.Truncate(in.FamilyPrefix, 300))
 	}
 	limit, err := state.PageSize(in.MaxResults, 100, 100)
 	if err != nil {
@@ -238,7 +238,7 @@ func (a *API) ListTaskDefinitionFamilies(ctx context.Context, in *listTaskDefini
 		return nil, model.InvalidParameter("status should be one of [ACTIVE,INACTIVE,ALL]")
 	}
 	if in.FamilyPrefix != "" && !model.ValidName(in.FamilyPrefix) {
-		return nil, model.InvalidParameter("familyPrefix must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", truncate(in.FamilyPrefix, 300))
+		return nil, model.InvalidParameter("familyPrefix must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q.", model.Truncate(in.FamilyPrefix, 300))
 	}
 	limit, err := state.PageSize(in.MaxResults, 100, 100)
 	if err != nil {

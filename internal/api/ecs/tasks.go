@@ -87,7 +87,7 @@ func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, 
 		return nil, err
 	}
 	if rec == nil {
-		return nil, model.Client("Unable to find task definition %s.", truncate(tdRef, 300))
+		return nil, model.Client("Unable to find task definition %s.", model.Truncate(tdRef, 300))
 	}
 	if rec.TaskDefinition.Status != model.TaskDefActive {
 		return nil, model.Client("TaskDefinition is inactive: %s cannot start new tasks.", rec.TaskDefinition.TaskDefinitionArn)
@@ -127,11 +127,11 @@ func placementRules(def *model.TaskDefinition, constraints []placementConstraint
 		case "memberOf":
 			q, err := placement.Parse(pc.Expression)
 			if err != nil {
-				return nil, nil, model.InvalidParameter("Invalid memberOf expression %q: %v.", truncate(pc.Expression, 300), err)
+				return nil, nil, model.InvalidParameter("Invalid memberOf expression %q: %v.", model.Truncate(pc.Expression, 300), err)
 			}
 			cons = append(cons, placement.Constraint{Type: "memberOf", Query: q})
 		default:
-			return nil, nil, model.InvalidParameter("placementConstraints type should be one of [distinctInstance,memberOf]; got %q.", truncate(pc.Type, 64))
+			return nil, nil, model.InvalidParameter("placementConstraints type should be one of [distinctInstance,memberOf]; got %q.", model.Truncate(pc.Type, 64))
 		}
 	}
 	if len(strategies) > 5 {
@@ -143,14 +143,14 @@ func placementRules(def *model.TaskDefinition, constraints []placementConstraint
 		case "random":
 		case "binpack":
 			if ps.Field != "cpu" && ps.Field != "memory" {
-				return nil, nil, model.InvalidParameter("binpack placement strategy field should be one of [cpu,memory]; got %q.", truncate(ps.Field, 64))
+				return nil, nil, model.InvalidParameter("binpack placement strategy field should be one of [cpu,memory]; got %q.", model.Truncate(ps.Field, 64))
 			}
 		case "spread":
 			if ps.Field != "instanceId" && ps.Field != "host" && !strings.HasPrefix(ps.Field, "attribute:") {
-				return nil, nil, model.InvalidParameter("spread placement strategy field should be instanceId, host or attribute:NAME; got %q.", truncate(ps.Field, 64))
+				return nil, nil, model.InvalidParameter("spread placement strategy field should be instanceId, host or attribute:NAME; got %q.", model.Truncate(ps.Field, 64))
 			}
 		default:
-			return nil, nil, model.InvalidParameter("placementStrategy type should be one of [random,spread,binpack]; got %q.", truncate(ps.Type, 64))
+			return nil, nil, model.InvalidParameter("placementStrategy type should be one of [random,spread,binpack]; got %q.", model.Truncate(ps.Type, 64))
 		}
 		strats = append(strats, placement.Strategy{Type: ps.Type, Field: ps.Field})
 	}

@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
 )
 
 // ContentType is the media type of AWS JSON 1.1 requests and responses.
@@ -30,30 +32,14 @@ const ContentType = "application/x-amz-json-1.1"
 // DefaultMaxBodyBytes bounds a request body unless the router says otherwise.
 const DefaultMaxBodyBytes = 1 << 20
 
-// APIError is an error that knows its AWS shape. Handlers return these for
-// every refusal a client should see; anything else becomes an internal error.
+// APIError is an error that knows its AWS shape (model.Error is the one
+// Flotta uses). Handlers return these for every refusal a client should see;
+// anything else becomes an internal error.
 type APIError interface {
 	error
 	ErrorCode() string
 	HTTPStatus() int
 	ErrorMessage() string
-}
-
-// Error is the plain implementation of APIError.
-type Error struct {
-	Code    string
-	Status  int
-	Message string
-}
-
-func (e *Error) Error() string        { return e.Code + ": " + e.Message }
-func (e *Error) ErrorCode() string    { return e.Code }
-func (e *Error) HTTPStatus() int      { return e.Status }
-func (e *Error) ErrorMessage() string { return e.Message }
-
-// Errorf returns a client error (HTTP 400) with the given code.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
 // HandlerFunc runs one operation on a raw request body.
@@ -85,7 +71,7 @@ func Decode(body []byte, v any) error {
 		return nil
 	}
 	if body[0] != '{' {
-		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+		return &model.Error{Code: "SerializationException", Status: http.StatusBadRequest,
 			Message: "The request body must be a JSON object."}
 	}
 	err := json.Unmarshal(body, v)
@@ -100,13 +86,13 @@ func Decode(body []byte, v any) error {
 		if member == "" {
 			member = "(top level)"
 		}
-		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+		return &model.Error{Code: "SerializationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("Member '%s' must be %s, not a JSON %s.", member, describeGoType(typeErr.Type.Kind().String()), typeErr.Value)}
 	case errors.As(err, &syntaxErr):
-		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+		return &model.Error{Code: "SerializationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("The request body is not valid JSON: %v (at byte %d).", syntaxErr, syntaxErr.Offset)}
 	default:
-		return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+		return &model.Error{Code: "SerializationException", Status: http.StatusBadRequest,
 			Message: "The request body could not be read: " + err.Error()}
 	}
 }
@@ -210,7 +196,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.Method != http.MethodPost {
-		fail(&Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+		fail(&model.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
 			Message: "AWS JSON services take POST requests; " + r.Method + " " + r.URL.Path + " is not an operation."})
 		return
 	}
@@ -220,16 +206,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		fail(&Error{Code: "SerializationException", Status: http.StatusBadRequest, Message: "The request body could not be read."})
+		fail(&model.Error{Code: "SerializationException", Status: http.StatusBadRequest, Message: "The request body could not be read."})
 		return
 	}
 	if int64(len(body)) > limit {
-		fail(&Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
+		fail(&model.Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
 			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit)})
 		return
 	}
 	if svc == nil {
-		fail(&Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+		fail(&model.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("X-Amz-Target %q names no service this endpoint speaks.", target)})
 		return
 	}
@@ -250,7 +236,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	handler, ok := svc.Ops[opName]
 	if !ok {
-		fail(&Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+		fail(&model.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("Operation %q is not supported by this endpoint.", opName)})
 		return
 	}
@@ -302,7 +288,7 @@ func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *S
 		} else {
 			logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
 		}
-		apiErr = &Error{Code: code, Status: http.StatusInternalServerError, Message: msg}
+		apiErr = &model.Error{Code: code, Status: http.StatusInternalServerError, Message: msg}
 	}
 	observe(apiErr.ErrorCode())
 	writeError(w, apiErr)
@@ -310,8 +296,8 @@ func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *S
 
 // Throttled is the answer to a caller over its request rate, in ECS's words
 // (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html).
-func Throttled() *Error {
-	return &Error{Code: "ThrottlingException", Status: http.StatusBadRequest, Message: "Rate exceeded"}
+func Throttled() *model.Error {
+	return &model.Error{Code: "ThrottlingException", Status: http.StatusBadRequest, Message: "Rate exceeded"}
 }
 
 // setRetryAfter says when a throttled caller may try again: in milliseconds

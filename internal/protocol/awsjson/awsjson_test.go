@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
 )
 
 type echoIn struct {
@@ -33,7 +35,7 @@ func testRouter() (*Router, *recorder) {
 	rt.Handle(&Service{TargetPrefix: "Svc_1", SigningName: "svc", InternalErrorCode: "ServerException", Ops: map[string]HandlerFunc{
 		"Echo": Op(func(ctx context.Context, in *echoIn) (*echoIn, error) {
 			if in.Name == "refuse" {
-				return nil, Errorf("ClientException", "refused %s", in.Name)
+				return nil, model.Client("refused %s", in.Name)
 			}
 			if in.Name == "crash" {
 				return nil, errors.New("disk on fire")
@@ -132,7 +134,7 @@ func TestIntegersMustFitIn32Bits(t *testing.T) {
 	for _, c := range cases {
 		var in input
 		err := Decode([]byte(c.body), &in)
-		var e *Error
+		var e *model.Error
 		if !errors.As(err, &e) || e.Code != "SerializationException" || !strings.Contains(e.Message, "'"+c.member+"'") {
 			t.Errorf("%s: got %v, want a SerializationException naming %s", c.body, err, c.member)
 		}
@@ -161,7 +163,7 @@ func FuzzDecode(f *testing.F) {
 		if err == nil {
 			return
 		}
-		var e *Error
+		var e *model.Error
 		if !errors.As(err, &e) || e.Code != "SerializationException" || e.Status != 400 {
 			t.Fatalf("decode refusal %#v", err)
 		}

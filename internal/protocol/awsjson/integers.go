@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/flotta-dev/flotta/internal/model"
 )
 
 // Integer members.
@@ -27,7 +29,7 @@ func checkIntegers(v any) error {
 	if ok {
 		return nil
 	}
-	return &Error{Code: "SerializationException", Status: http.StatusBadRequest,
+	return &model.Error{Code: "SerializationException", Status: http.StatusBadRequest,
 		Message: fmt.Sprintf("Member '%s' must be an integer from %d to %d; %s is out of range.", path, math.MinInt32, math.MaxInt32, n)}
 }
 
