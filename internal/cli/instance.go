@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
+
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 )
 
 // InstanceCommand is `flotta instance`.
@@ -162,18 +164,14 @@ func TokenCommand(o *Options) *cobra.Command {
 		Short: "Create a join token: an agent exchanges it for its own credentials",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out struct {
-				Token     string  `json:"token"`
-				ExpiresAt float64 `json:"expiresAt"`
-				Uses      int     `json:"uses"`
-			}
-			if err := o.callFlotta(cmd.Context(), "CreateJoinToken", map[string]int{"ttlSeconds": int(ttl.Seconds()), "uses": uses}, &out); err != nil {
+			var out flottaapi.CreateJoinTokenOutput
+			if err := o.callFlotta(cmd.Context(), "CreateJoinToken", flottaapi.CreateJoinTokenInput{TTLSeconds: int(ttl.Seconds()), Uses: uses}, &out); err != nil {
 				return err
 			}
 			if o.Output == "json" {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			exp := time.Unix(int64(out.ExpiresAt), 0)
+			exp := out.ExpiresAt.Time
 			fmt.Fprintln(cmd.OutOrStdout(), out.Token)
 			fmt.Fprintf(cmd.ErrOrStderr(), "\nValid for %d join(s) until %s. On each machine, run:\n\n  flotta agent --server ENDPOINT --cluster CLUSTER --join-token %s\n",
 				out.Uses, exp.Local().Format("2006-01-02 15:04"), out.Token)

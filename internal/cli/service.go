@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
+
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 )
 
 // ServiceCommand is `flotta service`.
@@ -623,14 +625,14 @@ tasks in each. Later steps assume new tasks turn healthy between steps.`,
 			if err != nil {
 				return err
 			}
-			var plan rolloutPlan
+			var plan flottaapi.RolloutPlan
 			if err := o.callFlotta(cmd.Context(), "PlanServiceUpdate", updateBody(in), &plan); err != nil {
 				return err
 			}
 			if o.Output == "json" {
 				return printJSON(cmd.OutOrStdout(), plan)
 			}
-			return plan.print(cmd.OutOrStdout(), args[0])
+			return printPlan(cmd.OutOrStdout(), &plan, args[0])
 		},
 	}
 	cmd.Flags().StringVarP(&taskDef, "task-definition", "t", "", "task definition to roll out")
@@ -691,37 +693,8 @@ func updateBody(in *ecs.UpdateServiceInput) map[string]any {
 	return body
 }
 
-// rolloutPlan is the answer of PlanServiceUpdate.
-type rolloutPlan struct {
-	NewDeployment       bool   `json:"newDeployment"`
-	DesiredCount        int    `json:"desiredCount"`
-	RunningCount        int    `json:"runningCount"`
-	MinimumHealthyTasks int    `json:"minimumHealthyTasks"`
-	MaximumTasks        int    `json:"maximumTasks"`
-	TaskDefinition      string `json:"taskDefinition"`
-	Starts              []struct {
-		Instance         string `json:"containerInstanceArn"`
-		AvailabilityZone string `json:"availabilityZone"`
-		TaskDefinition   string `json:"taskDefinition"`
-	} `json:"starts"`
-	Stops []struct {
-		Task           string `json:"task"`
-		Instance       string `json:"containerInstanceArn"`
-		TaskDefinition string `json:"taskDefinition"`
-	} `json:"stops"`
-	Capacity       int `json:"capacity"`
-	CapacityNeeded int `json:"capacityNeeded"`
-	Steps          []struct {
-		Stop       int `json:"stop"`
-		Start      int `json:"start"`
-		MinHealthy int `json:"fewestHealthy"`
-		Tasks      int `json:"tasks"`
-	} `json:"steps"`
-	Stalls bool   `json:"stalls"`
-	Note   string `json:"note"`
-}
-
-func (p *rolloutPlan) print(w io.Writer, name string) error {
+// printPlan shows a rollout plan, and fails when the rollout would stall.
+func printPlan(w io.Writer, p *flottaapi.RolloutPlan, name string) error {
 	what := "no new deployment (the tasks stay as they are; only counts change)"
 	if p.NewDeployment {
 		what = "a new deployment of " + defName(p.TaskDefinition)

@@ -16,6 +16,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 )
 
 // SimOptions describe a simulated cluster and its workload.
@@ -124,8 +126,8 @@ func (o *Options) Sim(ctx context.Context, so SimOptions, w io.Writer) error {
 	fmt.Fprintf(w, "  registered in %s\n", time.Since(start).Round(time.Millisecond))
 	beat := func() error {
 		for i := 0; i < len(arns); i += 1000 {
-			var out struct{ Sessions int }
-			if err := o.callFlotta(ctx, "Heartbeat", map[string]any{"containerInstanceArns": arns[i:min(i+1000, len(arns))]}, &out); err != nil {
+			var out flottaapi.HeartbeatOutput
+			if err := o.callFlotta(ctx, "Heartbeat", flottaapi.HeartbeatInput{ContainerInstanceArns: arns[i:min(i+1000, len(arns))]}, &out); err != nil {
 				return err
 			}
 		}

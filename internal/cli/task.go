@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/spf13/cobra"
+
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 )
 
 // RunCommand is `flotta run`.
@@ -113,16 +115,7 @@ func (o *Options) plan(cmd *cobra.Command, in *ecs.RunTaskInput) error {
 	if in.Group != nil {
 		body["group"] = *in.Group
 	}
-	var out struct {
-		Placements []struct {
-			ContainerInstanceArn string `json:"containerInstanceArn"`
-			AvailabilityZone     string `json:"availabilityZone"`
-		} `json:"placements"`
-		Reasons []struct {
-			Reason    string `json:"reason"`
-			Instances int    `json:"instances"`
-		} `json:"reasons"`
-	}
+	var out flottaapi.PlanTasksOutput
 	if err := o.callFlotta(cmd.Context(), "PlanTasks", body, &out); err != nil {
 		return err
 	}

@@ -6,49 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
 )
-
-// PlannedTask is a task a rollout would start or stop.
-type PlannedTask struct {
-	Task             string `json:"task,omitempty"`
-	Instance         string `json:"containerInstanceArn,omitempty"`
-	AvailabilityZone string `json:"availabilityZone,omitempty"`
-	TaskDefinition   string `json:"taskDefinition"`
-}
-
-// RolloutStep is one reconcile of a planned rollout: what it stops, what it
-// starts, the fewest healthy tasks while the new ones come up, and the
-// tasks that exist at its end.
-type RolloutStep struct {
-	Stop       int `json:"stop"`
-	Start      int `json:"start"`
-	MinHealthy int `json:"fewestHealthy"`
-	Tasks      int `json:"tasks"`
-}
-
-// RolloutPlan is what an UpdateService would do, worked out without doing it.
-type RolloutPlan struct {
-	NewDeployment       bool   `json:"newDeployment"`
-	DesiredCount        int    `json:"desiredCount"`
-	RunningCount        int    `json:"runningCount"`
-	MinimumHealthyTasks int    `json:"minimumHealthyTasks"`
-	MaximumTasks        int    `json:"maximumTasks"`
-	TaskDefinition      string `json:"taskDefinition"`
-	// Starts and Stops are the first step's tasks, with where they go.
-	Starts []PlannedTask `json:"starts"`
-	Stops  []PlannedTask `json:"stops"`
-	// Capacity is how many tasks of the new revision fit on the cluster now,
-	// and CapacityNeeded how many the first step starts at maximumPercent.
-	Capacity       int           `json:"capacity"`
-	CapacityNeeded int           `json:"capacityNeeded"`
-	Steps          []RolloutStep `json:"steps"`
-	// Stalls says the rollout cannot finish as configured; Note says why.
-	Stalls bool   `json:"stalls"`
-	Note   string `json:"note,omitempty"`
-}
 
 // maxPlanSteps bounds the simulation.
 const maxPlanSteps = 200
@@ -58,7 +20,7 @@ const maxPlanSteps = 200
 // now. The first step is exact (the scheduler's dry run places its tasks);
 // later steps assume that new tasks turn healthy and old ones stop between
 // steps, and that a stopped task frees room for one new task.
-func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Scheduler, next *state.ServiceRecord, newDeployment bool) (*RolloutPlan, error) {
+func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Scheduler, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error) {
 	c := &Services{State: st, Scheduler: sched}
 	tasks, err := st.ServiceTasks(ctx, next.Cluster, next.Name)
 	if err != nil {
@@ -75,9 +37,9 @@ func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Schedule
 	def := defs[primary.ID]
 	svc := &next.Service
 	minPct, maxPct := svc.DeploymentConfiguration.Percentages(svc.SchedulingStrategy == model.SchedulingDaemon)
-	plan := &RolloutPlan{NewDeployment: newDeployment, DesiredCount: svc.DesiredCount, TaskDefinition: def.TaskDefinitionArn,
+	plan := &flottaapi.RolloutPlan{NewDeployment: newDeployment, DesiredCount: svc.DesiredCount, TaskDefinition: def.TaskDefinitionArn,
 		MinimumHealthyTasks: model.MinimumHealthy(svc.DesiredCount, minPct), MaximumTasks: model.MaximumTasks(svc.DesiredCount, maxPct),
-		Starts: []PlannedTask{}, Stops: []PlannedTask{}, Steps: []RolloutStep{}}
+		Starts: []flottaapi.PlannedTask{}, Stops: []flottaapi.PlannedTask{}, Steps: []flottaapi.RolloutStep{}}
 	live := 0
 	for i := range tasks {
 		if active(&tasks[i]) {
@@ -123,7 +85,7 @@ func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Schedule
 		for _, t := range view.Tasks {
 			if stopped[t.ID] {
 				if step == 0 {
-					plan.Stops = append(plan.Stops, PlannedTask{Task: t.Arn, Instance: st.Scope.InstanceARN(next.Cluster, t.InstanceID), TaskDefinition: defName(defs, next, t.StartedBy)})
+					plan.Stops = append(plan.Stops, flottaapi.PlannedTask{Task: t.Arn, Instance: st.Scope.InstanceARN(next.Cluster, t.InstanceID), TaskDefinition: defName(defs, next, t.StartedBy)})
 				}
 				free++
 				continue
@@ -145,7 +107,7 @@ func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Schedule
 					node := res.Placement.Chosen[placed%len(res.Placement.Chosen)]
 					inst = node.ID
 					if step == 0 && placed < len(res.Placement.Chosen) {
-						plan.Starts = append(plan.Starts, PlannedTask{Instance: node.ARN, AvailabilityZone: node.Attributes[model.AttrZone], TaskDefinition: defName(defs, next, s.Deployment)})
+						plan.Starts = append(plan.Starts, flottaapi.PlannedTask{Instance: node.ARN, AvailabilityZone: node.Attributes[model.AttrZone], TaskDefinition: defName(defs, next, s.Deployment)})
 					}
 				}
 				if _, ok := view.Instances[inst]; !ok {
@@ -170,7 +132,7 @@ func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Schedule
 				alive++
 			}
 		}
-		plan.Steps = append(plan.Steps, RolloutStep{Stop: len(p.Stops), Start: placed, MinHealthy: healthyAfterStops, Tasks: alive})
+		plan.Steps = append(plan.Steps, flottaapi.RolloutStep{Stop: len(p.Stops), Start: placed, MinHealthy: healthyAfterStops, Tasks: alive})
 		if placed == 0 && len(p.Stops) == 0 {
 			break
 		}

@@ -14,15 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/state"
 	"github.com/flotta-dev/flotta/internal/store"
 )
-
-// TargetPrefix is the X-Amz-Target prefix of Flotta's own operations.
-const TargetPrefix = "FlottaV1"
 
 // Timing of the agent session.
 const (
@@ -49,7 +47,7 @@ type Gateway struct {
 // Service returns the protocol binding of Flotta's own operations.
 func (g *Gateway) Service() *awsjson.Service {
 	return &awsjson.Service{
-		TargetPrefix:      TargetPrefix,
+		TargetPrefix:      flottaapi.FlottaTarget,
 		SigningName:       "ecs",
 		InternalErrorCode: model.CodeServer,
 		Ops: map[string]awsjson.HandlerFunc{
@@ -62,21 +60,8 @@ func (g *Gateway) Service() *awsjson.Service {
 	}
 }
 
-// CreateJoinTokenInput asks for a join token.
-type CreateJoinTokenInput struct {
-	TTLSeconds int `json:"ttlSeconds"`
-	Uses       int `json:"uses"`
-}
-
-// CreateJoinTokenOutput carries the token, shown once.
-type CreateJoinTokenOutput struct {
-	Token     string      `json:"token"`
-	ExpiresAt *model.Time `json:"expiresAt"`
-	Uses      int         `json:"uses"`
-}
-
 // CreateJoinToken makes a join token for agents.
-func (g *Gateway) CreateJoinToken(ctx context.Context, in *CreateJoinTokenInput) (*CreateJoinTokenOutput, error) {
+func (g *Gateway) CreateJoinToken(ctx context.Context, in *flottaapi.CreateJoinTokenInput) (*flottaapi.CreateJoinTokenOutput, error) {
 	p, _ := iam.PrincipalFrom(ctx)
 	if iam.IsAgent(p.ARN) {
 		return nil, model.Errorf(model.CodeAccessDenied, "Agents cannot create join tokens.")
@@ -99,25 +84,11 @@ func (g *Gateway) CreateJoinToken(ctx context.Context, in *CreateJoinTokenInput)
 	if err != nil {
 		return nil, err
 	}
-	return &CreateJoinTokenOutput{Token: tok, ExpiresAt: model.At(exp), Uses: uses}, nil
-}
-
-// JoinInput presents a join token.
-type JoinInput struct {
-	Token string `json:"token"`
-}
-
-// JoinOutput is an agent's new identity.
-type JoinOutput struct {
-	AgentID         string `json:"agentId"`
-	AccessKeyID     string `json:"accessKeyId"`
-	SecretAccessKey string `json:"secretAccessKey"`
-	Region          string `json:"region"`
-	AccountID       string `json:"accountId"`
+	return &flottaapi.CreateJoinTokenOutput{Token: tok, ExpiresAt: model.At(exp), Uses: uses}, nil
 }
 
 // Join exchanges a join token for an agent identity.
-func (g *Gateway) Join(ctx context.Context, in *JoinInput) (*JoinOutput, error) {
+func (g *Gateway) Join(ctx context.Context, in *flottaapi.JoinInput) (*flottaapi.JoinOutput, error) {
 	k, agentID, err := g.IAM.Join(ctx, in.Token)
 	if errors.Is(err, iam.ErrBadJoinToken) {
 		return nil, model.Errorf(model.CodeAccessDenied, "The join token is invalid, expired or used up. Create one with `flotta token create`.")
@@ -127,32 +98,12 @@ func (g *Gateway) Join(ctx context.Context, in *JoinInput) (*JoinOutput, error) 
 	}
 	g.Logger.Info("agent joined", "agent", agentID)
 	acct := g.IAM.Account()
-	return &JoinOutput{AgentID: agentID, AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Region: acct.Region, AccountID: acct.ID}, nil
-}
-
-// PollInput asks for an instance's tasks once they change after Revision.
-type PollInput struct {
-	ContainerInstanceArn string `json:"containerInstanceArn"`
-	Revision             int64  `json:"revision"`
-	WaitSeconds          int    `json:"waitSeconds"`
-}
-
-// Assignment is one task an agent must run or stop, with its recipe.
-type Assignment struct {
-	Task       model.Task           `json:"task"`
-	Definition model.TaskDefinition `json:"definition"`
-}
-
-// PollOutput is the whole desired state of an instance.
-type PollOutput struct {
-	Revision       int64        `json:"revision"`
-	InstanceStatus string       `json:"instanceStatus"`
-	Tasks          []Assignment `json:"tasks"`
+	return &flottaapi.JoinOutput{AgentID: agentID, AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, Region: acct.Region, AccountID: acct.ID}, nil
 }
 
 // Poll answers with every task assigned to the instance, as soon as that set
 // or a desired status changes after in.Revision, or when the wait ends.
-func (g *Gateway) Poll(ctx context.Context, in *PollInput) (*PollOutput, error) {
+func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi.PollOutput, error) {
 	inst, err := g.instanceFor(ctx, in.ContainerInstanceArn)
 	if err != nil {
 		return nil, err
@@ -180,9 +131,9 @@ func (g *Gateway) Poll(ctx context.Context, in *PollInput) (*PollOutput, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := &PollOutput{Revision: rev, InstanceStatus: inst.Instance.Status, Tasks: []Assignment{}}
+	out := &flottaapi.PollOutput{Revision: rev, InstanceStatus: inst.Instance.Status, Tasks: []flottaapi.Assignment{}}
 	for _, t := range tasks {
-		out.Tasks = append(out.Tasks, Assignment{Task: t.Task, Definition: t.Definition})
+		out.Tasks = append(out.Tasks, flottaapi.Assignment{Task: t.Task, Definition: t.Definition})
 	}
 	return out, nil
 }
@@ -288,20 +239,9 @@ func (g *Gateway) keepSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// HeartbeatInput keeps many instances' sessions alive in one call: what a
-// simulation (or a proxy for many agents) sends instead of one poll each.
-type HeartbeatInput struct {
-	ContainerInstanceArns []string `json:"containerInstanceArns"`
-}
-
-// HeartbeatOutput says how many sessions are alive.
-type HeartbeatOutput struct {
-	Sessions int `json:"sessions"`
-}
-
 // Heartbeat keeps the sessions of up to 1000 instances alive on one shared
 // lease, so that heartbeats of many simulated agents cost one renewal.
-func (g *Gateway) Heartbeat(ctx context.Context, in *HeartbeatInput) (*HeartbeatOutput, error) {
+func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (*flottaapi.HeartbeatOutput, error) {
 	if len(in.ContainerInstanceArns) == 0 || len(in.ContainerInstanceArns) > 1000 {
 		return nil, model.InvalidParameter("containerInstanceArns must name between 1 and 1000 container instances.")
 	}
@@ -341,7 +281,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *HeartbeatInput) (*Heartbeat
 			return nil, err
 		}
 		if alive {
-			return &HeartbeatOutput{Sessions: len(ids)}, nil
+			return &flottaapi.HeartbeatOutput{Sessions: len(ids)}, nil
 		}
 	}
 	lease, err := g.State.Store.GrantLease(ctx, SessionTTL)
@@ -357,5 +297,5 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *HeartbeatInput) (*Heartbeat
 	}
 	g.groups[key] = lease
 	g.mu.Unlock()
-	return &HeartbeatOutput{Sessions: len(ids)}, nil
+	return &flottaapi.HeartbeatOutput{Sessions: len(ids)}, nil
 }

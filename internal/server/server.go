@@ -21,6 +21,7 @@ import (
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/gateway"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/metrics"
@@ -196,7 +197,7 @@ func (s *Server) routes() http.Handler {
 	s.sched.Start(ctx)
 	s.runControllers(ctx)
 	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger,
-		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error) {
+		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error) {
 			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
 		},
 		Endpoint: s.Endpoint}

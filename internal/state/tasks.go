@@ -30,8 +30,10 @@ func taskKey(cluster, id string) string { return Root + "tasks/" + cluster + "/"
 // stopped; its value is the task's desired status. An agent watches it.
 func AssignmentsPrefix(instanceID string) string { return Root + "assignments/" + instanceID + "/" }
 
-// Assignment names a task its agent must run or stop.
-type Assignment struct {
+// assignmentRecord is the value of an assignment key: a task its agent must
+// run or stop. (What the agent receives is flottaapi.Assignment, the task and
+// its recipe, read from the task record.)
+type assignmentRecord struct {
 	Cluster       string `json:"cluster"`
 	TaskID        string `json:"taskId"`
 	DesiredStatus string `json:"desiredStatus"`
@@ -131,7 +133,7 @@ func (s *State) CommitPlacements(ctx context.Context, cluster string, b Batch) (
 		ops = append(ops,
 			store.Put(taskKey(cluster, rec.ID), mustJSON(rec)),
 			store.Put(TasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
-			store.Put(AssignmentsPrefix(rec.InstanceID)+rec.ID, mustJSON(Assignment{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
+			store.Put(AssignmentsPrefix(rec.InstanceID)+rec.ID, mustJSON(assignmentRecord{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
 		)
 		ops = append(ops, summaryOp(&rec)...)
 	}
@@ -267,7 +269,7 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 		} else {
 			ops = append(ops,
 				store.Put(TasksPrefix(cluster)+id, []byte(r.Task.LastStatus)),
-				store.Put(akey, mustJSON(Assignment{Cluster: cluster, TaskID: id, DesiredStatus: r.Task.DesiredStatus})))
+				store.Put(akey, mustJSON(assignmentRecord{Cluster: cluster, TaskID: id, DesiredStatus: r.Task.DesiredStatus})))
 		}
 		if _, err := s.Store.Commit(ctx, guards, ops); err != nil {
 			return err
@@ -469,7 +471,7 @@ func (s *State) AssignedTasks(ctx context.Context, instanceID string) ([]*TaskRe
 	rev := page.Revision
 	byCluster := map[string][]string{}
 	for _, kv := range page.KVs {
-		a, err := decode[Assignment](kv)
+		a, err := decode[assignmentRecord](kv)
 		if err != nil {
 			return nil, 0, err
 		}

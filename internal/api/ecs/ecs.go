@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
@@ -16,7 +17,7 @@ import (
 )
 
 // TargetPrefix is the X-Amz-Target prefix of ECS operations.
-const TargetPrefix = "AmazonEC2ContainerServiceV20141113"
+const TargetPrefix = flottaapi.ECSTarget
 
 // DefaultCluster is the cluster an operation uses when none is named.
 const DefaultCluster = "default"
@@ -28,7 +29,7 @@ type API struct {
 	Logger    *slog.Logger
 	// PlanRollout works out what the service controller would do with a
 	// changed service (the server wires in the controller's planner).
-	PlanRollout func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (any, error)
+	PlanRollout func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error)
 	// Endpoint is the URL agents and tools reach this server at.
 	Endpoint func() string
 }
@@ -110,11 +111,7 @@ func (a *API) callerIsRoot(ctx context.Context) bool {
 }
 
 // failure is ECS's per-item Failure.
-type failure struct {
-	Arn    string `json:"arn,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	Detail string `json:"detail,omitempty"`
-}
+type failure = flottaapi.Failure
 
 func deref[T any](p *T) T {
 	var zero T

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/placement"
@@ -57,20 +58,6 @@ func (a *API) instanceARN(cluster, id string) string {
 	return a.State.Scope.InstanceARN(cluster, id)
 }
 
-type registerContainerInstanceInput struct {
-	Cluster                  string             `json:"cluster"`
-	InstanceIdentityDocument string             `json:"instanceIdentityDocument"`
-	TotalResources           []model.Resource   `json:"totalResources"`
-	VersionInfo              *model.VersionInfo `json:"versionInfo"`
-	ContainerInstanceArn     string             `json:"containerInstanceArn"`
-	Attributes               []model.Attribute  `json:"attributes"`
-	Tags                     []model.Tag        `json:"tags"`
-}
-
-type containerInstanceOutput struct {
-	ContainerInstance *model.ContainerInstance `json:"containerInstance"`
-}
-
 // identityDocument is what an agent says about its machine.
 type identityDocument struct {
 	InstanceID       string `json:"instanceId"`
@@ -79,7 +66,7 @@ type identityDocument struct {
 }
 
 // RegisterContainerInstance registers (or re-registers) the caller's machine.
-func (a *API) RegisterContainerInstance(ctx context.Context, in *registerContainerInstanceInput) (*containerInstanceOutput, error) {
+func (a *API) RegisterContainerInstance(ctx context.Context, in *flottaapi.RegisterContainerInstanceInput) (*flottaapi.ContainerInstanceOutput, error) {
 	c, err := a.activeCluster(ctx, in.Cluster)
 	if err != nil {
 		return nil, err
@@ -171,7 +158,7 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *registerContain
 		if rec == nil {
 			return nil, model.InvalidParameter("Container instance %s was not found in cluster %s.", in.ContainerInstanceArn, c.ClusterName)
 		}
-		return &containerInstanceOutput{ContainerInstance: a.presentInstance(ctx, rec, true)}, nil
+		return &flottaapi.ContainerInstanceOutput{ContainerInstance: a.presentInstance(ctx, rec, true)}, nil
 	}
 	id := state.NewID()
 	ec2ID := doc.InstanceID
@@ -196,7 +183,7 @@ func (a *API) RegisterContainerInstance(ctx context.Context, in *registerContain
 		return nil, err
 	}
 	a.Logger.Info("container instance registered", "cluster", c.ClusterName, "instance", id, "principal", principal)
-	return &containerInstanceOutput{ContainerInstance: a.presentInstance(ctx, &rec, true)}, nil
+	return &flottaapi.ContainerInstanceOutput{ContainerInstance: a.presentInstance(ctx, &rec, true)}, nil
 }
 
 // mergeCustom keeps the custom attributes set with PutAttributes and takes
@@ -240,7 +227,7 @@ type deregisterContainerInstanceInput struct {
 
 // DeregisterContainerInstance takes an instance out of its cluster. With
 // tasks still on it, it needs force; those tasks are then stopped.
-func (a *API) DeregisterContainerInstance(ctx context.Context, in *deregisterContainerInstanceInput) (*containerInstanceOutput, error) {
+func (a *API) DeregisterContainerInstance(ctx context.Context, in *deregisterContainerInstanceInput) (*flottaapi.ContainerInstanceOutput, error) {
 	c, id, err := a.clusterAndInstance(ctx, in.Cluster, in.ContainerInstance)
 	if err != nil {
 		return nil, err
@@ -265,7 +252,7 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *deregisterCon
 	if err := a.State.OrphanInstanceTasks(ctx, c, id, "Container instance deregistered"); err != nil {
 		return nil, err
 	}
-	return &containerInstanceOutput{ContainerInstance: a.presentInstance(ctx, rec, true)}, nil
+	return &flottaapi.ContainerInstanceOutput{ContainerInstance: a.presentInstance(ctx, rec, true)}, nil
 }
 
 // clusterAndInstance resolves a cluster reference and an instance reference.

@@ -5,30 +5,14 @@ import (
 	"errors"
 	"sort"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 )
 
-type planPlacement struct {
-	ContainerInstanceArn string `json:"containerInstanceArn"`
-	AvailabilityZone     string `json:"availabilityZone,omitempty"`
-}
-
-type planReason struct {
-	Reason    string `json:"reason"`
-	Instances int    `json:"instances"`
-}
-
-type planTasksOutput struct {
-	Placements []planPlacement `json:"placements"`
-	Failures   []failure       `json:"failures"`
-	// Reasons count, over every instance, why it could not take the next task.
-	Reasons []planReason `json:"reasons"`
-}
-
 // PlanTasks answers where RunTask would place its tasks, and why not, without
 // placing anything: Flotta's dry run (`flotta run --dry-run`).
-func (a *API) PlanTasks(ctx context.Context, in *runTaskInput) (*planTasksOutput, error) {
+func (a *API) PlanTasks(ctx context.Context, in *runTaskInput) (*flottaapi.PlanTasksOutput, error) {
 	count := 1
 	if in.Count != nil {
 		count = *in.Count
@@ -54,15 +38,15 @@ func (a *API) PlanTasks(ctx context.Context, in *runTaskInput) (*planTasksOutput
 	if err != nil {
 		return nil, err
 	}
-	out := &planTasksOutput{Placements: []planPlacement{}, Failures: []failure{}, Reasons: []planReason{}}
+	out := &flottaapi.PlanTasksOutput{Placements: []flottaapi.PlanPlacement{}, Failures: []failure{}, Reasons: []flottaapi.PlanReason{}}
 	for _, n := range res.Placement.Chosen {
-		out.Placements = append(out.Placements, planPlacement{ContainerInstanceArn: n.ARN, AvailabilityZone: n.Attributes[model.AttrZone]})
+		out.Placements = append(out.Placements, flottaapi.PlanPlacement{ContainerInstanceArn: n.ARN, AvailabilityZone: n.Attributes[model.AttrZone]})
 	}
 	for _, f := range res.Placement.Failures {
 		out.Failures = append(out.Failures, failure{Arn: f.ARN, Reason: f.Reason})
 	}
 	for reason, n := range res.Placement.Reasons {
-		out.Reasons = append(out.Reasons, planReason{Reason: reason, Instances: n})
+		out.Reasons = append(out.Reasons, flottaapi.PlanReason{Reason: reason, Instances: n})
 	}
 	sort.Slice(out.Reasons, func(i, j int) bool { return out.Reasons[i].Instances > out.Reasons[j].Instances })
 	return out, nil

@@ -5,74 +5,30 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
-// containerStateChange is one container in a SubmitTaskStateChange. Beyond
-// ECS's members, Flotta's agent also reports health and network interfaces.
-type containerStateChange struct {
-	ContainerName     string                   `json:"containerName"`
-	ImageDigest       string                   `json:"imageDigest"`
-	RuntimeID         string                   `json:"runtimeId"`
-	ExitCode          *int                     `json:"exitCode"`
-	NetworkBindings   []model.NetworkBinding   `json:"networkBindings"`
-	Reason            string                   `json:"reason"`
-	Status            string                   `json:"status"`
-	HealthStatus      string                   `json:"healthStatus"`
-	NetworkInterfaces []model.NetworkInterface `json:"networkInterfaces"`
-}
-
-func (c containerStateChange) container() model.Container {
-	return model.Container{Name: c.ContainerName, ImageDigest: c.ImageDigest, RuntimeID: c.RuntimeID, ExitCode: c.ExitCode,
-		NetworkBindings: c.NetworkBindings, Reason: c.Reason, LastStatus: c.Status, HealthStatus: c.HealthStatus,
-		NetworkInterfaces: c.NetworkInterfaces}
-}
-
-type submitTaskStateChangeInput struct {
-	Cluster            string                 `json:"cluster"`
-	Task               string                 `json:"task"`
-	Status             string                 `json:"status"`
-	Reason             string                 `json:"reason"`
-	Containers         []containerStateChange `json:"containers"`
-	PullStartedAt      *model.Time            `json:"pullStartedAt"`
-	PullStoppedAt      *model.Time            `json:"pullStoppedAt"`
-	ExecutionStoppedAt *model.Time            `json:"executionStoppedAt"`
-	// Flotta's extensions.
-	StopCode     string             `json:"stopCode"`
-	HealthStatus string             `json:"healthStatus"`
-	Attachments  []model.Attachment `json:"taskAttachments"`
-}
-
-type acknowledgment struct {
-	Acknowledgment string `json:"acknowledgment"`
-}
-
 // SubmitTaskStateChange records what an agent says about one of its tasks.
-func (a *API) SubmitTaskStateChange(ctx context.Context, in *submitTaskStateChangeInput) (*acknowledgment, error) {
+func (a *API) SubmitTaskStateChange(ctx context.Context, in *flottaapi.SubmitTaskStateChangeInput) (*flottaapi.Acknowledgment, error) {
 	rep := state.Report{Status: in.Status, Reason: in.Reason, StopCode: in.StopCode, HealthStatus: in.HealthStatus,
 		Attachments: in.Attachments, PullStartedAt: in.PullStartedAt, PullStoppedAt: in.PullStoppedAt, ExecutionStoppedAt: in.ExecutionStoppedAt}
 	for _, c := range in.Containers {
-		rep.Containers = append(rep.Containers, c.container())
+		rep.Containers = append(rep.Containers, c.Container())
 	}
 	return a.applyReport(ctx, in.Cluster, in.Task, rep)
 }
 
-type submitContainerStateChangeInput struct {
-	Cluster string `json:"cluster"`
-	Task    string `json:"task"`
-	containerStateChange
-}
-
 // SubmitContainerStateChange records what an agent says about one container.
-func (a *API) SubmitContainerStateChange(ctx context.Context, in *submitContainerStateChangeInput) (*acknowledgment, error) {
+func (a *API) SubmitContainerStateChange(ctx context.Context, in *flottaapi.SubmitContainerStateChangeInput) (*flottaapi.Acknowledgment, error) {
 	if in.ContainerName == "" {
 		return nil, model.InvalidParameter("containerName is required.")
 	}
-	return a.applyReport(ctx, in.Cluster, in.Task, state.Report{Containers: []model.Container{in.container()}})
+	return a.applyReport(ctx, in.Cluster, in.Task, state.Report{Containers: []model.Container{in.Container()}})
 }
 
-func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, rep state.Report) (*acknowledgment, error) {
+func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, rep state.Report) (*flottaapi.Acknowledgment, error) {
 	if taskRef == "" {
 		return nil, model.InvalidParameter("task is required.")
 	}
@@ -107,7 +63,7 @@ func (a *API) applyReport(ctx context.Context, clusterRef, taskRef string, rep s
 		}
 		return nil, err
 	}
-	return &acknowledgment{Acknowledgment: "ACK"}, nil
+	return &flottaapi.Acknowledgment{Acknowledgment: "ACK"}, nil
 }
 
 // taskID resolves a task id or ARN within a cluster.

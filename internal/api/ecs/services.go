@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/state"
 )
@@ -380,7 +381,7 @@ func (a *API) applyServiceUpdate(r *state.ServiceRecord, in *serviceInput, td *s
 
 // PlanServiceUpdate answers what an UpdateService with the same input would
 // do, step by step, without doing it.
-func (a *API) PlanServiceUpdate(ctx context.Context, in *serviceInput) (*json.RawMessage, error) {
+func (a *API) PlanServiceUpdate(ctx context.Context, in *serviceInput) (*flottaapi.RolloutPlan, error) {
 	if a.PlanRollout == nil {
 		return nil, model.Errorf(model.CodeServer, "This server cannot plan rollouts.")
 	}
@@ -396,16 +397,7 @@ func (a *API) PlanServiceUpdate(ctx context.Context, in *serviceInput) (*json.Ra
 	if err != nil {
 		return nil, err
 	}
-	plan, err := a.PlanRollout(ctx, next, redeploy)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(plan)
-	if err != nil {
-		return nil, err
-	}
-	raw := json.RawMessage(b)
-	return &raw, nil
+	return a.PlanRollout(ctx, next, redeploy)
 }
 
 func copyRecord(r *state.ServiceRecord) (*state.ServiceRecord, error) {

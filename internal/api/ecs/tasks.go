@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -488,6 +487,3 @@ func (a *API) ListTasks(ctx context.Context, in *listTasksInput) (*listTasksOutp
 	}
 	return &listTasksOutput{TaskArns: arns, NextToken: next}, nil
 }
-
-// String renders a failure for logs.
-func (f failure) String() string { return fmt.Sprintf("%s: %s", f.Arn, f.Reason) }

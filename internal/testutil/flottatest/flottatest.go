@@ -4,11 +4,9 @@
 package flottatest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,10 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/server"
-	"github.com/flotta-dev/flotta/internal/sigv4"
 )
 
 // Env is a running server and clients for it.
@@ -115,32 +113,27 @@ func (e *Env) Raw(t testing.TB, op string, body []byte, edit func(*http.Request)
 // RawAt is Raw with the signature dated at.
 func (e *Env) RawAt(t testing.TB, at time.Time, op string, body []byte, edit func(*http.Request)) Reply {
 	t.Helper()
-	req, err := http.NewRequest("POST", e.Server.Endpoint()+"/", bytes.NewReader(body))
+	c := e.Client(e.Root)
+	c.Now = func() time.Time { return at }
+	r, err := c.Send(context.Background(), flottaapi.ECSTarget+"."+op, body, edit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113."+op)
-	sigv4.Sign(req, body, e.Root.AccessKeyID, sigv4.Secret{SecretAccessKey: e.Root.SecretAccessKey},
-		e.Server.Account().Region, "ecs", at)
-	if edit != nil {
-		edit(req)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := Reply{Status: resp.StatusCode, Body: b, Header: resp.Header}
+	reply := Reply{Status: r.Status, Body: r.Body, Header: r.Header}
 	var eb struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
 	}
-	if json.Unmarshal(b, &eb) == nil {
-		r.Type, r.Message = eb.Type, eb.Message
+	if json.Unmarshal(r.Body, &eb) == nil {
+		reply.Type, reply.Message = eb.Type, eb.Message
 	}
-	return r
+	return reply
+}
+
+// Client returns Flotta's signed JSON client, signing with k.
+func (e *Env) Client(k iam.AccessKey) *flottaapi.Client {
+	return &flottaapi.Client{Endpoint: e.Server.Endpoint(), Region: e.Server.Account().Region,
+		Credentials: flottaapi.Static(flottaapi.Credentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, SessionToken: k.SessionToken})}
 }
 
 // Revision returns the store's revision; equal readings mean nothing was written.
