@@ -133,8 +133,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.store.Close()
 		return nil, err
 	}
+	s.sched = &scheduler.Scheduler{State: s.state, Logger: cfg.Logger}
+	handler := s.routes()
+	s.startLoops()
 	s.http = &http.Server{
-		Handler:           s.conns.Handler(s.routes()),
+		Handler:           s.conns.Handler(handler),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -189,13 +192,10 @@ func (s *Server) listen() error {
 	}
 }
 
+// routes wires the API's handlers, metrics and health behind one handler.
+// It starts nothing: startLoops does.
 func (s *Server) routes() http.Handler {
 	m := metrics.New()
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	s.sched = &scheduler.Scheduler{State: s.state, Logger: s.cfg.Logger}
-	s.sched.Start(ctx)
-	s.runControllers(ctx)
 	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger,
 		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error) {
 			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
@@ -219,9 +219,13 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// runControllers starts the controllers that keep services running, notice
+// startLoops starts what runs on its own until Shutdown: the scheduler's
+// placement loops and the controllers that keep services running, notice
 // lost agents and reap stopped tasks.
-func (s *Server) runControllers(ctx context.Context) {
+func (s *Server) startLoops() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.sched.Start(ctx)
 	log := s.cfg.Logger
 	for _, run := range []func(context.Context){
 		(&controller.Services{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "services")}).Run,
