@@ -38,8 +38,8 @@ var allowedInternal = map[string][]string{
 	"internal/demoapp":             {},
 	"internal/runtime/docker":      {"internal/runtime"},
 	"internal/runtime/fake":        {"internal/runtime"},
-	"internal/controller":          {"internal/model", "internal/placement", "internal/scheduler", "internal/state", "internal/store", "internal/flottaapi"},
-	"internal/scheduler":           {"internal/model", "internal/placement", "internal/state", "internal/store"},
+	"internal/controller":          {"internal/model", "internal/placement", "internal/scheduler", "internal/state", "internal/flottaapi"},
+	"internal/scheduler":           {"internal/model", "internal/placement", "internal/state"},
 	"internal/placement":           {"internal/model"},
 	"internal/model":               {},
 	"internal/sigv4":               {"internal/model"},
@@ -49,10 +49,10 @@ var allowedInternal = map[string][]string{
 	"internal/throttle":            {},
 	"internal/protocol/awsjson":    {"internal/model"},
 	"internal/state":               {"internal/model", "internal/store"},
-	"internal/iam":                 {"internal/model", "internal/store", "internal/sigv4"},
-	"internal/gateway":             {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi"},
+	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4"},
+	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
-	"internal/server":              {"internal/model", "internal/state", "internal/store", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi"},
+	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi"},
 	"internal/cli":                 {"internal/flottaapi", "internal/model", "internal/sigv4"},
 	"internal/flottaapi":           {"internal/model", "internal/sigv4"},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/model", "internal/flottaapi"},
@@ -86,6 +86,18 @@ func TestImportRules(t *testing.T) {
 					t.Errorf("%s imports %s; only %v may use %s", pkg, dep, owner, prefix)
 				}
 			}
+		}
+	}
+}
+
+// TestOnlyStateReachesTheStore: the state package is the one door to etcd.
+// Every other part reads, writes and watches through its typed methods, so
+// the key layout lives in one place and every new part is a reader of the
+// same watches.
+func TestOnlyStateReachesTheStore(t *testing.T) {
+	for pkg, deps := range packageImports(t, moduleRoot(t)) {
+		if pkg != "internal/state" && contains(deps, module+"internal/store") {
+			t.Errorf("%s imports internal/store; only internal/state may (go through state's methods)", pkg)
 		}
 	}
 }

@@ -3,12 +3,10 @@ package controller
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 )
 
 // LostInstances notices agents that stopped polling. An instance whose
@@ -57,26 +55,18 @@ func (c *LostInstances) Run(ctx context.Context) {
 }
 
 func (c *LostInstances) load(ctx context.Context) (int64, error) {
-	rev, err := c.State.Store.Revision(ctx)
-	if err != nil {
-		return 0, err
-	}
-	page, err := c.State.Store.List(ctx, state.Root+"instances/", store.ListOptions{})
+	all, rev, err := c.State.AllInstances(ctx)
 	if err != nil {
 		return 0, err
 	}
 	c.instances = map[string]lostEntry{}
-	for _, kv := range page.KVs {
-		c.set(kv)
+	for _, r := range all {
+		c.set(r)
 	}
 	return rev, nil
 }
 
-func (c *LostInstances) set(kv store.KV) {
-	r, err := state.DecodeInstance(kv)
-	if err != nil || r == nil {
-		return
-	}
+func (c *LostInstances) set(r *state.InstanceRecord) {
 	e := c.instances[r.ID]
 	e.cluster, e.status = r.Cluster, r.Instance.Status
 	c.instances[r.ID] = e
@@ -85,20 +75,22 @@ func (c *LostInstances) set(kv store.KV) {
 func (c *LostInstances) follow(ctx context.Context, rev int64) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	events, errc := c.State.Store.Watch(wctx, state.Root+"instances/", rev)
+	changes, errc := c.State.WatchInstances(wctx, "", rev)
 	tick := time.NewTicker(c.Tick)
 	defer tick.Stop()
 	for {
 		select {
-		case evs, ok := <-events:
+		case batch, ok := <-changes:
 			if !ok {
 				return
 			}
-			for _, ev := range evs {
-				if ev.Deleted {
-					delete(c.instances, ev.KV.Key[strings.LastIndexByte(ev.KV.Key, '/')+1:])
-				} else {
-					c.set(ev.KV)
+			for _, ch := range batch {
+				switch {
+				case ch.Err != nil:
+				case ch.Record == nil:
+					delete(c.instances, ch.ID)
+				default:
+					c.set(ch.Record)
 				}
 			}
 		case <-tick.C:
@@ -116,13 +108,9 @@ func (c *LostInstances) follow(ctx context.Context, rev int64) {
 
 // check compares the live sessions with the instances.
 func (c *LostInstances) check(ctx context.Context) error {
-	page, err := c.State.Store.List(ctx, state.SessionsPrefix(), store.ListOptions{KeysOnly: true})
+	live, err := c.State.ConnectedInstances(ctx)
 	if err != nil {
 		return err
-	}
-	live := make(map[string]bool, len(page.KVs))
-	for _, kv := range page.KVs {
-		live[strings.TrimPrefix(kv.Key, state.SessionsPrefix())] = true
 	}
 	now := c.now()
 	for id, e := range c.instances {

@@ -2,9 +2,7 @@ package controller_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 	"github.com/flotta-dev/flotta/internal/testutil/fleet"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
@@ -34,20 +31,26 @@ type invariants struct {
 func watchInvariants(t testing.TB, env *flottatest.Env) *invariants {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st := env.Server.Store()
+	st := env.Server.State()
 	w := &invariants{tasks: map[string]map[string]state.TaskSummary{}, minHealthy: map[string]int{}, maxLive: map[string]int{},
 		cancel: cancel, done: make(chan struct{})}
 	// The starting point: every summary as of rev, then every change after.
-	rev := w.load(t, env)
+	all, rev, err := st.AllServiceTasks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range all {
+		w.apply(t, ch)
+	}
 	for svc := range w.tasks {
 		w.measure(svc)
 	}
-	events, errc := st.Watch(ctx, state.AllServiceTasksPrefix(), rev)
+	changes, errc := st.WatchServiceTasks(ctx, rev)
 	go func() {
 		defer close(w.done)
 		for {
 			select {
-			case batch, ok := <-events:
+			case batch, ok := <-changes:
 				if !ok {
 					if ctx.Err() == nil {
 						t.Errorf("invariant watch ended: %v", <-errc)
@@ -55,22 +58,10 @@ func watchInvariants(t testing.TB, env *flottatest.Env) *invariants {
 					return
 				}
 				w.mu.Lock()
-				for _, ev := range batch {
-					svc, id := splitSummaryKey(ev.KV.Key)
-					if ev.Deleted {
-						delete(w.tasks[svc], id)
-					} else {
-						var s state.TaskSummary
-						if json.Unmarshal(ev.KV.Value, &s) != nil {
-							continue
-						}
-						if w.tasks[svc] == nil {
-							w.tasks[svc] = map[string]state.TaskSummary{}
-						}
-						w.tasks[svc][id] = s
-					}
+				for _, ch := range batch {
+					w.apply(t, ch)
 					w.changes++
-					w.measure(svc)
+					w.measure(ch.Cluster + "/" + ch.Service)
 				}
 				w.mu.Unlock()
 			case err := <-errc:
@@ -86,29 +77,22 @@ func watchInvariants(t testing.TB, env *flottatest.Env) *invariants {
 	return w
 }
 
-func (w *invariants) load(t testing.TB, env *flottatest.Env) (rev int64) {
-	page, err := env.Server.Store().List(context.Background(), state.AllServiceTasksPrefix(), store.ListOptions{})
+// apply records one summary change (w.mu held, or before the watch starts).
+func (w *invariants) apply(t testing.TB, ch state.ServiceTaskChange) {
+	svc := ch.Cluster + "/" + ch.Service
+	s, err := ch.Summary()
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("summary of %s: %v", ch.TaskID, err)
+		return
 	}
-	for _, kv := range page.KVs {
-		svc, id := splitSummaryKey(kv.Key)
-		var s state.TaskSummary
-		if err := json.Unmarshal(kv.Value, &s); err != nil {
-			t.Fatal(err)
-		}
-		if w.tasks[svc] == nil {
-			w.tasks[svc] = map[string]state.TaskSummary{}
-		}
-		w.tasks[svc][id] = s
+	if s == nil {
+		delete(w.tasks[svc], ch.TaskID)
+		return
 	}
-	return page.Revision
-}
-
-func splitSummaryKey(key string) (service, id string) {
-	rest := strings.TrimPrefix(key, state.AllServiceTasksPrefix())
-	parts := strings.Split(rest, "/") // cluster/service/id
-	return parts[0] + "/" + parts[1], parts[2]
+	if w.tasks[svc] == nil {
+		w.tasks[svc] = map[string]state.TaskSummary{}
+	}
+	w.tasks[svc][ch.TaskID] = *s
 }
 
 // measure records a service's healthy and live task counts (w.mu held).

@@ -16,7 +16,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 )
 
 // Services keeps every service's desired count running and carries out its
@@ -49,7 +48,7 @@ func (c *Services) Run(ctx context.Context) {
 	wg := runWorkers(ctx, c.q, c.Workers, c.reconcileKey)
 	defer wg.Wait()
 	for ctx.Err() == nil {
-		rev, err := c.State.Store.Revision(ctx)
+		rev, err := c.State.Revision(ctx)
 		if err != nil {
 			sleep(ctx, time.Second)
 			continue
@@ -80,63 +79,58 @@ func (c *Services) resync(ctx context.Context) {
 	}
 }
 
-// instanceChanged says whether an instance event matters to services: an
+// instanceChanged says whether an instance change matters to services: an
 // instance that joins, leaves or changes status. Its reservations changing,
 // as every placement does, does not.
-func (c *Services) instanceChanged(ev store.Event) bool {
-	id := ev.KV.Key[strings.LastIndexByte(ev.KV.Key, '/')+1:]
+func (c *Services) instanceChanged(ch state.InstanceChange) bool {
 	if c.instanceStatus == nil {
 		c.instanceStatus = map[string]string{}
 	}
-	if ev.Deleted {
-		delete(c.instanceStatus, id)
+	if ch.Err != nil {
 		return true
 	}
-	r, err := state.DecodeInstance(ev.KV)
-	if err != nil || r == nil {
+	if ch.Record == nil {
+		delete(c.instanceStatus, ch.ID)
 		return true
 	}
-	old, known := c.instanceStatus[id]
-	c.instanceStatus[id] = r.Instance.Status
-	return !known || old != r.Instance.Status
+	old, known := c.instanceStatus[ch.ID]
+	c.instanceStatus[ch.ID] = ch.Record.Instance.Status
+	return !known || old != ch.Record.Instance.Status
 }
 
 // watch queues the services that store changes concern, until a watch ends.
 func (c *Services) watch(ctx context.Context, rev int64) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	svcs, e1 := c.State.Store.Watch(wctx, state.ServiceRecordsPrefix(), rev)
-	tasks, e2 := c.State.Store.Watch(wctx, state.AllServiceTasksPrefix(), rev)
-	insts, e3 := c.State.Store.Watch(wctx, state.Root+"instances/", rev)
-	sess, e4 := c.State.Store.Watch(wctx, state.SessionsPrefix(), rev)
+	svcs, e1 := c.State.WatchServices(wctx, rev)
+	tasks, e2 := c.State.WatchServiceTasks(wctx, rev)
+	insts, e3 := c.State.WatchInstances(wctx, "", rev)
+	sess, e4 := c.State.WatchSessions(wctx, rev)
 	tick := time.NewTicker(c.Resync)
 	defer tick.Stop()
 	for {
 		select {
-		case evs, ok := <-svcs:
+		case batch, ok := <-svcs:
 			if !ok {
 				return
 			}
-			for _, ev := range evs {
-				c.q.add(strings.TrimPrefix(ev.KV.Key, state.ServiceRecordsPrefix()))
+			for _, ch := range batch {
+				c.q.add(ch.Cluster + "/" + ch.Name)
 			}
-		case evs, ok := <-tasks:
+		case batch, ok := <-tasks:
 			if !ok {
 				return
 			}
-			for _, ev := range evs {
-				parts := strings.Split(strings.TrimPrefix(ev.KV.Key, state.AllServiceTasksPrefix()), "/")
-				if len(parts) == 3 {
-					c.q.add(parts[0] + "/" + parts[1])
-				}
+			for _, ch := range batch {
+				c.q.add(ch.Cluster + "/" + ch.Service)
 			}
-		case evs, ok := <-insts:
+		case batch, ok := <-insts:
 			if !ok {
 				return
 			}
 			changed := false
-			for _, ev := range evs {
-				changed = c.instanceChanged(ev) || changed
+			for _, ch := range batch {
+				changed = c.instanceChanged(ch) || changed
 			}
 			if changed {
 				c.resync(ctx)

@@ -19,7 +19,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 )
 
 // Timing of the agent session.
@@ -37,11 +36,11 @@ type Gateway struct {
 	Logger *slog.Logger
 
 	mu     sync.Mutex
-	leases map[string]store.Lease
+	leases map[string]state.Lease
 	// polls counts each instance's open polls.
 	polls map[string]int
 	// groups holds the shared leases of batched heartbeats, by instance set.
-	groups map[string]store.Lease
+	groups map[string]state.Lease
 }
 
 // Service returns the protocol binding of Flotta's own operations.
@@ -120,7 +119,7 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 		// and otherwise waits for one.
 		g.pollOpened(inst.ID)
 		wctx, cancel := context.WithTimeout(ctx, wait)
-		_, werr := g.State.Store.WaitForChange(wctx, state.AssignmentsPrefix(inst.ID), in.Revision)
+		_, werr := g.State.WaitForAssignments(wctx, inst.ID, in.Revision)
 		cancel()
 		g.pollClosed(inst.ID, ctx.Err() != nil)
 		if werr != nil && ctx.Err() != nil {
@@ -201,7 +200,7 @@ func (g *Gateway) pollClosed(id string, hungUp bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := g.State.Store.RevokeLease(ctx, lease); err != nil {
+	if err := g.State.RevokeLease(ctx, lease); err != nil {
 		g.Logger.Warn("end the session of a departed agent", "instance", id, "err", err)
 		return
 	}
@@ -215,7 +214,7 @@ func (g *Gateway) keepSession(ctx context.Context, id string) error {
 	lease, ok := g.leases[id]
 	g.mu.Unlock()
 	if ok {
-		alive, err := g.State.Store.KeepAlive(ctx, lease)
+		alive, err := g.State.KeepAlive(ctx, lease)
 		if err != nil {
 			return err
 		}
@@ -223,7 +222,7 @@ func (g *Gateway) keepSession(ctx context.Context, id string) error {
 			return nil
 		}
 	}
-	lease, err := g.State.Store.GrantLease(ctx, SessionTTL)
+	lease, err := g.State.GrantLease(ctx, SessionTTL)
 	if err != nil {
 		return err
 	}
@@ -232,7 +231,7 @@ func (g *Gateway) keepSession(ctx context.Context, id string) error {
 	}
 	g.mu.Lock()
 	if g.leases == nil {
-		g.leases = map[string]store.Lease{}
+		g.leases = map[string]state.Lease{}
 	}
 	g.leases[id] = lease
 	g.mu.Unlock()
@@ -276,7 +275,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 	lease, ok := g.groups[key]
 	g.mu.Unlock()
 	if ok {
-		alive, err := g.State.Store.KeepAlive(ctx, lease)
+		alive, err := g.State.KeepAlive(ctx, lease)
 		if err != nil {
 			return nil, err
 		}
@@ -284,7 +283,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 			return &flottaapi.HeartbeatOutput{Sessions: len(ids)}, nil
 		}
 	}
-	lease, err := g.State.Store.GrantLease(ctx, SessionTTL)
+	lease, err := g.State.GrantLease(ctx, SessionTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +292,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 	}
 	g.mu.Lock()
 	if g.groups == nil {
-		g.groups = map[string]store.Lease{}
+		g.groups = map[string]state.Lease{}
 	}
 	g.groups[key] = lease
 	g.mu.Unlock()

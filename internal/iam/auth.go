@@ -40,9 +40,9 @@ func (m *IAM) Authenticate(ctx context.Context, r *http.Request, body []byte, si
 		Region: m.account.Region,
 		Now:    m.now,
 		Lookup: func(ctx context.Context, id string) (sigv4.Secret, bool, error) {
-			k, found, err := m.accessKey(ctx, id)
-			if err != nil || !found {
-				return sigv4.Secret{}, found, err
+			k, err := m.state.GetAccessKey(ctx, id)
+			if err != nil || k == nil {
+				return sigv4.Secret{}, false, err
 			}
 			principal = k.PrincipalARN
 			return sigv4.Secret{SecretAccessKey: k.SecretAccessKey, SessionToken: k.SessionToken, Expires: k.Expiration}, true, nil

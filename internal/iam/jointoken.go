@@ -6,25 +6,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/flotta-dev/flotta/internal/store"
+	"github.com/flotta-dev/flotta/internal/state"
 )
-
-const joinTokensPrefix = "/flotta/v1/iam/join-tokens/"
-
-// joinToken is a stored join token. Only a hash of its secret is kept.
-type joinToken struct {
-	ID         string    `json:"id"`
-	SecretHash string    `json:"secretHash"`
-	Expires    time.Time `json:"expires"`
-	UsesLeft   int       `json:"usesLeft"`
-	CreatedBy  string    `json:"createdBy"`
-}
 
 // ErrBadJoinToken is the answer to any token that cannot be used; it does not
 // say why, so that tokens cannot be probed.
@@ -39,10 +26,9 @@ func (m *IAM) CreateJoinToken(ctx context.Context, ttl time.Duration, uses int, 
 	secret := randomToken(24)
 	secret = strings.NewReplacer("+", "A", "/", "B").Replace(secret)
 	expires = m.now().UTC().Add(ttl)
-	rec := joinToken{ID: id, SecretHash: hashSecret(secret), Expires: expires, UsesLeft: uses, CreatedBy: createdBy}
-	b, _ := json.Marshal(rec)
-	if _, err := m.store.Commit(ctx, nil, []store.Op{store.Put(joinTokensPrefix+id, b)}); err != nil {
-		return "", time.Time{}, fmt.Errorf("store join token: %w", err)
+	rec := state.JoinToken{ID: id, SecretHash: hashSecret(secret), Expires: expires, UsesLeft: uses, CreatedBy: createdBy}
+	if err := m.state.PutJoinToken(ctx, rec); err != nil {
+		return "", time.Time{}, err
 	}
 	return "flt1." + id + "." + secret, expires, nil
 }
@@ -70,40 +56,21 @@ func (m *IAM) Join(ctx context.Context, token string) (AccessKey, string, error)
 	if len(parts) != 3 || parts[0] != "flt1" {
 		return AccessKey{}, "", ErrBadJoinToken
 	}
-	key := joinTokensPrefix + parts[1]
-	for attempt := 0; attempt < 16; attempt++ {
-		kv, err := m.store.Get(ctx, key)
-		if err != nil {
-			return AccessKey{}, "", err
+	var agentID string
+	k, err := m.state.UseJoinToken(ctx, parts[1], func(t *state.JoinToken) error {
+		if t == nil || subtle.ConstantTimeCompare([]byte(hashSecret(parts[2])), []byte(t.SecretHash)) != 1 ||
+			!m.now().Before(t.Expires) || t.UsesLeft <= 0 {
+			return ErrBadJoinToken
 		}
-		if kv.ModRev == 0 {
-			return AccessKey{}, "", ErrBadJoinToken
-		}
-		var rec joinToken
-		if err := json.Unmarshal(kv.Value, &rec); err != nil {
-			return AccessKey{}, "", err
-		}
-		if subtle.ConstantTimeCompare([]byte(hashSecret(parts[2])), []byte(rec.SecretHash)) != 1 ||
-			!m.now().Before(rec.Expires) || rec.UsesLeft <= 0 {
-			return AccessKey{}, "", ErrBadJoinToken
-		}
-		rec.UsesLeft--
+		return nil
+	}, func() AccessKey {
 		var idb [8]byte
 		rand.Read(idb[:])
-		agentID := hex.EncodeToString(idb[:])
-		principal := "arn:" + m.account.Partition + ":iam::" + m.account.ID + agentPrincipalPath + agentID
-		k := m.newKey("AKIA", principal)
-		tb, _ := json.Marshal(rec)
-		kb, _ := json.Marshal(k)
-		_, err = m.store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}, {Key: keysPrefix + k.AccessKeyID, ModRev: 0}},
-			[]store.Op{store.Put(key, tb), store.Put(keysPrefix+k.AccessKeyID, kb)})
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return AccessKey{}, "", err
-		}
-		return k, agentID, nil
+		agentID = hex.EncodeToString(idb[:])
+		return m.newKey("AKIA", "arn:"+m.account.Partition+":iam::"+m.account.ID+agentPrincipalPath+agentID)
+	})
+	if err != nil {
+		return AccessKey{}, "", err
 	}
-	return AccessKey{}, "", fmt.Errorf("join token %s: too many concurrent uses", parts[1])
+	return k, agentID, nil
 }

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 )
 
 // loop is one cluster's placement loop; only its goroutine touches its fields.
@@ -47,7 +45,7 @@ func (l *loop) run(ctx context.Context) {
 // load reads every instance of the cluster into a fresh ledger and returns
 // the revision to follow changes from.
 func (l *loop) load(ctx context.Context) (int64, error) {
-	rev, err := l.s.State.Store.Revision(ctx)
+	rev, err := l.s.State.Revision(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -67,8 +65,8 @@ func (l *loop) load(ctx context.Context) (int64, error) {
 func (l *loop) serve(ctx context.Context, rev int64) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	instEvents, instErr := l.s.State.Store.Watch(wctx, state.InstanceRecordsPrefix(l.cluster), rev)
-	sessEvents, sessErr := l.s.State.Store.Watch(wctx, state.SessionsPrefix(), rev)
+	instEvents, instErr := l.s.State.WatchInstances(wctx, l.cluster, rev)
+	sessEvents, sessErr := l.s.State.WatchSessions(wctx, rev)
 	for {
 		if len(l.deferred) > 0 {
 			batch := l.deferred
@@ -138,7 +136,7 @@ func (l *loop) collect(first []*pending) []*pending {
 	}
 }
 
-func (l *loop) drainEvents(inst, sess <-chan []store.Event) {
+func (l *loop) drainEvents(inst <-chan []state.InstanceChange, sess <-chan []state.SessionChange) {
 	for {
 		select {
 		case evs, ok := <-inst:
@@ -157,33 +155,30 @@ func (l *loop) drainEvents(inst, sess <-chan []store.Event) {
 	}
 }
 
-func (l *loop) applyInstances(evs []store.Event) {
-	for _, ev := range evs {
-		id := ev.KV.Key[strings.LastIndexByte(ev.KV.Key, '/')+1:]
-		if ev.Deleted {
-			l.ledger.remove(id)
+func (l *loop) applyInstances(changes []state.InstanceChange) {
+	for _, c := range changes {
+		if c.Err != nil {
+			l.logger.Error("undecodable instance record", "instance", c.ID, "err", c.Err)
+			continue
+		}
+		if c.Record == nil {
+			l.ledger.remove(c.ID)
 			l.cache.Invalidate()
 			continue
 		}
-		rec, err := state.DecodeInstance(ev.KV)
-		if err != nil || rec == nil {
-			l.logger.Error("undecodable instance record", "key", ev.KV.Key, "err", err)
-			continue
-		}
 		connected := false
-		if e := l.ledger.byID[id]; e != nil {
+		if e := l.ledger.byID[c.ID]; e != nil {
 			connected = e.connected
 		}
-		if l.ledger.set(rec, ev.KV.ModRev, connected) {
+		if l.ledger.set(c.Record, c.ModRev, connected) {
 			l.cache.Invalidate()
 		}
 	}
 }
 
-func (l *loop) applySessions(evs []store.Event) {
-	for _, ev := range evs {
-		id := strings.TrimPrefix(ev.KV.Key, state.SessionsPrefix())
-		if l.ledger.setConnected(id, !ev.Deleted) {
+func (l *loop) applySessions(changes []state.SessionChange) {
+	for _, c := range changes {
+		if l.ledger.setConnected(c.InstanceID, c.Connected) {
 			l.cache.Invalidate()
 		}
 	}
@@ -310,7 +305,7 @@ func (l *loop) attempt(ctx context.Context, batch []*pending) (bool, error) {
 				return false, lerr
 			}
 		}
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, state.ErrConflict) {
 			return true, err
 		}
 		for i, p := range batch {

@@ -9,7 +9,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/metrics"
-	"github.com/flotta-dev/flotta/internal/store"
+	"github.com/flotta-dev/flotta/internal/state"
 	"github.com/flotta-dev/flotta/internal/throttle"
 )
 
@@ -82,17 +82,17 @@ func newThrottle(rate float64, burst int) *throttle.Throttle {
 
 // observeDisk publishes the embedded store's disk, so that a full one is
 // seen before writes are refused, and while they are.
-func observeDisk(m *metrics.Metrics, st *store.Store) {
+func observeDisk(m *metrics.Metrics, st *state.State) {
 	if _, ok := st.DiskUsage(); !ok {
 		return
 	}
-	usage := func(f func(store.DiskUsage) float64) func() float64 {
+	usage := func(f func(state.DiskUsage) float64) func() float64 {
 		return func() float64 { u, _ := st.DiskUsage(); return f(u) }
 	}
-	m.GaugeFunc("flotta_store_disk_free_bytes", "Free space on the embedded store's disk.", usage(func(u store.DiskUsage) float64 { return float64(u.Free) }))
-	m.GaugeFunc("flotta_store_disk_total_bytes", "Size of the embedded store's disk.", usage(func(u store.DiskUsage) float64 { return float64(u.Total) }))
-	m.GaugeFunc("flotta_store_quota_bytes", "The embedded store's database quota, set from its disk's size.", usage(func(u store.DiskUsage) float64 { return float64(u.Quota) }))
-	m.GaugeFunc("flotta_store_read_only", "1 while the store refuses writes for lack of space (disk nearly full or database at its quota).", usage(func(u store.DiskUsage) float64 {
+	m.GaugeFunc("flotta_store_disk_free_bytes", "Free space on the embedded store's disk.", usage(func(u state.DiskUsage) float64 { return float64(u.Free) }))
+	m.GaugeFunc("flotta_store_disk_total_bytes", "Size of the embedded store's disk.", usage(func(u state.DiskUsage) float64 { return float64(u.Total) }))
+	m.GaugeFunc("flotta_store_quota_bytes", "The embedded store's database quota, set from its disk's size.", usage(func(u state.DiskUsage) float64 { return float64(u.Quota) }))
+	m.GaugeFunc("flotta_store_read_only", "1 while the store refuses writes for lack of space (disk nearly full or database at its quota).", usage(func(u state.DiskUsage) float64 {
 		if u.ReadOnly || u.Alarmed {
 			return 1
 		}

@@ -29,7 +29,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
 )
 
 // ProfileName is the profile of the credentials and config files a server writes.
@@ -74,7 +73,6 @@ type Config struct {
 // Server is a running control plane.
 type Server struct {
 	cfg      Config
-	store    *store.Store
 	iam      *iam.IAM
 	state    *state.State
 	http     *http.Server
@@ -112,25 +110,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, served: make(chan error, 1), conns: &connlimit.Limiter{Max: maxConns}}
-	if len(cfg.EtcdEndpoints) > 0 {
-		s.store, err = store.Connect(ctx, cfg.EtcdEndpoints)
-	} else {
-		s.store, err = store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: filepath.Join(cfg.DataDir, "etcd"), Logger: cfg.Logger})
-	}
+	s.state, err = state.Open(ctx, state.Options{Dir: filepath.Join(cfg.DataDir, "etcd"), EtcdEndpoints: cfg.EtcdEndpoints, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
 	if err := s.bootstrap(ctx); err != nil {
-		s.store.Close()
+		s.state.Close()
 		return nil, err
 	}
 	if err := s.listen(); err != nil {
-		s.store.Close()
+		s.state.Close()
 		return nil, err
 	}
 	if err := s.writeClientFiles(ctx); err != nil {
 		s.listener.Close()
-		s.store.Close()
+		s.state.Close()
 		return nil, err
 	}
 	s.sched = &scheduler.Scheduler{State: s.state, Logger: cfg.Logger}
@@ -154,7 +148,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) bootstrap(ctx context.Context) error {
-	m, created, err := iam.Open(ctx, s.store, iam.NewAccount{Region: s.cfg.Region, ID: s.cfg.AccountID}, s.cfg.Now)
+	m, created, err := iam.Open(ctx, s.state, iam.NewAccount{Region: s.cfg.Region, ID: s.cfg.AccountID}, s.cfg.Now)
 	if err != nil {
 		return fmt.Errorf("open account: %w", err)
 	}
@@ -166,7 +160,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if !created && s.cfg.AccountID != "" && acct.ID != s.cfg.AccountID {
 		s.cfg.Logger.Warn("the account keeps the id it was created with", "account", acct.ID, "requested", s.cfg.AccountID)
 	}
-	s.state = &state.State{Store: s.store, Scope: acct.Scope(), Clock: s.cfg.Now, Limits: s.cfg.Quotas}
+	s.state.Scope, s.state.Clock, s.state.Limits = acct.Scope(), s.cfg.Now, s.cfg.Quotas
 	return s.state.EnsureDefaultCluster(ctx, []model.ClusterSetting{{Name: "containerInsights", Value: model.SettingFallback("containerInsights")}})
 }
 
@@ -202,7 +196,7 @@ func (s *Server) routes() http.Handler {
 		},
 		Endpoint: s.Endpoint}
 	observeConnections(m, s.conns)
-	observeDisk(m, s.store)
+	observeDisk(m, s.state)
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
 	router.Handle(api.Service())
@@ -244,12 +238,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.store.Ping(ctx); err != nil {
+	if err := s.state.Ping(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "store unavailable: %v\n", err)
 		return
 	}
-	if u, ok := s.store.DiskUsage(); ok && (u.ReadOnly || u.Alarmed) {
+	if u, ok := s.state.DiskUsage(); ok && (u.ReadOnly || u.Alarmed) {
 		fmt.Fprintln(w, "ok, read-only: the store is out of disk space and refuses writes")
 		return
 	}
@@ -296,8 +290,8 @@ func (s *Server) RootAccessKey(ctx context.Context) (iam.AccessKey, error) {
 // IAM exposes the identity service, for tests that issue extra credentials.
 func (s *Server) IAM() *iam.IAM { return s.iam }
 
-// Store exposes the store, for tests that check nothing changed.
-func (s *Server) Store() *store.Store { return s.store }
+// State exposes the state, for tests that check nothing changed or follow changes.
+func (s *Server) State() *state.State { return s.state }
 
 // Done is closed with the serve loop's error when the listener stops.
 func (s *Server) Done() <-chan error { return s.served }
@@ -309,7 +303,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
 	s.sched.Wait()
 	s.loops.Wait()
-	if cerr := s.store.Close(); err == nil {
+	if cerr := s.state.Close(); err == nil {
 		err = cerr
 	}
 	return err

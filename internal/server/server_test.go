@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flotta-dev/flotta/internal/store"
+	"github.com/flotta-dev/flotta/internal/state"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -107,7 +107,7 @@ func TestFirstStartWritesClientFilesAndRestartKeepsTheAccount(t *testing.T) {
 
 func TestExternalEtcdIsSharedByTwoServers(t *testing.T) {
 	ctx := context.Background()
-	etcd, err := store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: t.TempDir(), ClientURL: "http://127.0.0.1:0"})
+	etcd, err := state.Open(ctx, state.Options{Dir: t.TempDir(), ClientURL: "http://127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

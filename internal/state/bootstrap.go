@@ -22,7 +22,7 @@ func (s *State) EnsureDefaultCluster(ctx context.Context, settings []model.Clust
 		CapacityProviders:               []string{},
 		DefaultCapacityProviderStrategy: []model.CapacityProviderStrategyItem{},
 	}
-	_, err := s.Store.Commit(ctx,
+	_, err := s.db.Commit(ctx,
 		[]store.Guard{{Key: defaultClusterMarker, ModRev: 0}, {Key: clusterKey("default"), ModRev: 0}},
 		[]store.Op{store.Put(defaultClusterMarker, []byte("1")), store.Put(clusterKey("default"), mustJSON(c))})
 	if errors.Is(err, store.ErrConflict) {

@@ -10,18 +10,18 @@ import (
 
 func clusterKey(name string) string { return Root + "clusters/" + name }
 
-// ServicesPrefix, InstancesPrefix and TasksPrefix index what a cluster holds
+// servicesPrefix, instancesPrefix and tasksPrefix index what a cluster holds
 // that keeps it from being deleted: its active services, its ACTIVE or
 // DRAINING container instances, and its tasks that have not yet stopped.
 // The records themselves live elsewhere; these keys are kept in the same
 // transactions that change them.
-func ServicesPrefix(cluster string) string  { return Root + "members/" + cluster + "/services/" }
-func InstancesPrefix(cluster string) string { return Root + "members/" + cluster + "/instances/" }
-func TasksPrefix(cluster string) string     { return Root + "members/" + cluster + "/tasks/" }
+func servicesPrefix(cluster string) string  { return Root + "members/" + cluster + "/services/" }
+func instancesPrefix(cluster string) string { return Root + "members/" + cluster + "/instances/" }
+func tasksPrefix(cluster string) string     { return Root + "members/" + cluster + "/tasks/" }
 
 // GetCluster reads a cluster, ACTIVE or INACTIVE; nil when it never existed.
 func (s *State) GetCluster(ctx context.Context, name string) (*model.Cluster, error) {
-	_, c, err := read[model.Cluster](ctx, s.Store, clusterKey(name))
+	_, c, err := read[model.Cluster](ctx, s.db, clusterKey(name))
 	return c, err
 }
 
@@ -31,7 +31,7 @@ func (s *State) GetClusters(ctx context.Context, names []string) (map[string]*mo
 	for i, n := range names {
 		keys[i] = clusterKey(n)
 	}
-	kvs, err := s.Store.GetMany(ctx, keys)
+	kvs, err := s.db.GetMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *State) CreateCluster(ctx context.Context, c model.Cluster) (out *model.
 		c.DefaultCapacityProviderStrategy = []model.CapacityProviderStrategyItem{}
 	}
 	err = retry(ctx, func() error {
-		kv, cur, err := read[model.Cluster](ctx, s.Store, key)
+		kv, cur, err := read[model.Cluster](ctx, s.db, key)
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (s *State) CreateCluster(ctx context.Context, c model.Cluster) (out *model.
 			out, created = cur, false
 			return nil
 		}
-		if _, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(c))}); err != nil {
+		if _, err := s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(c))}); err != nil {
 			return err
 		}
 		out, created = &c, true
@@ -86,7 +86,7 @@ func (s *State) UpdateCluster(ctx context.Context, name string, fn func(c *model
 	key := clusterKey(name)
 	var out *model.Cluster
 	err := retry(ctx, func() error {
-		kv, c, err := read[model.Cluster](ctx, s.Store, key)
+		kv, c, err := read[model.Cluster](ctx, s.db, key)
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (s *State) UpdateCluster(ctx context.Context, name string, fn func(c *model
 		if err := fn(c); err != nil {
 			return err
 		}
-		if _, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(c))}); err != nil {
+		if _, err := s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(c))}); err != nil {
 			return err
 		}
 		out = c
@@ -117,13 +117,13 @@ func (s *State) CountClusterUsage(ctx context.Context, name string) (ClusterUsag
 	var u ClusterUsage
 	var err error
 	var r1, r2, r3 int64
-	if u.Services, r1, err = s.Store.Count(ctx, ServicesPrefix(name)); err != nil {
+	if u.Services, r1, err = s.db.Count(ctx, servicesPrefix(name)); err != nil {
 		return u, err
 	}
-	if u.Instances, r2, err = s.Store.Count(ctx, InstancesPrefix(name)); err != nil {
+	if u.Instances, r2, err = s.db.Count(ctx, instancesPrefix(name)); err != nil {
 		return u, err
 	}
-	if u.Tasks, r3, err = s.Store.Count(ctx, TasksPrefix(name)); err != nil {
+	if u.Tasks, r3, err = s.db.Count(ctx, tasksPrefix(name)); err != nil {
 		return u, err
 	}
 	u.Revision = min(r1, r2, r3)
@@ -137,7 +137,7 @@ func (s *State) DeleteCluster(ctx context.Context, name string) (*model.Cluster,
 	key := clusterKey(name)
 	var out *model.Cluster
 	err := retry(ctx, func() error {
-		kv, c, err := read[model.Cluster](ctx, s.Store, key)
+		kv, c, err := read[model.Cluster](ctx, s.db, key)
 		if err != nil {
 			return err
 		}
@@ -163,11 +163,11 @@ func (s *State) DeleteCluster(ctx context.Context, name string) (*model.Cluster,
 		c.Status = model.StatusInactive
 		guards := []store.Guard{
 			{Key: key, ModRev: kv.ModRev},
-			{Key: ServicesPrefix(name), ModRev: u.Revision, Prefix: true},
-			{Key: InstancesPrefix(name), ModRev: u.Revision, Prefix: true},
-			{Key: TasksPrefix(name), ModRev: u.Revision, Prefix: true},
+			{Key: servicesPrefix(name), ModRev: u.Revision, Prefix: true},
+			{Key: instancesPrefix(name), ModRev: u.Revision, Prefix: true},
+			{Key: tasksPrefix(name), ModRev: u.Revision, Prefix: true},
 		}
-		if _, err := s.Store.Commit(ctx, guards, []store.Op{store.Put(key, mustJSON(c))}); err != nil {
+		if _, err := s.db.Commit(ctx, guards, []store.Op{store.Put(key, mustJSON(c))}); err != nil {
 			return err
 		}
 		out = c
@@ -178,7 +178,7 @@ func (s *State) DeleteCluster(ctx context.Context, name string) (*model.Cluster,
 
 // ListClusters lists the ARNs of ACTIVE clusters in name order, a page at a time.
 func (s *State) ListClusters(ctx context.Context, token string, limit int) ([]string, string, error) {
-	return scan(ctx, s.Store, Root+"clusters/", token, limit, false, func(kv store.KV) (string, bool, error) {
+	return scan(ctx, s.db, Root+"clusters/", token, limit, false, func(kv store.KV) (string, bool, error) {
 		c, err := decode[model.Cluster](kv)
 		if err != nil {
 			return "", false, err

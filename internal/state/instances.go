@@ -92,7 +92,7 @@ func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 	key := instanceKey(r.Cluster, r.ID)
 	r.Instance.Version = 1
 	return retry(ctx, func() error {
-		guards, unlock, err := s.underQuota(ctx, InstancesPrefix(r.Cluster), s.Quotas().InstancesPerCluster, func(n int64) error {
+		guards, unlock, err := s.underQuota(ctx, instancesPrefix(r.Cluster), s.Quotas().InstancesPerCluster, func(n int64) error {
 			return model.Client("Container instances per cluster limit exceeded: cluster %s already has %d registered container instances, the most a cluster can have.", r.Cluster, n)
 		})
 		if err != nil {
@@ -100,9 +100,9 @@ func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 		}
 		defer unlock()
 		guards = append(guards, store.Guard{Key: key, ModRev: 0})
-		_, err = s.Store.Commit(ctx, guards, []store.Op{
+		_, err = s.db.Commit(ctx, guards, []store.Op{
 			store.Put(key, mustJSON(r)),
-			store.Put(InstancesPrefix(r.Cluster)+r.ID, nil),
+			store.Put(instancesPrefix(r.Cluster)+r.ID, nil),
 			store.Put(machineKey(r.Cluster, r.Instance.Ec2InstanceID), []byte(r.ID)),
 		})
 		return err
@@ -111,13 +111,13 @@ func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 
 // InstanceOfMachine returns the id of the instance a machine registered as, or "".
 func (s *State) InstanceOfMachine(ctx context.Context, cluster, ec2ID string) (string, error) {
-	kv, err := s.Store.Get(ctx, machineKey(cluster, ec2ID))
+	kv, err := s.db.Get(ctx, machineKey(cluster, ec2ID))
 	return string(kv.Value), err
 }
 
 // GetInstance reads a container instance; nil when unknown.
 func (s *State) GetInstance(ctx context.Context, cluster, id string) (*InstanceRecord, error) {
-	_, r, err := read[InstanceRecord](ctx, s.Store, instanceKey(cluster, id))
+	_, r, err := read[InstanceRecord](ctx, s.db, instanceKey(cluster, id))
 	return r, err
 }
 
@@ -127,7 +127,7 @@ func (s *State) UpdateInstance(ctx context.Context, cluster, id string, fn func(
 	key := instanceKey(cluster, id)
 	var out *InstanceRecord
 	err := retry(ctx, func() error {
-		kv, r, err := read[InstanceRecord](ctx, s.Store, key)
+		kv, r, err := read[InstanceRecord](ctx, s.db, key)
 		if err != nil || r == nil {
 			out = nil
 			return err
@@ -138,11 +138,11 @@ func (s *State) UpdateInstance(ctx context.Context, cluster, id string, fn func(
 		r.Instance.Version++
 		ops := []store.Op{store.Put(key, mustJSON(r))}
 		if r.Instance.Status == model.InstanceInactive {
-			ops = append(ops, store.Del(InstancesPrefix(cluster)+id))
+			ops = append(ops, store.Del(instancesPrefix(cluster)+id))
 		} else {
-			ops = append(ops, store.Put(InstancesPrefix(cluster)+id, nil))
+			ops = append(ops, store.Put(instancesPrefix(cluster)+id, nil))
 		}
-		if _, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, ops); err != nil {
+		if _, err := s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, ops); err != nil {
 			return err
 		}
 		out = r
@@ -160,7 +160,7 @@ type InstanceView struct {
 
 // ListInstances reads every instance of a cluster, with agent connectivity.
 func (s *State) ListInstances(ctx context.Context, cluster string) ([]InstanceView, error) {
-	page, err := s.Store.List(ctx, Root+"instances/"+cluster+"/", store.ListOptions{})
+	page, err := s.db.List(ctx, Root+"instances/"+cluster+"/", store.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (s *State) ListInstances(ctx context.Context, cluster string) ([]InstanceVi
 		out = append(out, InstanceView{InstanceRecord: r, ModRev: kv.ModRev})
 		ids = append(ids, sessionKey(r.ID))
 	}
-	sessions, err := s.Store.GetMany(ctx, ids)
+	sessions, err := s.db.GetMany(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -186,14 +186,14 @@ func (s *State) ListInstances(ctx context.Context, cluster string) ([]InstanceVi
 
 // AgentConnected says whether an instance's agent holds a live session.
 func (s *State) AgentConnected(ctx context.Context, id string) (bool, error) {
-	kv, err := s.Store.Get(ctx, sessionKey(id))
+	kv, err := s.db.Get(ctx, sessionKey(id))
 	return kv.ModRev != 0, err
 }
 
 // TouchSession records that an instance's agent is connected, for as long as
 // the lease lives; the caller keeps the lease alive while the agent polls.
 func (s *State) TouchSession(ctx context.Context, id string, lease store.Lease) error {
-	return s.Store.PutLeased(ctx, sessionKey(id), []byte("1"), lease)
+	return s.db.PutLeased(ctx, sessionKey(id), []byte("1"), lease)
 }
 
 // TouchSessions marks several agents connected on one lease, in one write.
@@ -202,14 +202,14 @@ func (s *State) TouchSessions(ctx context.Context, ids []string, lease store.Lea
 	for i, id := range ids {
 		ops[i] = store.Op{Key: sessionKey(id), Value: []byte("1"), Lease: lease}
 	}
-	_, err := s.Store.Commit(ctx, nil, ops)
+	_, err := s.db.Commit(ctx, nil, ops)
 	return err
 }
 
 // ListInstanceARNs pages through a cluster's instance ARNs, optionally of
 // one status and only those that filter (when given) keeps.
 func (s *State) ListInstanceARNs(ctx context.Context, cluster, status string, filter func(*InstanceRecord) (bool, error), token string, limit int) ([]string, string, error) {
-	return scan(ctx, s.Store, Root+"instances/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
+	return scan(ctx, s.db, Root+"instances/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
 		r, err := decode[InstanceRecord](kv)
 		if err != nil {
 			return "", false, err
@@ -238,14 +238,11 @@ func PutAttributes(existing, adding []model.Attribute) []model.Attribute {
 	return out
 }
 
-// InstanceRecordsPrefix holds a cluster's instance records (watch it to follow them).
-func InstanceRecordsPrefix(cluster string) string { return Root + "instances/" + cluster + "/" }
+// instanceRecordsPrefix holds a cluster's instance records (watch it to follow them).
+func instanceRecordsPrefix(cluster string) string { return Root + "instances/" + cluster + "/" }
 
-// SessionsPrefix holds the agents' session keys, one per instance id.
-func SessionsPrefix() string { return Root + "sessions/" }
-
-// DecodeInstance reads an instance record from a store value.
-func DecodeInstance(kv store.KV) (*InstanceRecord, error) { return decode[InstanceRecord](kv) }
+// sessionsPrefix holds the agents' session keys, one per instance id.
+func sessionsPrefix() string { return Root + "sessions/" }
 
 // GetInstances reads several instances of a cluster at one revision, with
 // their agents' connectivity.
@@ -254,7 +251,7 @@ func (s *State) GetInstances(ctx context.Context, cluster string, ids []string) 
 	for _, id := range ids {
 		keys = append(keys, instanceKey(cluster, id), sessionKey(id))
 	}
-	kvs, err := s.Store.GetMany(ctx, keys)
+	kvs, err := s.db.GetMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -80,16 +80,16 @@ type TaskSummary struct {
 
 func serviceKey(cluster, name string) string { return Root + "services/" + cluster + "/" + name }
 
-// ServiceRecordsPrefix holds every service record (watch it to follow services).
-func ServiceRecordsPrefix() string { return Root + "services/" }
+// serviceRecordsPrefix holds every service record (watch it to follow services).
+func serviceRecordsPrefix() string { return Root + "services/" }
 
-// ServiceTasksPrefix holds one summary per task of a service (watch it too).
-func ServiceTasksPrefix(cluster, service string) string {
+// serviceTasksPrefix holds one summary per task of a service (watch it too).
+func serviceTasksPrefix(cluster, service string) string {
 	return Root + "service-tasks/" + cluster + "/" + service + "/"
 }
 
-// AllServiceTasksPrefix holds every service's task summaries.
-func AllServiceTasksPrefix() string { return Root + "service-tasks/" }
+// allServiceTasksPrefix holds every service's task summaries.
+func allServiceTasksPrefix() string { return Root + "service-tasks/" }
 
 // ServiceOfGroup returns the service a task group belongs to, or "".
 func ServiceOfGroup(group string) string {
@@ -120,12 +120,12 @@ func summaryOp(r *TaskRecord) []store.Op {
 	if svc == "" {
 		return nil
 	}
-	return []store.Op{store.Put(ServiceTasksPrefix(r.Cluster, svc)+r.ID, mustJSON(r.Summary()))}
+	return []store.Op{store.Put(serviceTasksPrefix(r.Cluster, svc)+r.ID, mustJSON(r.Summary()))}
 }
 
 // ServiceTasks reads a service's task summaries.
 func (s *State) ServiceTasks(ctx context.Context, cluster, service string) ([]TaskSummary, error) {
-	page, err := s.Store.List(ctx, ServiceTasksPrefix(cluster, service), store.ListOptions{})
+	page, err := s.db.List(ctx, serviceTasksPrefix(cluster, service), store.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *State) ServiceTasks(ctx context.Context, cluster, service string) ([]Ta
 func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing *ServiceRecord, err error) {
 	key := serviceKey(rec.Cluster, rec.Name)
 	err = retry(ctx, func() error {
-		kv, cur, err := read[ServiceRecord](ctx, s.Store, key)
+		kv, cur, err := read[ServiceRecord](ctx, s.db, key)
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing 
 			existing = cur
 			return nil
 		}
-		guards, unlock, err := s.underQuota(ctx, ServicesPrefix(rec.Cluster), s.Quotas().ServicesPerCluster, func(n int64) error {
+		guards, unlock, err := s.underQuota(ctx, servicesPrefix(rec.Cluster), s.Quotas().ServicesPerCluster, func(n int64) error {
 			return model.InvalidParameter("Services per cluster limit exceeded: cluster %s already has %d services, the most a cluster can have.", rec.Cluster, n)
 		})
 		if err != nil {
@@ -162,9 +162,9 @@ func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing 
 		}
 		defer unlock()
 		guards = append(guards, store.Guard{Key: key, ModRev: kv.ModRev})
-		_, err = s.Store.Commit(ctx, guards, []store.Op{
+		_, err = s.db.Commit(ctx, guards, []store.Op{
 			store.Put(key, mustJSON(rec)),
-			store.Put(ServicesPrefix(rec.Cluster)+rec.Name, nil),
+			store.Put(servicesPrefix(rec.Cluster)+rec.Name, nil),
 		})
 		return err
 	})
@@ -173,7 +173,7 @@ func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing 
 
 // GetService reads a service; nil when it never existed.
 func (s *State) GetService(ctx context.Context, cluster, name string) (*ServiceRecord, error) {
-	_, r, err := read[ServiceRecord](ctx, s.Store, serviceKey(cluster, name))
+	_, r, err := read[ServiceRecord](ctx, s.db, serviceKey(cluster, name))
 	return r, err
 }
 
@@ -184,7 +184,7 @@ func (s *State) UpdateService(ctx context.Context, cluster, name string, fn func
 	key := serviceKey(cluster, name)
 	var out *ServiceRecord
 	err := retry(ctx, func() error {
-		kv, r, err := read[ServiceRecord](ctx, s.Store, key)
+		kv, r, err := read[ServiceRecord](ctx, s.db, key)
 		if err != nil || r == nil {
 			out = nil
 			return err
@@ -195,9 +195,9 @@ func (s *State) UpdateService(ctx context.Context, cluster, name string, fn func
 		trim(r)
 		ops := []store.Op{store.Put(key, mustJSON(r))}
 		if r.Service.Status == model.ServiceInactive {
-			ops = append(ops, store.Del(ServicesPrefix(cluster)+name))
+			ops = append(ops, store.Del(servicesPrefix(cluster)+name))
 		}
-		if _, err := s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, ops); err != nil {
+		if _, err := s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, ops); err != nil {
 			return err
 		}
 		out = r
@@ -226,7 +226,7 @@ func trim(r *ServiceRecord) {
 
 // ListServiceARNs pages through a cluster's services that are not INACTIVE.
 func (s *State) ListServiceARNs(ctx context.Context, cluster string, keep func(*ServiceRecord) bool, token string, limit int) ([]string, string, error) {
-	return scan(ctx, s.Store, Root+"services/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
+	return scan(ctx, s.db, Root+"services/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
 		r, err := decode[ServiceRecord](kv)
 		if err != nil {
 			return "", false, err
@@ -241,12 +241,12 @@ func (s *State) ServiceKeys(ctx context.Context) ([]string, error) {
 	var out []string
 	after := ""
 	for {
-		page, err := s.Store.List(ctx, ServiceRecordsPrefix(), store.ListOptions{After: after, Limit: 1000, KeysOnly: true})
+		page, err := s.db.List(ctx, serviceRecordsPrefix(), store.ListOptions{After: after, Limit: 1000, KeysOnly: true})
 		if err != nil {
 			return nil, err
 		}
 		for _, kv := range page.KVs {
-			out = append(out, strings.TrimPrefix(kv.Key, ServiceRecordsPrefix()))
+			out = append(out, strings.TrimPrefix(kv.Key, serviceRecordsPrefix()))
 		}
 		if !page.More || len(page.KVs) == 0 {
 			return out, nil
@@ -255,14 +255,11 @@ func (s *State) ServiceKeys(ctx context.Context) ([]string, error) {
 	}
 }
 
-// DecodeService reads a service record from a store value.
-func DecodeService(kv store.KV) (*ServiceRecord, error) { return decode[ServiceRecord](kv) }
-
 // ReapStopped removes tasks that stopped before `before`, at most limit of
 // them, and returns how many it removed.
 func (s *State) ReapStopped(ctx context.Context, before time.Time, limit int) (int, error) {
-	end := fmt.Sprintf("%s%020d", StoppedPrefix(), before.UnixNano())
-	page, err := s.Store.List(ctx, StoppedPrefix(), store.ListOptions{Limit: limit, KeysOnly: true})
+	end := fmt.Sprintf("%s%020d", stoppedPrefix(), before.UnixNano())
+	page, err := s.db.List(ctx, stoppedPrefix(), store.ListOptions{Limit: limit, KeysOnly: true})
 	if err != nil {
 		return 0, err
 	}
@@ -271,7 +268,7 @@ func (s *State) ReapStopped(ctx context.Context, before time.Time, limit int) (i
 		if kv.Key >= end {
 			break
 		}
-		parts := strings.Split(strings.TrimPrefix(kv.Key, StoppedPrefix()), "/")
+		parts := strings.Split(strings.TrimPrefix(kv.Key, stoppedPrefix()), "/")
 		if len(parts) != 3 {
 			continue
 		}
@@ -281,10 +278,10 @@ func (s *State) ReapStopped(ctx context.Context, before time.Time, limit int) (i
 			return n, err
 		} else if t != nil {
 			if svc := ServiceOfGroup(t.Task.Group); svc != "" {
-				ops = append(ops, store.Del(ServiceTasksPrefix(cluster, svc)+id))
+				ops = append(ops, store.Del(serviceTasksPrefix(cluster, svc)+id))
 			}
 		}
-		if _, err := s.Store.Commit(ctx, nil, ops); err != nil {
+		if _, err := s.db.Commit(ctx, nil, ops); err != nil {
 			return n, err
 		}
 		n++

@@ -18,7 +18,7 @@ func settingsPrefix(principal string) string {
 // principal's settings are the account's defaults).
 func (s *State) PutAccountSetting(ctx context.Context, principal, name, value string) (model.Setting, error) {
 	set := model.Setting{Name: name, Value: value, PrincipalArn: principal, Type: model.SettingTypeUser}
-	_, err := s.Store.Commit(ctx, nil, []store.Op{store.Put(settingsPrefix(principal)+name, mustJSON(set))})
+	_, err := s.db.Commit(ctx, nil, []store.Op{store.Put(settingsPrefix(principal)+name, mustJSON(set))})
 	return set, err
 }
 
@@ -28,11 +28,11 @@ func (s *State) DeleteAccountSetting(ctx context.Context, principal, name string
 	key := settingsPrefix(principal) + name
 	var out *model.Setting
 	err := retry(ctx, func() error {
-		kv, cur, err := read[model.Setting](ctx, s.Store, key)
+		kv, cur, err := read[model.Setting](ctx, s.db, key)
 		if out = cur; err != nil || cur == nil {
 			return err
 		}
-		_, err = s.Store.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Del(key)})
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Del(key)})
 		return err
 	})
 	return out, err
@@ -40,7 +40,7 @@ func (s *State) DeleteAccountSetting(ctx context.Context, principal, name string
 
 // ExplicitAccountSettings returns a principal's explicit settings by name.
 func (s *State) ExplicitAccountSettings(ctx context.Context, principal string) (map[string]model.Setting, error) {
-	page, err := s.Store.List(ctx, settingsPrefix(principal), store.ListOptions{})
+	page, err := s.db.List(ctx, settingsPrefix(principal), store.ListOptions{})
 	if err != nil {
 		return nil, err
 	}

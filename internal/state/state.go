@@ -26,7 +26,8 @@ const Root = "/flotta/v1/"
 
 // State is typed access to the records of one account.
 type State struct {
-	Store *store.Store
+	// db is the store; only this package speaks to it.
+	db    *store.Store
 	Scope model.Scope
 	// Clock tells the time for timestamps; nil means time.Now.
 	Clock func() time.Time
@@ -65,7 +66,7 @@ func (s *State) underQuota(ctx context.Context, prefix string, quota int, exceed
 	if s.farBelow(prefix, quota) {
 		return nil, func() {}, nil
 	}
-	n, rev, err := s.Store.Count(ctx, prefix)
+	n, rev, err := s.db.Count(ctx, prefix)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,7 +76,7 @@ func (s *State) underQuota(ctx context.Context, prefix string, quota int, exceed
 	}
 	m := &s.quotaLocks[maphash.String(lockSeed, prefix)%uint64(len(s.quotaLocks))]
 	m.Lock()
-	if n, rev, err = s.Store.Count(ctx, prefix); err != nil {
+	if n, rev, err = s.db.Count(ctx, prefix); err != nil {
 		m.Unlock()
 		return nil, nil, err
 	}

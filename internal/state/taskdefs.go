@@ -64,7 +64,7 @@ func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinit
 	defer unlock()
 	var rec *TaskDefRecord
 	err := retry(ctx, func() error {
-		kv, fam, err := read[familyRecord](ctx, s.Store, fkey)
+		kv, fam, err := read[familyRecord](ctx, s.db, fkey)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinit
 		t.RegisteredAt = model.At(s.Now())
 		t.RegisteredBy = registeredBy
 		t.DeregisteredAt, t.DeleteRequestedAt = nil, nil
-		_, err = s.Store.Commit(ctx, []store.Guard{{Key: fkey, ModRev: kv.ModRev}}, []store.Op{
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: fkey, ModRev: kv.ModRev}}, []store.Op{
 			store.Put(fkey, mustJSON(fam)),
 			store.Put(taskDefKey(td.Family, t.Revision), mustJSON(r)),
 			store.Put(statusIndexKey(model.TaskDefActive, td.Family, t.Revision), nil),
@@ -105,7 +105,7 @@ func (s *State) RegisterTaskDefinition(ctx context.Context, td model.TaskDefinit
 // ACTIVE revision. It returns nil when there is none.
 func (s *State) GetTaskDefinition(ctx context.Context, family string, revision int) (*TaskDefRecord, error) {
 	if revision == 0 {
-		page, err := s.Store.List(ctx, statusIndexPrefix(model.TaskDefActive)+family+"!",
+		page, err := s.db.List(ctx, statusIndexPrefix(model.TaskDefActive)+family+"!",
 			store.ListOptions{Limit: 1, Descending: true, KeysOnly: true})
 		if err != nil {
 			return nil, err
@@ -115,7 +115,7 @@ func (s *State) GetTaskDefinition(ctx context.Context, family string, revision i
 		}
 		_, revision = splitRevKey(page.KVs[0].Key)
 	}
-	_, r, err := read[TaskDefRecord](ctx, s.Store, taskDefKey(family, revision))
+	_, r, err := read[TaskDefRecord](ctx, s.db, taskDefKey(family, revision))
 	return r, err
 }
 
@@ -134,7 +134,7 @@ func (s *State) updateTaskDefinition(ctx context.Context, family string, revisio
 	defer unlock()
 	var out *TaskDefRecord
 	err := retry(ctx, func() error {
-		kvs, err := s.Store.GetMany(ctx, []string{key, fkey})
+		kvs, err := s.db.GetMany(ctx, []string{key, fkey})
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *State) updateTaskDefinition(ctx context.Context, family string, revisio
 				store.Put(statusIndexKey(after, family, revision), nil))
 		}
 		guards := []store.Guard{{Key: key, ModRev: kvs[key].ModRev}, {Key: fkey, ModRev: kvs[fkey].ModRev}}
-		if _, err := s.Store.Commit(ctx, guards, ops); err != nil {
+		if _, err := s.db.Commit(ctx, guards, ops); err != nil {
 			return err
 		}
 		out = r
@@ -218,7 +218,7 @@ func (s *State) ListTaskDefinitions(ctx context.Context, family, status string, 
 	if family != "" {
 		prefix += family + "!"
 	}
-	return scan(ctx, s.Store, prefix, token, limit, desc, func(kv store.KV) (string, bool, error) {
+	return scan(ctx, s.db, prefix, token, limit, desc, func(kv store.KV) (string, bool, error) {
 		f, rev := splitRevKey(kv.Key)
 		return s.Scope.TaskDefinitionARN(f, rev), true, nil
 	})
@@ -229,7 +229,7 @@ func (s *State) ListTaskDefinitions(ctx context.Context, family, status string, 
 // ALL every family.
 func (s *State) ListTaskDefinitionFamilies(ctx context.Context, namePrefix, status, token string, limit int) ([]string, string, error) {
 	base := Root + "taskdef-families/"
-	return scan(ctx, s.Store, base+namePrefix, token, limit, false, func(kv store.KV) (string, bool, error) {
+	return scan(ctx, s.db, base+namePrefix, token, limit, false, func(kv store.KV) (string, bool, error) {
 		f, err := decode[familyRecord](kv)
 		if err != nil {
 			return "", false, err

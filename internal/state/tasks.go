@@ -26,9 +26,9 @@ type TaskRecord struct {
 
 func taskKey(cluster, id string) string { return Root + "tasks/" + cluster + "/" + id }
 
-// AssignmentsPrefix holds one key per task assigned to an instance and not yet
+// assignmentsPrefix holds one key per task assigned to an instance and not yet
 // stopped; its value is the task's desired status. An agent watches it.
-func AssignmentsPrefix(instanceID string) string { return Root + "assignments/" + instanceID + "/" }
+func assignmentsPrefix(instanceID string) string { return Root + "assignments/" + instanceID + "/" }
 
 // assignmentRecord is the value of an assignment key: a task its agent must
 // run or stop. (What the agent receives is flottaapi.Assignment, the task and
@@ -54,7 +54,7 @@ func (s *State) tokenLease(ctx context.Context) (store.Lease, error) {
 	if s.lease != 0 && s.Now().Sub(s.leaseAt) < time.Hour {
 		return s.lease, nil
 	}
-	l, err := s.Store.GrantLease(ctx, ClientTokenTTL+time.Hour)
+	l, err := s.db.GrantLease(ctx, ClientTokenTTL+time.Hour)
 	if err != nil {
 		return 0, err
 	}
@@ -70,7 +70,7 @@ type ClientToken struct {
 
 // GetClientToken reads a clientToken's record; nil when unused.
 func (s *State) GetClientToken(ctx context.Context, cluster, token string) (*ClientToken, error) {
-	_, r, err := read[ClientToken](ctx, s.Store, clientTokenKey(cluster, token))
+	_, r, err := read[ClientToken](ctx, s.db, clientTokenKey(cluster, token))
 	return r, err
 }
 
@@ -109,10 +109,10 @@ func PlacementOps(group string, tasks int, token bool) int {
 
 // MaxTxnOps is the most operations one store transaction may carry.
 func (s *State) MaxTxnOps() int {
-	if s.Store.MaxOps <= 0 {
+	if s.db.MaxOps <= 0 {
 		return 128 // etcd's default --max-txn-ops
 	}
-	return s.Store.MaxOps
+	return s.db.MaxOps
 }
 
 // ops is how many store operations a batch needs.
@@ -132,8 +132,8 @@ func (s *State) CommitPlacements(ctx context.Context, cluster string, b Batch) (
 	for _, rec := range b.Tasks {
 		ops = append(ops,
 			store.Put(taskKey(cluster, rec.ID), mustJSON(rec)),
-			store.Put(TasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
-			store.Put(AssignmentsPrefix(rec.InstanceID)+rec.ID, mustJSON(assignmentRecord{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
+			store.Put(tasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
+			store.Put(assignmentsPrefix(rec.InstanceID)+rec.ID, mustJSON(assignmentRecord{Cluster: cluster, TaskID: rec.ID, DesiredStatus: rec.Task.DesiredStatus})),
 		)
 		ops = append(ops, summaryOp(&rec)...)
 	}
@@ -149,12 +149,12 @@ func (s *State) CommitPlacements(ctx context.Context, cluster string, b Batch) (
 			ops = append(ops, op)
 		}
 	}
-	return s.Store.Commit(ctx, guards, ops)
+	return s.db.Commit(ctx, guards, ops)
 }
 
 // GetTask reads a task; nil when unknown.
 func (s *State) GetTask(ctx context.Context, cluster, id string) (*TaskRecord, error) {
-	_, r, err := read[TaskRecord](ctx, s.Store, taskKey(cluster, id))
+	_, r, err := read[TaskRecord](ctx, s.db, taskKey(cluster, id))
 	return r, err
 }
 
@@ -164,7 +164,7 @@ func (s *State) GetTasks(ctx context.Context, cluster string, ids []string) (map
 	for i, id := range ids {
 		keys[i] = taskKey(cluster, id)
 	}
-	kvs, err := s.Store.GetMany(ctx, keys)
+	kvs, err := s.db.GetMany(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ type TaskFilter struct {
 
 // ListTaskARNs pages through a cluster's tasks that match f.
 func (s *State) ListTaskARNs(ctx context.Context, cluster string, f TaskFilter, token string, limit int) ([]string, string, error) {
-	return scan(ctx, s.Store, Root+"tasks/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
+	return scan(ctx, s.db, Root+"tasks/"+cluster+"/", token, limit, false, func(kv store.KV) (string, bool, error) {
 		r, err := decode[TaskRecord](kv)
 		if err != nil {
 			return "", false, err
@@ -211,7 +211,7 @@ func (s *State) ListTaskARNs(ctx context.Context, cluster string, f TaskFilter, 
 
 // CountTasks counts a cluster's tasks that have not stopped: running, and the rest.
 func (s *State) CountTasks(ctx context.Context, cluster string) (running, pending int, err error) {
-	page, err := s.Store.List(ctx, TasksPrefix(cluster), store.ListOptions{})
+	page, err := s.db.List(ctx, tasksPrefix(cluster), store.ListOptions{})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -231,7 +231,7 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 	key := taskKey(cluster, id)
 	var out *TaskRecord
 	err := retry(ctx, func() error {
-		kv, r, err := read[TaskRecord](ctx, s.Store, key)
+		kv, r, err := read[TaskRecord](ctx, s.db, key)
 		if err != nil || r == nil {
 			out = nil
 			return err
@@ -245,17 +245,17 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 		r.Task.Version++
 		guards := []store.Guard{{Key: key, ModRev: kv.ModRev}}
 		ops := []store.Op{store.Put(key, mustJSON(r))}
-		akey := AssignmentsPrefix(r.InstanceID) + id
+		akey := assignmentsPrefix(r.InstanceID) + id
 		ops = append(ops, summaryOp(r)...)
 		if r.Task.LastStatus == model.TaskStopped {
-			ops = append(ops, store.Del(akey), store.Del(TasksPrefix(cluster)+id))
+			ops = append(ops, store.Del(akey), store.Del(tasksPrefix(cluster)+id))
 			if !wasStopped {
 				ops = append(ops, store.Put(stoppedKey(r), nil))
 			}
 			if !wasStopped && r.InstanceID != "" {
 				// Give back what the task reserved.
 				ikey := instanceKey(cluster, r.InstanceID)
-				ikv, inst, err := read[InstanceRecord](ctx, s.Store, ikey)
+				ikv, inst, err := read[InstanceRecord](ctx, s.db, ikey)
 				if err != nil {
 					return err
 				}
@@ -268,10 +268,10 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 			}
 		} else {
 			ops = append(ops,
-				store.Put(TasksPrefix(cluster)+id, []byte(r.Task.LastStatus)),
+				store.Put(tasksPrefix(cluster)+id, []byte(r.Task.LastStatus)),
 				store.Put(akey, mustJSON(assignmentRecord{Cluster: cluster, TaskID: id, DesiredStatus: r.Task.DesiredStatus})))
 		}
-		if _, err := s.Store.Commit(ctx, guards, ops); err != nil {
+		if _, err := s.db.Commit(ctx, guards, ops); err != nil {
 			return err
 		}
 		out = r
@@ -286,11 +286,11 @@ func stoppedKey(r *TaskRecord) string {
 	if r.Task.StoppedAt != nil {
 		at = r.Task.StoppedAt.Time
 	}
-	return fmt.Sprintf("%s%020d/%s/%s", StoppedPrefix(), at.UnixNano(), r.Cluster, r.ID)
+	return fmt.Sprintf("%s%020d/%s/%s", stoppedPrefix(), at.UnixNano(), r.Cluster, r.ID)
 }
 
-// StoppedPrefix indexes stopped tasks by the time they stopped.
-func StoppedPrefix() string { return Root + "stopped/" }
+// stoppedPrefix indexes stopped tasks by the time they stopped.
+func stoppedPrefix() string { return Root + "stopped/" }
 
 func release(reserved *model.Demand, d model.Demand) {
 	reserved.CPU -= d.CPU
@@ -464,7 +464,7 @@ func mergeContainer(t *model.Task, c model.Container) {
 // AssignedTasks returns the tasks assigned to an instance, with the store
 // revision they were read at (for WaitForChange).
 func (s *State) AssignedTasks(ctx context.Context, instanceID string) ([]*TaskRecord, int64, error) {
-	page, err := s.Store.List(ctx, AssignmentsPrefix(instanceID), store.ListOptions{})
+	page, err := s.db.List(ctx, assignmentsPrefix(instanceID), store.ListOptions{})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -504,15 +504,15 @@ func SplitTaskARN(resource string) (cluster, id string, err error) {
 
 // CountInstanceTasks counts an instance's tasks that have not stopped.
 func (s *State) CountInstanceTasks(ctx context.Context, cluster, instanceID string) (running, pending int, err error) {
-	page, err := s.Store.List(ctx, AssignmentsPrefix(instanceID), store.ListOptions{KeysOnly: true})
+	page, err := s.db.List(ctx, assignmentsPrefix(instanceID), store.ListOptions{KeysOnly: true})
 	if err != nil {
 		return 0, 0, err
 	}
 	keys := make([]string, 0, len(page.KVs))
 	for _, kv := range page.KVs {
-		keys = append(keys, TasksPrefix(cluster)+strings.TrimPrefix(kv.Key, AssignmentsPrefix(instanceID)))
+		keys = append(keys, tasksPrefix(cluster)+strings.TrimPrefix(kv.Key, assignmentsPrefix(instanceID)))
 	}
-	statuses, err := s.Store.GetMany(ctx, keys)
+	statuses, err := s.db.GetMany(ctx, keys)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -215,8 +215,8 @@ func (s *Store) recoverFromNoSpace(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.cli.Compact(ctx, rev); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
-		return fmt.Errorf("compact: %w", err)
+	if err := s.Compact(ctx, rev); err != nil {
+		return err
 	}
 	if !s.disk.writableDisk() {
 		return nil // defragmenting writes a copy: not on a full disk

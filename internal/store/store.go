@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/etcdserver"
 )
@@ -230,6 +231,15 @@ func (s *Store) Revision(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store revision: %w", err)
 	}
 	return resp.Header.Revision, nil
+}
+
+// Compact drops the history before revision rev: watches from before it
+// fail with ErrCompacted.
+func (s *Store) Compact(ctx context.Context, rev int64) error {
+	if _, err := s.cli.Compact(ctx, rev); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
+		return fmt.Errorf("compact: %w", err)
+	}
+	return nil
 }
 
 // Ping checks that the store answers within the context's deadline.

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/flotta-dev/flotta/internal/state"
-	"github.com/flotta-dev/flotta/internal/store"
+	"github.com/flotta-dev/flotta/internal/testutil/fleet"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
 
@@ -245,35 +246,99 @@ func TestDeleteClusterTurnsInactiveAndCanBeRecreated(t *testing.T) {
 func TestDeleteClusterRefusesWhileItHoldsResources(t *testing.T) {
 	e := flottatest.StartServer(t)
 	ctx := context.Background()
+	if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("app"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64)}}}); err != nil {
+		t.Fatal(err)
+	}
+	var heldTask string
 	for _, tc := range []struct {
-		prefix func(string) string
-		code   string
-		text   string
+		code, text string
+		// hold puts the resource in the cluster; release takes it out.
+		hold, release func(cluster string)
 	}{
-		{state.ServicesPrefix, "ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active."},
-		{state.InstancesPrefix, "ClusterContainsContainerInstancesException", "The Cluster cannot be deleted while Container Instances are active or draining."},
-		{state.TasksPrefix, "ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active."},
+		{"ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.",
+			func(cluster string) {
+				if _, err := e.ECS.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("svc"), TaskDefinition: aws.String("app")}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(cluster string) {
+				if _, err := e.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String("svc")}); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, "the service INACTIVE", func() bool {
+					out, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"svc"}})
+					return err == nil && len(out.Services) == 1 && aws.ToString(out.Services[0].Status) == "INACTIVE"
+				})
+			}},
+		{"ClusterContainsContainerInstancesException", "The Cluster cannot be deleted while Container Instances are active or draining.",
+			func(cluster string) {
+				if _, err := e.ECS.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String(cluster),
+					InstanceIdentityDocument: aws.String(`{"instanceId":"i-busy"}`),
+					TotalResources: []types.Resource{{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 1024},
+						{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: 1024}}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(cluster string) {
+				list, err := e.ECS.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
+				if err != nil || len(list.ContainerInstanceArns) != 1 {
+					t.Fatalf("%v %v", err, list)
+				}
+				if _, err := e.ECS.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{Cluster: aws.String(cluster),
+					ContainerInstance: aws.String(list.ContainerInstanceArns[0])}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.",
+			// A task with no instance left is what only this check stops: it
+			// is written here through the state's own door, as the scheduler
+			// writes a placement.
+			func(cluster string) {
+				st := e.Server.State()
+				c, err := st.GetCluster(ctx, cluster)
+				if err != nil {
+					t.Fatal(err)
+				}
+				def, err := st.GetTaskDefinition(ctx, "app", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := st.NewTaskRecord(c, &def.TaskDefinition, &state.InstanceRecord{ID: "gone"}, state.TaskOptions{})
+				heldTask = rec.ID
+				if _, err := st.CommitPlacements(ctx, cluster, state.Batch{Tasks: []state.TaskRecord{rec}}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(cluster string) {
+				if _, err := e.Server.State().MarkTaskLost(ctx, cluster, heldTask, "test"); err != nil {
+					t.Fatal(err)
+				}
+			}},
 	} {
 		name := "busy-" + tc.code[len("ClusterContains"):len(tc.code)-len("Exception")]
 		if _, err := e.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}); err != nil {
 			t.Fatal(err)
 		}
-		// The services, instances and tasks issues write these records; a
-		// placeholder under the cluster's prefix is what the check counts.
-		key := tc.prefix(name) + "x"
-		if _, err := e.Server.Store().Commit(ctx, nil, []store.Op{store.Put(key, []byte("{}"))}); err != nil {
-			t.Fatal(err)
-		}
-		unchanged(t, e, func() {
-			_, err := e.ECS.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(name)})
-			wantAPIError(t, err, tc.code, tc.text)
-		})
-		if _, err := e.Server.Store().Commit(ctx, nil, []store.Op{store.Del(key)}); err != nil {
-			t.Fatal(err)
-		}
+		tc.hold(name)
+		_, err := e.ECS.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(name)})
+		wantAPIError(t, err, tc.code, tc.text)
+		tc.release(name)
 		if _, err := e.ECS.DeleteCluster(ctx, &ecs.DeleteClusterInput{Cluster: aws.String(name)}); err != nil {
 			t.Fatalf("delete once empty: %v", err)
 		}
+	}
+}
+
+// waitFor polls cond for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s within 20s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

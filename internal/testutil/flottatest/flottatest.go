@@ -139,7 +139,7 @@ func (e *Env) Client(k iam.AccessKey) *flottaapi.Client {
 // Revision returns the store's revision; equal readings mean nothing was written.
 func (e *Env) Revision(t testing.TB) int64 {
 	t.Helper()
-	rev, err := e.Server.Store().Revision(context.Background())
+	rev, err := e.Server.State().Revision(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

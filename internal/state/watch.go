@@ -1,0 +1,193 @@
+package state
+
+import (
+	"context"
+	"strings"
+
+	"github.com/flotta-dev/flotta/internal/store"
+)
+
+// Typed watches: each follows one kind of record from a store revision on,
+// in batches as the store commits them, until ctx ends. When the revision is
+// older than the store keeps, the channel closes and the error channel says
+// ErrCompacted: read everything afresh, then watch from Revision.
+
+// InstanceChange is a change of a container instance record.
+type InstanceChange struct {
+	Cluster, ID string
+	// Record is the instance as written; nil when it was deleted (or
+	// could not be read: then Err says why).
+	Record *InstanceRecord
+	ModRev int64
+	Err    error
+}
+
+// WatchInstances follows the instances of one cluster, or of every cluster
+// when cluster is "".
+func (s *State) WatchInstances(ctx context.Context, cluster string, after int64) (<-chan []InstanceChange, <-chan error) {
+	prefix := Root + "instances/"
+	if cluster != "" {
+		prefix = instanceRecordsPrefix(cluster)
+	}
+	return watchAs(ctx, s.db, prefix, after, func(ev store.Event) (InstanceChange, bool) {
+		cl, id, _ := strings.Cut(strings.TrimPrefix(ev.KV.Key, Root+"instances/"), "/")
+		c := InstanceChange{Cluster: cl, ID: id, ModRev: ev.KV.ModRev}
+		if !ev.Deleted {
+			c.Record, c.Err = decode[InstanceRecord](ev.KV)
+		}
+		return c, true
+	})
+}
+
+// SessionChange says that an instance's agent connected or went away.
+type SessionChange struct {
+	InstanceID string
+	Connected  bool
+}
+
+// WatchSessions follows the agents' sessions.
+func (s *State) WatchSessions(ctx context.Context, after int64) (<-chan []SessionChange, <-chan error) {
+	return watchAs(ctx, s.db, sessionsPrefix(), after, func(ev store.Event) (SessionChange, bool) {
+		return SessionChange{InstanceID: strings.TrimPrefix(ev.KV.Key, sessionsPrefix()), Connected: !ev.Deleted}, true
+	})
+}
+
+// ServiceChange names a service whose record changed.
+type ServiceChange struct {
+	Cluster, Name string
+}
+
+// WatchServices follows the service records (by name: a reconcile reads the
+// record itself).
+func (s *State) WatchServices(ctx context.Context, after int64) (<-chan []ServiceChange, <-chan error) {
+	return watchAs(ctx, s.db, serviceRecordsPrefix(), after, func(ev store.Event) (ServiceChange, bool) {
+		cl, name, ok := strings.Cut(strings.TrimPrefix(ev.KV.Key, serviceRecordsPrefix()), "/")
+		return ServiceChange{Cluster: cl, Name: name}, ok
+	})
+}
+
+// ServiceTaskChange is a change of a service's task summary.
+type ServiceTaskChange struct {
+	Cluster, Service, TaskID string
+	Deleted                  bool
+	ModRev                   int64
+	value                    []byte
+}
+
+// Summary decodes the summary as written (nil when it was deleted). It is
+// decoded only when asked: most readers need only the names.
+func (c ServiceTaskChange) Summary() (*TaskSummary, error) {
+	if c.Deleted {
+		return nil, nil
+	}
+	return decode[TaskSummary](store.KV{Key: c.Cluster + "/" + c.Service + "/" + c.TaskID, Value: c.value, ModRev: c.ModRev})
+}
+
+// WatchServiceTasks follows every service's task summaries.
+func (s *State) WatchServiceTasks(ctx context.Context, after int64) (<-chan []ServiceTaskChange, <-chan error) {
+	return watchAs(ctx, s.db, allServiceTasksPrefix(), after, func(ev store.Event) (ServiceTaskChange, bool) {
+		parts := strings.Split(strings.TrimPrefix(ev.KV.Key, allServiceTasksPrefix()), "/")
+		if len(parts) != 3 {
+			return ServiceTaskChange{}, false
+		}
+		return ServiceTaskChange{Cluster: parts[0], Service: parts[1], TaskID: parts[2], Deleted: ev.Deleted, ModRev: ev.KV.ModRev, value: ev.KV.Value}, true
+	})
+}
+
+// WaitForAssignments blocks until the tasks assigned to an instance (or
+// their desired statuses) change after revision after, and returns the
+// revision of that change; at once when after is older than the store keeps.
+func (s *State) WaitForAssignments(ctx context.Context, instanceID string, after int64) (int64, error) {
+	return s.db.WaitForChange(ctx, assignmentsPrefix(instanceID), after)
+}
+
+// watchAs runs a store watch and converts its events; convert's false drops one.
+func watchAs[T any](ctx context.Context, st *store.Store, prefix string, after int64, convert func(store.Event) (T, bool)) (<-chan []T, <-chan error) {
+	events, errs := st.Watch(ctx, prefix, after)
+	out := make(chan []T, 16)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case batch, ok := <-events:
+				if !ok {
+					select {
+					case err := <-errs:
+						errc <- err
+					default:
+					}
+					return
+				}
+				conv := make([]T, 0, len(batch))
+				for _, ev := range batch {
+					if c, ok := convert(ev); ok {
+						conv = append(conv, c)
+					}
+				}
+				if len(conv) == 0 {
+					continue
+				}
+				select {
+				case out <- conv:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-errs:
+				errc <- err
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, errc
+}
+
+// AllInstances reads every container instance of every cluster, and the
+// revision to watch for changes from.
+func (s *State) AllInstances(ctx context.Context) ([]*InstanceRecord, int64, error) {
+	page, err := s.db.List(ctx, Root+"instances/", store.ListOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]*InstanceRecord, 0, len(page.KVs))
+	for _, kv := range page.KVs {
+		r, err := decode[InstanceRecord](kv)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, page.Revision, nil
+}
+
+// ConnectedInstances are the instances whose agents hold a session now.
+func (s *State) ConnectedInstances(ctx context.Context) (map[string]bool, error) {
+	page, err := s.db.List(ctx, sessionsPrefix(), store.ListOptions{KeysOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[string]bool, len(page.KVs))
+	for _, kv := range page.KVs {
+		live[strings.TrimPrefix(kv.Key, sessionsPrefix())] = true
+	}
+	return live, nil
+}
+
+// AllServiceTasks reads every service's task summaries, and the revision
+// to watch for changes from.
+func (s *State) AllServiceTasks(ctx context.Context) ([]ServiceTaskChange, int64, error) {
+	page, err := s.db.List(ctx, allServiceTasksPrefix(), store.ListOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]ServiceTaskChange, 0, len(page.KVs))
+	for _, kv := range page.KVs {
+		parts := strings.Split(strings.TrimPrefix(kv.Key, allServiceTasksPrefix()), "/")
+		if len(parts) == 3 {
+			out = append(out, ServiceTaskChange{Cluster: parts[0], Service: parts[1], TaskID: parts[2], ModRev: kv.ModRev, value: kv.Value})
+		}
+	}
+	return out, page.Revision, nil
+}
