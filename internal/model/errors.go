@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -52,6 +53,12 @@ func Errorf(code, format string, args ...any) *Error {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// IsCode says whether err is, or wraps, an Error with this code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
 
 // ErrorCode is the exception name.
 func (e *Error) ErrorCode() string { return e.Code }

@@ -21,6 +21,7 @@ import (
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
+	"github.com/flotta-dev/flotta/internal/events"
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/gateway"
 	"github.com/flotta-dev/flotta/internal/iam"
@@ -204,6 +205,7 @@ func (s *Server) routes() http.Handler {
 	for name, op := range api.FlottaOps() {
 		flotta.Ops[name] = op
 	}
+	flotta.Ops["GetEvents"] = awsjson.Op((&events.Stream{State: s.state}).Read)
 	router.Handle(flotta)
 
 	mux := http.NewServeMux()

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/store"
@@ -20,6 +21,8 @@ type InstanceRecord struct {
 	Groups map[string]int `json:"groups,omitempty"`
 	// Principal is the agent identity allowed to act for this instance.
 	Principal string `json:"principal"`
+	// UpdatedAt is when the record was last written (the time of its event).
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
 func instanceKey(cluster, id string) string { return Root + "instances/" + cluster + "/" + id }
@@ -91,6 +94,7 @@ func machineKey(cluster, ec2ID string) string { return Root + "machines/" + clus
 func (s *State) PutInstance(ctx context.Context, r InstanceRecord) error {
 	key := instanceKey(r.Cluster, r.ID)
 	r.Instance.Version = 1
+	r.UpdatedAt = s.Now()
 	return retry(ctx, func() error {
 		guards, unlock, err := s.underQuota(ctx, instancesPrefix(r.Cluster), s.Quotas().InstancesPerCluster, func(n int64) error {
 			return model.Client("Container instances per cluster limit exceeded: cluster %s already has %d registered container instances, the most a cluster can have.", r.Cluster, n)
@@ -136,6 +140,7 @@ func (s *State) UpdateInstance(ctx context.Context, cluster, id string, fn func(
 			return err
 		}
 		r.Instance.Version++
+		r.UpdatedAt = s.Now()
 		ops := []store.Op{store.Put(key, mustJSON(r))}
 		if r.Instance.Status == model.InstanceInactive {
 			ops = append(ops, store.Del(instancesPrefix(cluster)+id))

@@ -48,6 +48,11 @@ func (s *State) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
 // from one.
 func (s *State) Revision(ctx context.Context) (int64, error) { return s.db.Revision(ctx) }
 
+// Compact drops the history before revision rev (the store also does so on
+// its own, keeping the last 100,000 revisions): watches and event cursors
+// from before it are refused.
+func (s *State) Compact(ctx context.Context, rev int64) error { return s.db.Compact(ctx, rev) }
+
 // ClientEndpoints are where an embedded member serves etcd clients, when
 // Options.ClientURL asked for it.
 func (s *State) ClientEndpoints() []string { return s.db.ClientEndpoints() }
@@ -68,6 +73,9 @@ var (
 	// ErrNoSpace: the store's disk or quota is full; writes are refused.
 	ErrNoSpace = store.ErrNoSpace
 )
+
+// CompactedError is ErrCompacted with the oldest revision the store keeps.
+type CompactedError = store.CompactedError
 
 // Lease is a store lease: keys written on it vanish when it ends.
 type Lease = store.Lease

@@ -46,6 +46,8 @@ type ServiceRecord struct {
 	Steady bool `json:"steady,omitempty"`
 	// LastPlacementEvent throttles "unable to place" events.
 	LastPlacementEvent time.Time `json:"lastPlacementEvent,omitzero"`
+	// UpdatedAt is when the record was last written (the time of its events).
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
 // DeploymentRecord is a deployment and what carrying it out needs.
@@ -162,6 +164,7 @@ func (s *State) CreateService(ctx context.Context, rec ServiceRecord) (existing 
 		}
 		defer unlock()
 		guards = append(guards, store.Guard{Key: key, ModRev: kv.ModRev})
+		rec.UpdatedAt = s.Now()
 		_, err = s.db.Commit(ctx, guards, []store.Op{
 			store.Put(key, mustJSON(rec)),
 			store.Put(servicesPrefix(rec.Cluster)+rec.Name, nil),
@@ -193,6 +196,7 @@ func (s *State) UpdateService(ctx context.Context, cluster, name string, fn func
 			return err
 		}
 		trim(r)
+		r.UpdatedAt = s.Now()
 		ops := []store.Op{store.Put(key, mustJSON(r))}
 		if r.Service.Status == model.ServiceInactive {
 			ops = append(ops, store.Del(servicesPrefix(cluster)+name))

@@ -38,7 +38,7 @@ func TestClustersAreIdempotentAndCounted(t *testing.T) {
 	if _, created, err := s.CreateCluster(ctx, model.Cluster{ClusterName: "web"}); err != nil || created {
 		t.Fatalf("a second create of an ACTIVE cluster must return it: created=%v %v", created, err)
 	}
-	if _, err := s.UpdateCluster(ctx, "ghost", func(*model.Cluster) error { return nil }); !isCode(err, model.CodeClusterNotFound) {
+	if _, err := s.UpdateCluster(ctx, "ghost", func(*model.Cluster) error { return nil }); !model.IsCode(err, model.CodeClusterNotFound) {
 		t.Fatalf("update of a missing cluster: %v", err)
 	}
 	refusal := model.InvalidParameter("no")
@@ -86,7 +86,7 @@ func TestRevisionsAreNeverReused(t *testing.T) {
 		t.Fatalf("the revision after a deleted one: %+v %v", next, err)
 	}
 	s.Limits.RevisionsPerFamily = 11
-	if _, err := s.RegisterTaskDefinition(ctx, taskDef("web"), nil, "me"); !isCode(err, model.CodeClient) {
+	if _, err := s.RegisterTaskDefinition(ctx, taskDef("web"), nil, "me"); !model.IsCode(err, model.CodeClient) {
 		t.Fatalf("past the revisions quota: %v", err)
 	}
 }
@@ -301,7 +301,7 @@ func TestInstanceQuotaIsExactUnderConcurrency(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case isCode(err, model.CodeClient):
+			case model.IsCode(err, model.CodeClient):
 				refused++
 			default:
 				t.Error(err)
@@ -385,9 +385,4 @@ func TestPlacementOps(t *testing.T) {
 			t.Errorf("PlacementOps(%q, %d, %v) = %d, want %d", c.group, c.tasks, c.token, got, c.want)
 		}
 	}
-}
-
-func isCode(err error, code string) bool {
-	var e *model.Error
-	return errors.As(err, &e) && e.Code == code
 }

@@ -22,6 +22,8 @@ type TaskRecord struct {
 	Demand     model.Demand         `json:"demand"`
 	// ProtectedTill is when the task's scale-in protection ends (nil: none).
 	ProtectedTill *model.Time `json:"protectedTill,omitempty"`
+	// UpdatedAt is when the record was last written (the time of its event).
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
 func taskKey(cluster, id string) string { return Root + "tasks/" + cluster + "/" + id }
@@ -124,12 +126,15 @@ func (b Batch) ops() int { return 3*len(b.Tasks) + 2*len(b.Instances) + 2*len(b.
 func (s *State) CommitPlacements(ctx context.Context, cluster string, b Batch) (int64, error) {
 	guards := make([]store.Guard, 0, len(b.Instances)+len(b.Tokens))
 	ops := make([]store.Op, 0, b.ops())
+	now := s.Now()
 	for _, u := range b.Instances {
 		u.Record.Instance.Version++
+		u.Record.UpdatedAt = now
 		guards = append(guards, store.Guard{Key: instanceKey(cluster, u.Record.ID), ModRev: u.ModRev})
 		ops = append(ops, store.Put(instanceKey(cluster, u.Record.ID), mustJSON(u.Record)))
 	}
 	for _, rec := range b.Tasks {
+		rec.UpdatedAt = now
 		ops = append(ops,
 			store.Put(taskKey(cluster, rec.ID), mustJSON(rec)),
 			store.Put(tasksPrefix(cluster)+rec.ID, []byte(rec.Task.LastStatus)),
@@ -243,6 +248,7 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 			return err
 		}
 		r.Task.Version++
+		r.UpdatedAt = s.Now()
 		guards := []store.Guard{{Key: key, ModRev: kv.ModRev}}
 		ops := []store.Op{store.Put(key, mustJSON(r))}
 		akey := assignmentsPrefix(r.InstanceID) + id
@@ -262,6 +268,7 @@ func (s *State) updateTask(ctx context.Context, cluster, id string, fn func(r *T
 				if inst != nil {
 					inst.Release(r.Demand, r.Task.Group)
 					inst.Instance.Version++
+					inst.UpdatedAt = r.UpdatedAt
 					guards = append(guards, store.Guard{Key: ikey, ModRev: ikv.ModRev})
 					ops = append(ops, store.Put(ikey, mustJSON(inst)))
 				}

@@ -191,3 +191,92 @@ func (s *State) AllServiceTasks(ctx context.Context) ([]ServiceTaskChange, int64
 	}
 	return out, page.Revision, nil
 }
+
+// RecordChange is a write of a task, container instance or service record,
+// in the order the store made them (Revision, then position): what the
+// event stream is made from. Exactly one of Task, Instance and Service is set.
+type RecordChange struct {
+	Revision int64
+	Task     *TaskRecord
+	Instance *InstanceRecord
+	// Service is the service as written and PrevService as it was before
+	// (nil for a new one).
+	Service, PrevService *ServiceRecord
+}
+
+// RecordBatch is the record changes of one store watch answer, and the
+// revision it brings a reader to (also when none of its writes were records
+// a reader follows, so that a reader knows it is caught up).
+type RecordBatch struct {
+	Revision int64
+	Changes  []RecordChange
+}
+
+// WatchRecords follows every write of a task, container instance or service
+// record after revision after. Deletions (the reaper's) are not changes a
+// reader follows. When after is older than the history the store keeps, the
+// channel closes with a *CompactedError naming the oldest revision kept.
+func (s *State) WatchRecords(ctx context.Context, after int64) (<-chan RecordBatch, <-chan error) {
+	events, errs := s.db.WatchWithPrev(ctx, Root, after)
+	out := make(chan RecordBatch, 16)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case batch, ok := <-events:
+				if !ok {
+					select {
+					case err := <-errs:
+						errc <- err
+					default:
+					}
+					return
+				}
+				if len(batch) == 0 {
+					continue
+				}
+				b := RecordBatch{Revision: batch[len(batch)-1].KV.ModRev}
+				for _, ev := range batch {
+					if c, ok := recordChange(ev); ok {
+						b.Changes = append(b.Changes, c)
+					}
+				}
+				select {
+				case out <- b:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-errs:
+				errc <- err
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, errc
+}
+
+func recordChange(ev store.Event) (RecordChange, bool) {
+	if ev.Deleted {
+		return RecordChange{}, false
+	}
+	c := RecordChange{Revision: ev.KV.ModRev}
+	rest := strings.TrimPrefix(ev.KV.Key, Root)
+	var err error
+	switch {
+	case strings.HasPrefix(rest, "tasks/"):
+		c.Task, err = decode[TaskRecord](ev.KV)
+	case strings.HasPrefix(rest, "instances/"):
+		c.Instance, err = decode[InstanceRecord](ev.KV)
+	case strings.HasPrefix(rest, "services/"):
+		c.Service, err = decode[ServiceRecord](ev.KV)
+		if err == nil && ev.Prev != nil {
+			c.PrevService, err = decode[ServiceRecord](*ev.Prev)
+		}
+	default:
+		return c, false
+	}
+	return c, err == nil
+}

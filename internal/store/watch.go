@@ -90,22 +90,48 @@ func (s *Store) PutLeased(ctx context.Context, key string, value []byte, l Lease
 type Event struct {
 	KV      KV
 	Deleted bool
+	// Prev is the key's value before the change, when WatchWithPrev asked
+	// for it (nil for a key that did not exist).
+	Prev *KV
 }
 
 // Watch streams the changes under prefix made after store revision after,
 // in batches, until ctx ends. When history is compacted past after, the
 // channel closes with ErrCompacted on errc; the caller must read afresh.
 func (s *Store) Watch(ctx context.Context, prefix string, after int64) (<-chan []Event, <-chan error) {
+	return s.watch(ctx, prefix, after, false)
+}
+
+// WatchWithPrev is Watch with each change's previous value.
+func (s *Store) WatchWithPrev(ctx context.Context, prefix string, after int64) (<-chan []Event, <-chan error) {
+	return s.watch(ctx, prefix, after, true)
+}
+
+// CompactedError is ErrCompacted with the oldest revision the store keeps.
+type CompactedError struct{ Oldest int64 }
+
+func (e *CompactedError) Error() string {
+	return fmt.Sprintf("store: revision compacted (the oldest kept is %d)", e.Oldest)
+}
+
+// Is makes errors.Is(err, ErrCompacted) hold.
+func (e *CompactedError) Is(target error) bool { return target == ErrCompacted }
+
+func (s *Store) watch(ctx context.Context, prefix string, after int64, prev bool) (<-chan []Event, <-chan error) {
 	out := make(chan []Event, 16)
 	errc := make(chan error, 1)
+	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithRev(after + 1)}
+	if prev {
+		opts = append(opts, clientv3.WithPrevKV())
+	}
 	go func() {
 		defer close(out)
 		wctx, cancel := context.WithCancel(ownStream(clientv3.WithRequireLeader(ctx)))
 		defer cancel()
-		for resp := range s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(after+1)) {
+		for resp := range s.cli.Watch(wctx, prefix, opts...) {
 			if err := resp.Err(); err != nil {
 				if errors.Is(err, rpctypes.ErrCompacted) {
-					errc <- ErrCompacted
+					errc <- &CompactedError{Oldest: resp.CompactRevision}
 				} else {
 					errc <- fmt.Errorf("watch %s: %w", prefix, err)
 				}
@@ -113,8 +139,12 @@ func (s *Store) Watch(ctx context.Context, prefix string, after int64) (<-chan [
 			}
 			batch := make([]Event, 0, len(resp.Events))
 			for _, ev := range resp.Events {
-				batch = append(batch, Event{KV: KV{Key: string(ev.Kv.Key), Value: ev.Kv.Value, ModRev: ev.Kv.ModRevision},
-					Deleted: ev.Type == clientv3.EventTypeDelete})
+				e := Event{KV: KV{Key: string(ev.Kv.Key), Value: ev.Kv.Value, ModRev: ev.Kv.ModRevision},
+					Deleted: ev.Type == clientv3.EventTypeDelete}
+				if ev.PrevKv != nil {
+					e.Prev = &KV{Key: string(ev.PrevKv.Key), Value: ev.PrevKv.Value, ModRev: ev.PrevKv.ModRevision}
+				}
+				batch = append(batch, e)
 			}
 			select {
 			case out <- batch:

@@ -285,6 +285,9 @@ func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *S
 			// A known condition, logged once where it arises.
 			msg = pub.PublicMessage()
 			logger.Debug("request refused", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
+		} else if errors.Is(err, context.Canceled) {
+			// The client went away (or the server is stopping): nothing failed.
+			logger.Debug("request abandoned", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
 		} else {
 			logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
 		}
