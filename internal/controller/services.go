@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -336,14 +335,11 @@ func (c *Services) gather(ctx context.Context, rec *state.ServiceRecord, tasks [
 }
 
 func (c *Services) taskDefinition(ctx context.Context, arn string) (*model.TaskDefinition, error) {
-	a, err := model.ParseARN(arn)
+	ref, err := model.ParseTaskDefinitionRef(arn)
 	if err != nil {
 		return nil, err
 	}
-	family, rev, _ := strings.Cut(strings.TrimPrefix(a.Resource, "task-definition/"), ":")
-	n := 0
-	fmt.Sscanf(rev, "%d", &n)
-	rec, err := c.State.GetTaskDefinition(ctx, family, n)
+	rec, err := c.State.GetTaskDefinition(ctx, ref.Family, ref.Revision)
 	if err != nil || rec == nil {
 		return nil, err
 	}
@@ -359,13 +355,11 @@ func (c *Services) taskTags(ctx context.Context, rec *state.ServiceRecord, def *
 	case "SERVICE":
 		tags = append(tags, rec.Service.Tags...)
 	case "TASK_DEFINITION":
-		a, err := model.ParseARN(def.TaskDefinitionArn)
+		ref, err := model.ParseTaskDefinitionRef(def.TaskDefinitionArn)
 		if err != nil {
 			return nil, err
 		}
-		family, rev, _ := strings.Cut(strings.TrimPrefix(a.Resource, "task-definition/"), ":")
-		n, _ := strconv.Atoi(rev)
-		td, err := c.State.GetTaskDefinition(ctx, family, n)
+		td, err := c.State.GetTaskDefinition(ctx, ref.Family, ref.Revision)
 		if err != nil {
 			return nil, err
 		}
@@ -441,7 +435,7 @@ func unplacedEvent(service string, r placement.Result) string {
 	closest := ""
 	for _, f := range r.Failures {
 		if f.Reason == reason {
-			closest = f.ARN[strings.LastIndex(f.ARN, "/")+1:]
+			_, closest, _ = model.ParseInstanceARN(f.ARN)
 			break
 		}
 	}

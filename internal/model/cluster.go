@@ -103,7 +103,7 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 // ValidateClusterName checks a cluster name as CreateCluster does.
 func ValidateClusterName(name string) error {
 	if !ValidName(name) {
-		return InvalidParameter("Cluster name must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q. Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", truncate(name, 300))
+		return InvalidParameter("Cluster name must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %q. Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.", Truncate(name, 300))
 	}
 	return nil
 }
@@ -113,12 +113,12 @@ func ValidateClusterName(name string) error {
 func ValidateClusterSettings(settings []ClusterSetting) error {
 	for _, s := range settings {
 		if s.Name != "containerInsights" {
-			return InvalidParameter("Invalid setting 'name': %q is not a cluster setting. The only cluster setting is containerInsights.", truncate(s.Name, 100))
+			return InvalidParameter("Invalid setting 'name': %q is not a cluster setting. The only cluster setting is containerInsights.", Truncate(s.Name, 100))
 		}
 		switch s.Value {
 		case "enabled", "disabled", "enhanced":
 		default:
-			return InvalidParameter("Invalid setting 'value': containerInsights must be enabled, disabled or enhanced, not %q.", truncate(s.Value, 100))
+			return InvalidParameter("Invalid setting 'value': containerInsights must be enabled, disabled or enhanced, not %q.", Truncate(s.Value, 100))
 		}
 	}
 	return nil
@@ -151,7 +151,7 @@ func ValidateClusterConfiguration(c *ClusterConfiguration) error {
 	switch c.ExecuteCommandConfiguration.Logging {
 	case "", "NONE", "DEFAULT", "OVERRIDE":
 	default:
-		return InvalidParameter("executeCommandConfiguration.logging must be NONE, DEFAULT or OVERRIDE, not %q.", truncate(c.ExecuteCommandConfiguration.Logging, 100))
+		return InvalidParameter("executeCommandConfiguration.logging must be NONE, DEFAULT or OVERRIDE, not %q.", Truncate(c.ExecuteCommandConfiguration.Logging, 100))
 	}
 	if c.ExecuteCommandConfiguration.Logging == "OVERRIDE" && c.ExecuteCommandConfiguration.LogConfiguration == nil {
 		return InvalidParameter("executeCommandConfiguration.logConfiguration is required when logging is OVERRIDE.")
@@ -159,7 +159,9 @@ func ValidateClusterConfiguration(c *ClusterConfiguration) error {
 	return nil
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to n bytes, marked "...", so that a refusal quotes a
+// hostile input without echoing all of it.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

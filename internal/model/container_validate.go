@@ -59,7 +59,7 @@ func validateContainers(td *TaskDefinition) error {
 			return Client("Container.name should not be null or empty.")
 		}
 		if !ValidName(c.Name) {
-			return Client("Container.name contains invalid characters. A container name has 1 to 255 letters, numbers, hyphens and underscores; got %q.", truncate(c.Name, 300))
+			return Client("Container.name contains invalid characters. A container name has 1 to 255 letters, numbers, hyphens and underscores; got %q.", Truncate(c.Name, 300))
 		}
 		if byName[c.Name] != nil {
 			return Client("Container names must be unique within a Task Definition. '%s' is used more than once.", c.Name)
@@ -123,7 +123,7 @@ func validateContainers(td *TaskDefinition) error {
 				return Client("Invalid mount point for container '%s': containerPath is required.", c.Name)
 			}
 			if strings.ContainsAny(mp.ContainerPath, ":\x00") {
-				return Client("Invalid mount point for container '%s': containerPath cannot contain ':'; got %q.", c.Name, truncate(mp.ContainerPath, 300))
+				return Client("Invalid mount point for container '%s': containerPath cannot contain ':'; got %q.", c.Name, Truncate(mp.ContainerPath, 300))
 			}
 		}
 		if err := validateRestartPolicy(c); err != nil {
@@ -164,7 +164,7 @@ func validateContainers(td *TaskDefinition) error {
 		switch c.VersionConsistency {
 		case "", "enabled", "disabled":
 		default:
-			return Client("Invalid versionConsistency %q for container '%s'. It must be enabled or disabled.", truncate(c.VersionConsistency, 64), c.Name)
+			return Client("Invalid versionConsistency %q for container '%s'. It must be enabled or disabled.", Truncate(c.VersionConsistency, 64), c.Name)
 		}
 	}
 	if essentials == 0 {
@@ -228,15 +228,15 @@ func validatePorts(mode string, c *ContainerDefinition) error {
 		switch pm.Protocol {
 		case "", "tcp", "udp":
 		default:
-			return Client("Invalid 'protocol' setting for container '%s'. It must be tcp or udp; got %q.", c.Name, truncate(pm.Protocol, 32))
+			return Client("Invalid 'protocol' setting for container '%s'. It must be tcp or udp; got %q.", c.Name, Truncate(pm.Protocol, 32))
 		}
 		switch pm.AppProtocol {
 		case "", "http", "http2", "grpc":
 		default:
-			return Client("Invalid 'appProtocol' setting for container '%s'. It must be http, http2 or grpc; got %q.", c.Name, truncate(pm.AppProtocol, 32))
+			return Client("Invalid 'appProtocol' setting for container '%s'. It must be http, http2 or grpc; got %q.", c.Name, Truncate(pm.AppProtocol, 32))
 		}
 		if pm.Name != "" && !portNameRE.MatchString(pm.Name) {
-			return Client("Invalid port mapping name %q for container '%s'. Use up to 64 lower-case letters, digits and hyphens.", truncate(pm.Name, 80), c.Name)
+			return Client("Invalid port mapping name %q for container '%s'. Use up to 64 lower-case letters, digits and hyphens.", Truncate(pm.Name, 80), c.Name)
 		}
 		if pm.ContainerPortRange != "" {
 			m := portRangeRE.FindStringSubmatch(pm.ContainerPortRange)
@@ -281,7 +281,7 @@ func validateHealthCheck(c *ContainerDefinition) error {
 		return Client("Health check command for container '%s' should not be empty.", c.Name)
 	}
 	if hc.Command[0] != "CMD" && hc.Command[0] != "CMD-SHELL" {
-		return Client("Health check command for container '%s' must start with CMD or CMD-SHELL; got %q.", c.Name, truncate(hc.Command[0], 64))
+		return Client("Health check command for container '%s' must start with CMD or CMD-SHELL; got %q.", c.Name, Truncate(hc.Command[0], 64))
 	}
 	if len(hc.Command) < 2 {
 		return Client("Health check command for container '%s' names no command after %s.", c.Name, hc.Command[0])
@@ -309,7 +309,7 @@ func validateUlimits(c *ContainerDefinition) error {
 	seen := map[string]bool{}
 	for _, u := range c.Ulimits {
 		if !slices.Contains(ulimitNames, u.Name) {
-			return Client("Invalid ulimit name %q for container '%s'. It must be one of %s.", truncate(u.Name, 64), c.Name, strings.Join(ulimitNames, ", "))
+			return Client("Invalid ulimit name %q for container '%s'. It must be one of %s.", Truncate(u.Name, 64), c.Name, strings.Join(ulimitNames, ", "))
 		}
 		if seen[u.Name] {
 			return Client("Container '%s' sets ulimit %s more than once.", c.Name, u.Name)
@@ -336,7 +336,7 @@ func validateLogConfiguration(c *ContainerDefinition, fargate bool, executionRol
 		}
 	}
 	if !slices.Contains(logDrivers, lc.LogDriver) {
-		return Client("%s is not a valid log driver. Must be one of [%s]", truncate(lc.LogDriver, 64), strings.Join(logDrivers, ","))
+		return Client("%s is not a valid log driver. Must be one of [%s]", Truncate(lc.LogDriver, 64), strings.Join(logDrivers, ","))
 	}
 	for _, s := range lc.SecretOptions {
 		if s.Name == "" || s.ValueFrom == "" {
@@ -370,7 +370,7 @@ func validateResourceRequirements(c *ContainerDefinition, fargate bool, accelera
 		case "GPU":
 			n, err := strconv.Atoi(rr.Value)
 			if err != nil || n < 1 {
-				return Client("Invalid GPU requirement for container '%s': value must be a whole number of GPUs; got %q.", c.Name, truncate(rr.Value, 32))
+				return Client("Invalid GPU requirement for container '%s': value must be a whole number of GPUs; got %q.", c.Name, Truncate(rr.Value, 32))
 			}
 			if fargate {
 				return Client("GPUs are not supported on Fargate; container '%s' asks for %d.", c.Name, n)
@@ -381,7 +381,7 @@ func validateResourceRequirements(c *ContainerDefinition, fargate bool, accelera
 				return Client("Container '%s' asks for inference accelerator '%s', which the task definition does not declare.", c.Name, rr.Value)
 			}
 		default:
-			return Client("Invalid resourceRequirements type %q for container '%s'. It must be GPU or InferenceAccelerator.", truncate(rr.Type, 64), c.Name)
+			return Client("Invalid resourceRequirements type %q for container '%s'. It must be GPU or InferenceAccelerator.", Truncate(rr.Type, 64), c.Name)
 		}
 	}
 	if gpus > 1 {
@@ -399,7 +399,7 @@ func validateLinuxParameters(c *ContainerDefinition, fargate bool) error {
 		for _, list := range [][]string{lp.Capabilities.Add, lp.Capabilities.Drop} {
 			for _, cap := range list {
 				if !slices.Contains(capabilityNames, cap) {
-					return Client("Invalid capability %q for container '%s'.", truncate(cap, 64), c.Name)
+					return Client("Invalid capability %q for container '%s'.", Truncate(cap, 64), c.Name)
 				}
 			}
 		}
@@ -417,7 +417,7 @@ func validateLinuxParameters(c *ContainerDefinition, fargate bool) error {
 		}
 		for _, p := range d.Permissions {
 			if p != "read" && p != "write" && p != "mknod" {
-				return Client("Invalid device permission %q for container '%s'. It must be read, write or mknod.", truncate(p, 32), c.Name)
+				return Client("Invalid device permission %q for container '%s'. It must be read, write or mknod.", Truncate(p, 32), c.Name)
 			}
 		}
 	}
@@ -469,7 +469,7 @@ func validateDependencies(containers []ContainerDefinition, byName map[string]*C
 					return Client("Container '%s' depends on '%s' being HEALTHY, but '%s' has no health check.", c.Name, d.ContainerName, d.ContainerName)
 				}
 			default:
-				return Client("Invalid dependsOn condition %q for container '%s'. It must be START, COMPLETE, SUCCESS or HEALTHY.", truncate(d.Condition, 32), c.Name)
+				return Client("Invalid dependsOn condition %q for container '%s'. It must be START, COMPLETE, SUCCESS or HEALTHY.", Truncate(d.Condition, 32), c.Name)
 			}
 		}
 	}

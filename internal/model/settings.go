@@ -56,7 +56,7 @@ func AccountSettingNames() []string {
 // ValidateSettingName checks that name is an account setting.
 func ValidateSettingName(name string) error {
 	if _, ok := accountSettings[name]; !ok {
-		return InvalidParameter("Invalid setting 'name': %q is not an account setting. Valid names: %s.", truncate(name, 100), strings.Join(AccountSettingNames(), ", "))
+		return InvalidParameter("Invalid setting 'name': %q is not an account setting. Valid names: %s.", Truncate(name, 100), strings.Join(AccountSettingNames(), ", "))
 	}
 	return nil
 }
@@ -75,7 +75,7 @@ func ValidateAccountSetting(name, value string, forAccount bool) error {
 		return InvalidParameter("The %s setting can only be set for the whole account, by the root user or with PutAccountSettingDefault.", name)
 	}
 	if !slices.Contains(spec.values, value) {
-		return InvalidParameter("Invalid setting 'value': %s must be one of %s, not %q.", name, strings.Join(spec.values, ", "), truncate(value, 100))
+		return InvalidParameter("Invalid setting 'value': %s must be one of %s, not %q.", name, strings.Join(spec.values, ", "), Truncate(value, 100))
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ func ValidateTags(existing, adding []Tag) error {
 	for _, t := range adding {
 		n := utf8.RuneCountInString(t.Key)
 		if n < 1 || n > 128 {
-			return InvalidParameter("Tag keys must be between 1 and 128 characters long; %q is %d.", truncate(t.Key, 140), n)
+			return InvalidParameter("Tag keys must be between 1 and 128 characters long; %q is %d.", Truncate(t.Key, 140), n)
 		}
 		if utf8.RuneCountInString(t.Value) > 256 {
 			return InvalidParameter("Tag values must be at most 256 characters long; the value of tag %q is longer.", t.Key)

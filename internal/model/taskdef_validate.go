@@ -52,7 +52,7 @@ func validateTaskLevel(td *TaskDefinition) error {
 		return Client("Family can not be blank.")
 	}
 	if !ValidName(td.Family) {
-		return Client("Family contains invalid characters. A family name has 1 to 255 letters, numbers, hyphens and underscores; got %q.", truncate(td.Family, 300))
+		return Client("Family contains invalid characters. A family name has 1 to 255 letters, numbers, hyphens and underscores; got %q.", Truncate(td.Family, 300))
 	}
 	if len(td.ContainerDefinitions) == 0 {
 		return Client("Container list cannot be empty.")
@@ -63,24 +63,24 @@ func validateTaskLevel(td *TaskDefinition) error {
 	switch td.NetworkMode {
 	case "", NetworkBridge, NetworkHost, NetworkAwsvpc, NetworkNone:
 	default:
-		return Client("Invalid networkMode %q. It must be one of bridge, host, awsvpc or none.", truncate(td.NetworkMode, 64))
+		return Client("Invalid networkMode %q. It must be one of bridge, host, awsvpc or none.", Truncate(td.NetworkMode, 64))
 	}
 	for _, c := range td.RequiresCompatibilities {
 		switch c {
 		case CompatEC2, CompatFargate, CompatExternal, CompatManagedInstances:
 		default:
-			return Client("Invalid requiresCompatibilities value %q. It must be EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES.", truncate(c, 64))
+			return Client("Invalid requiresCompatibilities value %q. It must be EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES.", Truncate(c, 64))
 		}
 	}
 	switch td.PidMode {
 	case "", "host", "task":
 	default:
-		return Client("Invalid pidMode %q. It must be host or task.", truncate(td.PidMode, 64))
+		return Client("Invalid pidMode %q. It must be host or task.", Truncate(td.PidMode, 64))
 	}
 	switch td.IpcMode {
 	case "", "host", "task", "none":
 	default:
-		return Client("Invalid ipcMode %q. It must be host, task or none.", truncate(td.IpcMode, 64))
+		return Client("Invalid ipcMode %q. It must be host, task or none.", Truncate(td.IpcMode, 64))
 	}
 	if err := validateRuntimePlatform(td.RuntimePlatform); err != nil {
 		return err
@@ -89,7 +89,7 @@ func validateTaskLevel(td *TaskDefinition) error {
 		if IsARN(role.value) {
 			a, err := ParseARN(role.value)
 			if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
-				return Client("Invalid arn syntax. %s must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME) or a role name; got %q.", role.name, truncate(role.value, 300))
+				return Client("Invalid arn syntax. %s must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME) or a role name; got %q.", role.name, Truncate(role.value, 300))
 			}
 		}
 	}
@@ -148,7 +148,7 @@ func validateTaskLevel(td *TaskDefinition) error {
 	}
 	for _, pc := range td.PlacementConstraints {
 		if pc.Type != "memberOf" {
-			return Client("constraint.type '%s' is not supported. Task definitions accept only memberOf constraints.", truncate(pc.Type, 64))
+			return Client("constraint.type '%s' is not supported. Task definitions accept only memberOf constraints.", Truncate(pc.Type, 64))
 		}
 		if strings.TrimSpace(pc.Expression) == "" {
 			return Client("A memberOf placement constraint needs an expression.")
@@ -170,7 +170,7 @@ func validateTaskLevel(td *TaskDefinition) error {
 	}
 	if td.ProxyConfiguration != nil {
 		if td.ProxyConfiguration.Type != "" && td.ProxyConfiguration.Type != "APPMESH" {
-			return Client("proxyConfiguration.type must be APPMESH; got %q.", truncate(td.ProxyConfiguration.Type, 64))
+			return Client("proxyConfiguration.type must be APPMESH; got %q.", Truncate(td.ProxyConfiguration.Type, 64))
 		}
 		if td.ProxyConfiguration.ContainerName == "" {
 			return Client("proxyConfiguration.containerName is required.")
@@ -186,14 +186,14 @@ func validateRuntimePlatform(rp *RuntimePlatform) error {
 	switch rp.CpuArchitecture {
 	case "", "X86_64", "ARM64":
 	default:
-		return Client("Invalid runtimePlatform.cpuArchitecture %q. It must be X86_64 or ARM64.", truncate(rp.CpuArchitecture, 64))
+		return Client("Invalid runtimePlatform.cpuArchitecture %q. It must be X86_64 or ARM64.", Truncate(rp.CpuArchitecture, 64))
 	}
 	switch rp.OperatingSystemFamily {
 	case "", "LINUX", "WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2016_FULL",
 		"WINDOWS_SERVER_2004_CORE", "WINDOWS_SERVER_2022_CORE", "WINDOWS_SERVER_2022_FULL",
 		"WINDOWS_SERVER_2025_CORE", "WINDOWS_SERVER_2025_FULL", "WINDOWS_SERVER_20H2_CORE":
 	default:
-		return Client("Invalid runtimePlatform.operatingSystemFamily %q.", truncate(rp.OperatingSystemFamily, 64))
+		return Client("Invalid runtimePlatform.operatingSystemFamily %q.", Truncate(rp.OperatingSystemFamily, 64))
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func validateVolumes(vols []Volume, fargate bool) error {
 	seen := map[string]bool{}
 	for _, v := range vols {
 		if !ValidName(v.Name) {
-			return Client("Volume name %q is invalid. A volume name has 1 to 255 letters, numbers, hyphens and underscores.", truncate(v.Name, 300))
+			return Client("Volume name %q is invalid. A volume name has 1 to 255 letters, numbers, hyphens and underscores.", Truncate(v.Name, 300))
 		}
 		if seen[v.Name] {
 			return Client("Volume names must be unique within a Task Definition; %q appears twice.", v.Name)
@@ -231,7 +231,7 @@ func validateVolumes(vols []Volume, fargate bool) error {
 			// The agent hands the path to the engine as src:dst, which
 			// would read a relative path as a volume name.
 			if !strings.HasPrefix(h.SourcePath, "/") || strings.ContainsAny(h.SourcePath, ":\x00") {
-				return Client("Volume '%s': sourcePath must be an absolute path without ':'; got %q.", v.Name, truncate(h.SourcePath, 300))
+				return Client("Volume '%s': sourcePath must be an absolute path without ':'; got %q.", v.Name, Truncate(h.SourcePath, 300))
 			}
 		}
 		if err := validateEFS(v.Name, v.EfsVolumeConfiguration); err != nil {
@@ -241,7 +241,7 @@ func validateVolumes(vols []Volume, fargate bool) error {
 			switch d.Scope {
 			case "", "task", "shared":
 			default:
-				return Client("Volume '%s': dockerVolumeConfiguration.scope must be task or shared; got %q.", v.Name, truncate(d.Scope, 64))
+				return Client("Volume '%s': dockerVolumeConfiguration.scope must be task or shared; got %q.", v.Name, Truncate(d.Scope, 64))
 			}
 			if d.Autoprovision != nil && *d.Autoprovision && d.Scope != "shared" {
 				return Client("Volume '%s': autoprovision can only be set when the scope is shared.", v.Name)
@@ -262,7 +262,7 @@ func validateEFS(volume string, e *EFSVolumeConfiguration) error {
 	switch e.TransitEncryption {
 	case "", "ENABLED", "DISABLED":
 	default:
-		return Client("Volume '%s': transitEncryption must be ENABLED or DISABLED; got %q.", volume, truncate(e.TransitEncryption, 64))
+		return Client("Volume '%s': transitEncryption must be ENABLED or DISABLED; got %q.", volume, Truncate(e.TransitEncryption, 64))
 	}
 	if p := e.TransitEncryptionPort; p != nil && (*p < 1 || *p > 65535) {
 		return Client("Volume '%s': transitEncryptionPort must be between 1 and 65535; got %d.", volume, *p)
@@ -271,7 +271,7 @@ func validateEFS(volume string, e *EFSVolumeConfiguration) error {
 		switch ac.IAM {
 		case "", "ENABLED", "DISABLED":
 		default:
-			return Client("Volume '%s': authorizationConfig.iam must be ENABLED or DISABLED; got %q.", volume, truncate(ac.IAM, 64))
+			return Client("Volume '%s': authorizationConfig.iam must be ENABLED or DISABLED; got %q.", volume, Truncate(ac.IAM, 64))
 		}
 		if (ac.IAM == "ENABLED" || ac.AccessPointID != "") && e.TransitEncryption != "ENABLED" {
 			return Client("Volume '%s': transit encryption must be ENABLED when an access point or IAM authorization is used.", volume)
