@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 )
 
@@ -40,7 +41,7 @@ func (a *API) PlanTasks(ctx context.Context, in *runTaskInput) (*planTasksOutput
 	if err != nil {
 		return nil, err
 	}
-	cons, strats, err := placementRules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
+	cons, strats, err := placement.Rules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
 	if err != nil {
 		return nil, err
 	}
