@@ -1,10 +1,7 @@
 package controller
 
 import (
-	"fmt"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -73,14 +70,6 @@ const (
 	reasonMoved     = "Task moved off a container instance that is draining or gone"
 )
 
-func active(t *state.TaskSummary) bool {
-	return t.LastStatus != model.TaskStopped && t.DesiredStatus != model.TaskStopped
-}
-
-func healthy(t *state.TaskSummary) bool {
-	return t.LastStatus == model.TaskRunning && (!t.HasCheck || t.Health == model.HealthHealthy)
-}
-
 // Decide computes one reconcile of a REPLICA or DAEMON service: the ECS
 // rolling deployment. Every deployment has a desired count (the PRIMARY the
 // service's, the others 0 while they drain). A deployment short of tasks
@@ -91,414 +80,164 @@ func healthy(t *state.TaskSummary) bool {
 // breaker. Worked example: desired 4, minimum 50%, maximum 200%: the new
 // deployment may start 4 tasks at once (8 in all); old tasks may be stopped
 // while at least 2 tasks are healthy.
+//
+// Decide is a pipeline of pure stages, in this order: count the failures
+// (once each) and replace unhealthy tasks; let the circuit breaker judge the
+// PRIMARY; work out the desired count and the limits; decide which tasks
+// each deployment keeps (none on an instance that is draining or gone);
+// start what is missing within maximumPercent; stop the excess within
+// minimumHealthyPercent; then judge progress: completion and steady state.
 func Decide(v View) Plan {
-	p := Plan{Next: v.Service}
-	next := &p.Next
-	next.Deployments = slices.Clone(v.Service.Deployments)
-	next.ServiceDeployments = slices.Clone(v.Service.ServiceDeployments)
-	// Failures already counted, forgetting tasks the reaper has removed:
-	// they will not be seen again.
-	present := make(map[string]bool, len(v.Tasks))
-	for i := range v.Tasks {
-		present[v.Tasks[i].ID] = true
-	}
-	next.Counted = nil
-	for _, id := range v.Service.Counted {
-		if present[id] {
-			next.Counted = append(next.Counted, id)
-		}
-	}
-	next.Service.Events = nil // new events only; the caller prepends them
-	svc := &next.Service
-	daemon := svc.SchedulingStrategy == model.SchedulingDaemon
-	now := v.Now
-	nowT := model.At(now)
+	next := startingRecord(v)
 	if len(next.Deployments) == 0 {
-		return p
+		return Plan{Next: next}
 	}
+	r := newRound(v)
 	primary := &next.Deployments[0]
-	byID := map[string]*state.DeploymentRecord{}
-	for i := range next.Deployments {
-		byID[next.Deployments[i].ID] = &next.Deployments[i]
-	}
-	grace := 0 * time.Second
-	if g := svc.HealthCheckGracePeriodSeconds; g != nil {
-		grace = time.Duration(*g) * time.Second
-	}
 
-	// Failures: tasks that stopped on their own, counted once.
-	for i := range v.Tasks {
-		t := &v.Tasks[i]
-		if t.LastStatus != model.TaskStopped || slices.Contains(next.Counted, t.ID) {
-			continue
-		}
-		switch t.StopCode {
-		case model.StopServiceSchedulerInitiated, model.StopUserInitiated, model.StopInfrastructureHealth:
-			continue // not a failure
-		}
-		next.Counted = append(next.Counted, t.ID)
-		if d := byID[t.StartedBy]; d != nil {
-			d.FailedTasks++
-		}
-		next.FailStreak++
-		next.NextStart = now.Add(backoff(next.FailStreak))
-		addEvent(p.Next.Service.ServiceName, &p, nowT, "(service %s) (task %s) failed: %s.", svc.ServiceName, t.ID, orText(t.StoppedReason, "it stopped"))
-	}
+	failed := findFailures(v.Tasks, gracePeriod(&next.Service), v.Now)
+	events := countFailures(&next, failed, v.Now)
+	stops := replaceUnhealthy(failed)
 
-	// Unhealthy tasks past their grace period are replaced (and are failures).
-	unhealthy := map[string]bool{}
-	for i := range v.Tasks {
-		t := &v.Tasks[i]
-		if !active(t) || t.LastStatus != model.TaskRunning || t.Health != model.HealthUnhealthy {
-			continue
-		}
-		if t.StartedAt != nil && now.Sub(t.StartedAt.Time) < grace {
-			continue
-		}
-		unhealthy[t.ID] = true
-		p.Stops = append(p.Stops, Stop{TaskID: t.ID, Reason: reasonUnhealthy})
-		if !slices.Contains(next.Counted, t.ID) {
-			next.Counted = append(next.Counted, t.ID)
-			if d := byID[t.StartedBy]; d != nil {
-				d.FailedTasks++
-			}
-			next.FailStreak++
-			next.NextStart = now.Add(backoff(next.FailStreak))
+	if breakerTrips(&next) {
+		rollback, event := tripBreaker(&next, v.Now)
+		events = append(events, event)
+		if rollback {
+			return finish(v, next, events, Plan{Stops: stops, Rollback: true})
 		}
 	}
 
-	// The circuit breaker.
-	cb := svc.DeploymentConfiguration.DeploymentCircuitBreaker
-	if cb != nil && cb.Enable && primary.RolloutState == model.RolloutInProgress &&
-		primary.FailedTasks >= model.CircuitBreakerThreshold(primary.DesiredCount) {
-		primary.RolloutState = model.RolloutFailed
-		primary.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
-		sd := next.ServiceDeploymentOf(primary)
-		addEvent(svc.ServiceName, &p, nowT, "(service %s) (deployment %s) deployment failed: tasks failed to start.", svc.ServiceName, primary.ID)
-		if sd != nil && sd.DeploymentCircuitBreaker != nil {
-			sd.DeploymentCircuitBreaker.Status = "TRIGGERED"
-			sd.DeploymentCircuitBreaker.FailureCount = primary.FailedTasks
-		}
-		if cb.Rollback && next.LastCompleted != nil && !primary.Rollback {
-			p.Rollback = true
-			return finishCounts(v, &p)
-		}
-		if sd != nil {
-			status := model.SDStopped
-			if cb.Rollback || primary.Rollback {
-				status = model.SDRollbackFailed
-			}
-			sd.Status, sd.StatusReason, sd.StoppedAt, sd.UpdatedAt = status, "Tasks failed to start.", nowT, nowT
+	desired := next.Service.DesiredCount
+	if r.daemon {
+		desired = daemonCount(v.Instances)
+		if r.active {
+			next.Service.DesiredCount, primary.DesiredCount = desired, desired
 		}
 	}
-	if sd := next.ServiceDeploymentOf(primary); sd != nil && sd.DeploymentCircuitBreaker != nil {
-		sd.DeploymentCircuitBreaker.FailureCount = primary.FailedTasks
-	}
+	lim := rollingLimits(&next.Service, desired, r.daemon)
 
-	// Where tasks may stay: instances that are gone, draining or (for a
-	// daemon) no longer eligible make their tasks move.
-	moving := func(t *state.TaskSummary) bool {
-		inst, ok := v.Instances[t.InstanceID]
-		if !ok || inst.Status != model.InstanceActive {
-			return true
-		}
-		return daemon && !inst.Eligible
-	}
+	serving := servingTasks(v.Tasks, stopSet(stops))
+	kept, excess := assign(next.Deployments, serving, r.moving)
+	starts := r.starts(&next, kept, serving, lim.maxTotal)
+	stops = append(stops, r.scaleDown(serving, excess, lim.minHealthy, primary.ID)...)
 
-	var all []*state.TaskSummary
-	for i := range v.Tasks {
-		if t := &v.Tasks[i]; active(t) && !unhealthy[t.ID] {
-			all = append(all, t)
-		}
-	}
-	desired := svc.DesiredCount
-	if daemon {
-		desired = 0
-		for _, inst := range v.Instances {
-			if inst.Eligible && inst.Status == model.InstanceActive {
-				desired++
-			}
-		}
-		if svc.Status == model.ServiceActive {
-			svc.DesiredCount = desired
-			primary.DesiredCount = desired
-		}
-	}
-	minPct, maxPct := svc.DeploymentConfiguration.Percentages(daemon)
-	minHealthy := model.MinimumHealthy(desired, minPct)
-	maxTotal := max(model.MaximumTasks(desired, maxPct), 0)
-	if svc.Status != model.ServiceActive {
-		minHealthy = 0
-	}
-
-	// Which tasks each deployment keeps; the rest are excess.
-	stopping := map[string]bool{}
-	for _, s := range p.Stops {
-		stopping[s.TaskID] = true
-	}
-	var excess []*state.TaskSummary
-	keptBy := map[string]int{}
-	for _, d := range next.Deployments {
-		var mine []*state.TaskSummary
-		for _, t := range all {
-			if t.StartedBy == d.ID {
-				mine = append(mine, t)
-			}
-		}
-		sort.SliceStable(mine, func(i, j int) bool { return keepRank(mine[i], moving) < keepRank(mine[j], moving) })
-		want := d.DesiredCount
-		for _, t := range mine {
-			if want > 0 && !moving(t) {
-				want--
-				keptBy[d.ID]++
-				continue
-			}
-			excess = append(excess, t)
-		}
-	}
-	// Tasks of no current deployment (left from an older one) are excess too.
-	for _, t := range all {
-		if byID[t.StartedBy] == nil {
-			excess = append(excess, t)
-		}
-	}
-
-	// Starts: every task that still runs counts against the maximum, even
-	// one being replaced for failing its health checks, and one told to stop
-	// that has not stopped yet.
-	total := 0
-	for i := range v.Tasks {
-		if v.Tasks[i].LastStatus != model.TaskStopped {
-			total++
-		}
-	}
-	stalled := primary.RolloutState == model.RolloutFailed && !primary.Rollback && primary.Status == model.DeploymentPrimary
-	canStart := !now.Before(next.NextStart) && svc.Status == model.ServiceActive
-	if daemon {
-		if canStart && !stalled {
-			var only []string
-			have := map[string]bool{}
-			for _, t := range all {
-				if t.StartedBy == primary.ID && !moving(t) {
-					have[t.InstanceID] = true
-				}
-			}
-			busy := map[string]bool{}
-			for _, t := range all {
-				if t.StartedBy != primary.ID && !moving(t) {
-					busy[t.InstanceID] = true
-				}
-			}
-			ids := make([]string, 0, len(v.Instances))
-			for id := range v.Instances {
-				ids = append(ids, id)
-			}
-			sort.Strings(ids)
-			for _, id := range ids {
-				inst := v.Instances[id]
-				if inst.Eligible && inst.Status == model.InstanceActive && inst.Connected && !have[id] && !busy[id] {
-					only = append(only, id)
-				}
-			}
-			if len(only) > 0 {
-				p.Starts = append(p.Starts, Start{Deployment: primary.ID, Count: len(only), Only: only})
-			}
-		}
-	} else if canStart {
-		for _, d := range next.Deployments {
-			if d.Status == model.DeploymentPrimary && stalled {
-				continue
-			}
-			n := min(d.DesiredCount-keptBy[d.ID], maxTotal-total)
-			if n > 0 {
-				p.Starts = append(p.Starts, Start{Deployment: d.ID, Count: n})
-				total += n
-			}
-		}
-	}
-
-	// Stops, within the minimum healthy.
-	healthyNow := 0
-	for _, t := range all {
-		if healthy(t) {
-			healthyNow++
-		}
-	}
-	sort.SliceStable(excess, func(i, j int) bool { return stopRank(excess[i], moving) < stopRank(excess[j], moving) })
-	for _, t := range excess {
-		if stopping[t.ID] || protected(t, now) && svc.Status == model.ServiceActive {
-			continue
-		}
-		if healthy(t) {
-			if healthyNow-1 < minHealthy {
-				continue
-			}
-			healthyNow--
-		}
-		reason := reasonReplaced
-		switch {
-		case moving(t):
-			reason = reasonMoved
-		case t.StartedBy == primary.ID:
-			reason = fmt.Sprintf(reasonScaleIn, primary.ID)
-		}
-		p.Stops = append(p.Stops, Stop{TaskID: t.ID, Reason: reason})
-		stopping[t.ID] = true
-	}
-
-	// Progress and completion: the deployment is done when exactly its
-	// desired count of tasks is active, all of them its own and healthy,
-	// and up for SettleAfter. A deployment whose tasks have failed must
-	// show that they stay up for StableAfter: a container that crashes a
-	// moment after it starts is RUNNING for that moment, and must not
-	// complete the deployment (which would end the circuit breaker's
-	// watch) nor reset the backoff.
-	activeCount, primaryHealthy, primarySettled, primaryProven := 0, 0, 0, 0
-	for i := range v.Tasks {
-		t := &v.Tasks[i]
-		if !active(t) {
-			continue
-		}
-		activeCount++
-		if t.StartedBy == primary.ID && healthy(t) && !moving(t) && !stopping[t.ID] {
-			primaryHealthy++
-			up := time.Duration(1<<63 - 1) // a task with no start time cannot be judged: settled
-			if t.StartedAt != nil {
-				up = now.Sub(t.StartedAt.Time)
-			}
-			if up >= SettleAfter {
-				primarySettled++
-			}
-			if t.StartedAt != nil && up >= StableAfter {
-				primaryProven++
-			}
-		}
-	}
-	if primaryProven > 0 {
+	prog := r.progress(primary.ID, stopSet(stops))
+	if prog.proven > 0 {
 		next.FailStreak = 0
 	}
-	done := activeCount == primary.DesiredCount && primaryHealthy == primary.DesiredCount && len(p.Starts) == 0 &&
-		primarySettled == primary.DesiredCount && (primary.FailedTasks == 0 || primaryProven == primary.DesiredCount)
-	if svc.Status == model.ServiceDraining {
-		if len(all) == 0 {
+	p := Plan{Starts: starts, Stops: stops}
+	if next.Service.Status == model.ServiceDraining {
+		if len(serving) == 0 {
 			p.Inactive = true
-			svc.Status = model.ServiceInactive
+			next.Service.Status = model.ServiceInactive
 		}
-		return finishCounts(v, &p)
+		return finish(v, next, events, p)
 	}
-	if done && primary.RolloutState == model.RolloutInProgress {
-		primary.RolloutState = model.RolloutCompleted
-		primary.RolloutStateReason = "ECS deployment " + primary.ID + " completed."
-		if sd := next.ServiceDeploymentOf(primary); sd != nil {
-			sd.Status = model.SDSuccessful
-			if primary.Rollback {
-				sd.Status = model.SDRollbackSuccessful
-			}
-			sd.FinishedAt, sd.UpdatedAt = nowT, nowT
-			if sd.DeploymentCircuitBreaker != nil && sd.DeploymentCircuitBreaker.Status == "MONITORING" {
-				sd.DeploymentCircuitBreaker.Status = "MONITORING_COMPLETE"
-			}
-		}
-		completed := *primary
-		next.LastCompleted = &completed
-		addEvent(svc.ServiceName, &p, nowT, "(service %s) (deployment %s) deployment completed.", svc.ServiceName, primary.ID)
-	}
-	if done && len(next.Deployments) > 1 {
-		next.Deployments = next.Deployments[:1]
-	}
-	steady := done && primary.RolloutState != model.RolloutInProgress
-	if steady && !v.Service.Steady {
-		addEvent(svc.ServiceName, &p, nowT, "(service %s) has reached a steady state.", svc.ServiceName)
-	}
-	next.Steady = steady
-	return finishCounts(v, &p)
+	events = append(events, conclude(&next, prog.done(primary, len(starts) > 0), v.Service.Steady, v.Now)...)
+	return finish(v, next, events, p)
 }
 
-// keepRank orders a deployment's tasks by how much it wants to keep them.
-func keepRank(t *state.TaskSummary, moving func(*state.TaskSummary) bool) int {
-	switch {
-	case moving(t):
-		return 3
-	case healthy(t):
-		return 0
-	case t.LastStatus == model.TaskRunning:
-		return 1
-	}
-	return 2
+// round is what the stages of one reconcile read and never change: the
+// view, and what follows from it for every stage.
+type round struct {
+	View
+	daemon bool
+	// active says the service is ACTIVE: not being deleted.
+	active bool
 }
 
-// stopRank orders excess tasks: what does not serve goes first.
-func stopRank(t *state.TaskSummary, moving func(*state.TaskSummary) bool) int {
-	switch {
-	case t.LastStatus != model.TaskRunning:
-		return 0
-	case !healthy(t):
-		return 1
-	case moving(t):
-		return 2
+func newRound(v View) round {
+	svc := &v.Service.Service
+	return round{View: v, daemon: svc.SchedulingStrategy == model.SchedulingDaemon, active: svc.Status == model.ServiceActive}
+}
+
+// moving says a task must leave its instance: the instance is gone or not
+// ACTIVE (draining), or, for a daemon, no longer eligible.
+func (r round) moving(t *state.TaskSummary) bool {
+	inst, ok := r.Instances[t.InstanceID]
+	if !ok || inst.Status != model.InstanceActive {
+		return true
 	}
-	return 3
+	return r.daemon && !inst.Eligible
+}
+
+// startingRecord is the record a reconcile changes: the service as stored,
+// with copies of its own of what the stages change, no events yet (the
+// caller prepends the new ones to the stored), and the failures of tasks
+// that the reaper removed forgotten: they will not be seen again.
+func startingRecord(v View) state.ServiceRecord {
+	next := v.Service
+	next.Deployments = slices.Clone(v.Service.Deployments)
+	next.ServiceDeployments = slices.Clone(v.Service.ServiceDeployments)
+	for i := range next.ServiceDeployments {
+		sd := &next.ServiceDeployments[i]
+		if cb := sd.DeploymentCircuitBreaker; cb != nil {
+			c := *cb
+			sd.DeploymentCircuitBreaker = &c
+		}
+		if rev := sd.TargetServiceRevision; rev != nil {
+			c := *rev
+			sd.TargetServiceRevision = &c
+		}
+	}
+	next.Counted = forgetReaped(v.Service.Counted, v.Tasks)
+	next.Service.Events = nil
+	return next
+}
+
+// forgetReaped keeps the counted failures whose tasks are still known.
+func forgetReaped(counted []string, tasks []state.TaskSummary) []string {
+	present := make(map[string]bool, len(tasks))
+	for i := range tasks {
+		present[tasks[i].ID] = true
+	}
+	var out []string
+	for _, id := range counted {
+		if present[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// finish fills in the counts and the new events, and completes the plan.
+func finish(v View, next state.ServiceRecord, events []string, p Plan) Plan {
+	recordCounts(&next, v.Tasks, v.Now)
+	at := model.At(v.Now)
+	for _, msg := range events {
+		next.Service.Events = append(next.Service.Events, model.ServiceEvent{CreatedAt: at, Message: msg})
+	}
+	p.Next = next
+	return p
+}
+
+func active(t *state.TaskSummary) bool {
+	return t.LastStatus != model.TaskStopped && t.DesiredStatus != model.TaskStopped
+}
+
+func healthy(t *state.TaskSummary) bool {
+	return t.LastStatus == model.TaskRunning && (!t.HasCheck || t.Health == model.HealthHealthy)
 }
 
 func protected(t *state.TaskSummary, now time.Time) bool {
 	return t.ProtectedTill != nil && t.ProtectedTill.After(now)
 }
 
-// backoff spaces the starts of a service whose tasks keep failing.
-func backoff(streak int) time.Duration {
-	if streak <= 1 {
-		return 0
+// stopSet is the set of tasks that stops name.
+func stopSet(stops []Stop) map[string]bool {
+	set := make(map[string]bool, len(stops))
+	for _, s := range stops {
+		set[s.TaskID] = true
 	}
-	d := time.Second << min(streak-2, 6)
-	return min(d, time.Minute)
+	return set
 }
 
-// finishCounts fills the running and pending counts.
-func finishCounts(v View, p *Plan) Plan {
-	next := &p.Next
-	stopping := map[string]bool{}
-	for _, s := range p.Stops {
-		stopping[s.TaskID] = true
-	}
-	svc := &next.Service
-	svc.RunningCount, svc.PendingCount = 0, 0
+// deployment finds a deployment of the record by id, nil if none.
+func deployment(next *state.ServiceRecord, id string) *state.DeploymentRecord {
 	for i := range next.Deployments {
-		d := &next.Deployments[i]
-		wasRunning, wasPending := d.RunningCount, d.PendingCount
-		d.RunningCount, d.PendingCount = 0, 0
-		for j := range v.Tasks {
-			t := &v.Tasks[j]
-			if t.StartedBy != d.ID || !active(t) {
-				continue
-			}
-			if t.LastStatus == model.TaskRunning {
-				d.RunningCount++
-			} else {
-				d.PendingCount++
-			}
-		}
-		if d.RunningCount != wasRunning || d.PendingCount != wasPending {
-			d.UpdatedAt = model.At(v.Now)
-		}
-		svc.RunningCount += d.RunningCount
-		svc.PendingCount += d.PendingCount
-		if sd := next.ServiceDeploymentOf(d); sd != nil && sd.TargetServiceRevision != nil && sd.TargetServiceRevision.Arn == d.RevisionArn {
-			sd.TargetServiceRevision.RunningTaskCount = d.RunningCount
-			sd.TargetServiceRevision.PendingTaskCount = d.PendingCount
-			sd.TargetServiceRevision.RequestedTaskCount = d.DesiredCount
+		if next.Deployments[i].ID == id {
+			return &next.Deployments[i]
 		}
 	}
-	return *p
-}
-
-func addEvent(service string, p *Plan, at *model.Time, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.Next.Service.Events = append(p.Next.Service.Events, model.ServiceEvent{CreatedAt: at, Message: msg})
-}
-
-func orText(s, def string) string {
-	if strings.TrimSpace(s) == "" {
-		return def
-	}
-	return s
+	return nil
 }

@@ -51,8 +51,11 @@ func PlanRollout(ctx context.Context, st *state.State, sched *scheduler.Schedule
 	}
 
 	// How many tasks of the new revision fit now, and where.
-	ask := max(1, svc.DesiredCount)
-	res, err := sched.Place(ctx, next.Cluster, scheduler.Request{Placement: c.placementRequest(next, def, ask), DryRun: true})
+	preq, err := placementRequest(next, def, max(1, svc.DesiredCount))
+	if err != nil {
+		return nil, err
+	}
+	res, err := sched.Place(ctx, next.Cluster, scheduler.Request{Placement: preq, DryRun: true})
 	if err != nil && !errors.Is(err, scheduler.ErrNoInstances) {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -302,13 +301,17 @@ func (c *Services) gather(ctx context.Context, rec *state.ServiceRecord, tasks [
 		if err != nil {
 			return nil, nil, err
 		}
+		// Rules that do not parse cannot say which instances a daemon
+		// belongs on: every ACTIVE instance keeps its task, and the starts
+		// say why no more can be placed.
 		var req placement.Request
+		var rulesErr error
 		if len(rec.Deployments) > 0 && defs[rec.Deployments[0].ID] != nil {
-			req = c.placementRequest(rec, defs[rec.Deployments[0].ID], 1)
+			req, rulesErr = placementRequest(rec, defs[rec.Deployments[0].ID], 1)
 		}
 		for _, v := range views {
 			n := scheduler.NodeOf(v.InstanceRecord, v.Connected)
-			eligible := v.Instance.Status == model.InstanceActive && placement.StaticReason(n, &req) == ""
+			eligible := v.Instance.Status == model.InstanceActive && (rulesErr != nil || placement.StaticReason(n, &req) == "")
 			instances[v.ID] = InstanceInfo{Status: v.Instance.Status, Connected: v.Connected, Eligible: eligible}
 		}
 		return instances, defs, nil
@@ -330,14 +333,11 @@ func (c *Services) gather(ctx context.Context, rec *state.ServiceRecord, tasks [
 }
 
 func (c *Services) taskDefinition(ctx context.Context, arn string) (*model.TaskDefinition, error) {
-	a, err := model.ParseARN(arn)
+	ref, err := model.ParseTaskDefinitionRef(arn)
 	if err != nil {
 		return nil, err
 	}
-	family, rev, _ := strings.Cut(strings.TrimPrefix(a.Resource, "task-definition/"), ":")
-	n := 0
-	fmt.Sscanf(rev, "%d", &n)
-	rec, err := c.State.GetTaskDefinition(ctx, family, n)
+	rec, err := c.State.GetTaskDefinition(ctx, ref.Family, ref.Revision)
 	if err != nil || rec == nil {
 		return nil, err
 	}
@@ -353,13 +353,11 @@ func (c *Services) taskTags(ctx context.Context, rec *state.ServiceRecord, def *
 	case "SERVICE":
 		tags = append(tags, rec.Service.Tags...)
 	case "TASK_DEFINITION":
-		a, err := model.ParseARN(def.TaskDefinitionArn)
+		ref, err := model.ParseTaskDefinitionRef(def.TaskDefinitionArn)
 		if err != nil {
 			return nil, err
 		}
-		family, rev, _ := strings.Cut(strings.TrimPrefix(a.Resource, "task-definition/"), ":")
-		n, _ := strconv.Atoi(rev)
-		td, err := c.State.GetTaskDefinition(ctx, family, n)
+		td, err := c.State.GetTaskDefinition(ctx, ref.Family, ref.Revision)
 		if err != nil {
 			return nil, err
 		}
@@ -373,27 +371,16 @@ func (c *Services) taskTags(ctx context.Context, rec *state.ServiceRecord, def *
 	return tags, nil
 }
 
-// placementRequest describes a service's tasks to the engine.
-func (c *Services) placementRequest(rec *state.ServiceRecord, def *model.TaskDefinition, count int) placement.Request {
-	req := placement.Request{Demand: model.TaskDemand(def), Requires: def.RequiresAttributes, Group: "service:" + rec.Name, Count: count}
-	all := append([]model.PlacementConstraint(nil), rec.Service.PlacementConstraints...)
-	for _, pc := range def.PlacementConstraints {
-		all = append(all, model.PlacementConstraint{Type: pc.Type, Expression: pc.Expression})
+// placementRequest describes a service's tasks to the engine. Its error, in
+// ECS's words, says why the service's placement rules, or its task
+// definition's, do not parse.
+func placementRequest(rec *state.ServiceRecord, def *model.TaskDefinition, count int) (placement.Request, error) {
+	cons, strats, err := placement.Rules(def, rec.Service.PlacementConstraints, rec.Service.PlacementStrategy)
+	if err != nil {
+		return placement.Request{}, err
 	}
-	for _, pc := range all {
-		switch pc.Type {
-		case "distinctInstance":
-			req.Constraints = append(req.Constraints, placement.Constraint{Type: "distinctInstance"})
-		case "memberOf":
-			if q, err := placement.Parse(pc.Expression); err == nil {
-				req.Constraints = append(req.Constraints, placement.Constraint{Type: "memberOf", Query: q})
-			}
-		}
-	}
-	for _, ps := range rec.Service.PlacementStrategy {
-		req.Strategies = append(req.Strategies, placement.Strategy{Type: ps.Type, Field: ps.Field})
-	}
-	return req
+	return placement.Request{Demand: model.TaskDemand(def), Requires: def.RequiresAttributes, Group: "service:" + rec.Name, Count: count,
+		Constraints: cons, Strategies: strats}, nil
 }
 
 // start places tasks of a deployment and returns their ids, and an event
@@ -403,8 +390,12 @@ func (c *Services) start(ctx context.Context, cluster *model.Cluster, rec *state
 	if err != nil {
 		return nil, "", err
 	}
+	preq, err := placementRequest(rec, def, s.Count)
+	if err != nil {
+		return nil, invalidRulesEvent(rec.Name, err), nil
+	}
 	req := scheduler.Request{
-		Placement: c.placementRequest(rec, def, s.Count),
+		Placement: preq,
 		Only:      s.Only,
 		Build: func(inst *state.InstanceRecord) state.TaskRecord {
 			return c.State.NewTaskRecord(cluster, def, inst, state.TaskOptions{StartedBy: s.Deployment, Group: "service:" + rec.Name,
@@ -435,7 +426,7 @@ func unplacedEvent(service string, r placement.Result) string {
 	closest := ""
 	for _, f := range r.Failures {
 		if f.Reason == reason {
-			closest = f.ARN[strings.LastIndex(f.ARN, "/")+1:]
+			_, closest, _ = model.ParseInstanceARN(f.ARN)
 			break
 		}
 	}
@@ -463,6 +454,16 @@ func unplacedEvent(service string, r placement.Result) string {
 	sort.Strings(counts)
 	return fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance %s) %s. Instances rejected: %s. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
 		service, closest, what, strings.Join(counts, ", "))
+}
+
+// invalidRulesEvent says, in ECS's words, that a service places no task
+// because its placement rules do not parse.
+func invalidRulesEvent(service string, err error) string {
+	reason := err.Error()
+	if e, ok := errors.AsType[*model.Error](err); ok {
+		reason = e.Message
+	}
+	return fmt.Sprintf("(service %s) was unable to place a task because its placement constraints or strategy are invalid. Reason: %s For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", service, reason)
 }
 
 // rollback starts a deployment of the last completed one's task definition.

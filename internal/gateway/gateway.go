@@ -138,12 +138,11 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 }
 
 func splitInstanceARN(arn string) (cluster, id string, err error) {
-	a, perr := model.ParseARN(arn)
-	parts := strings.Split(a.Resource, "/")
-	if perr != nil || len(parts) != 3 || parts[0] != "container-instance" {
+	cluster, id, err = model.ParseInstanceARN(arn)
+	if err != nil {
 		return "", "", model.InvalidParameter("containerInstanceArn must be a container instance ARN; got %q.", arn)
 	}
-	return parts[1], parts[2], nil
+	return cluster, id, nil
 }
 
 // instanceFor resolves an instance ARN and checks that the caller is its agent.

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -81,4 +82,56 @@ func (s Scope) RootARN() string {
 // Owns says whether an ARN belongs to this scope's partition, region and account.
 func (s Scope) Owns(a ARN) bool {
 	return a.Partition == s.Partition && a.Region == s.Region && a.Account == s.Account
+}
+
+// TaskDefinitionRef names a task definition as requests and records do:
+// "family", "family:revision" or
+// arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.
+type TaskDefinitionRef struct {
+	Family string
+	// Revision is 0 when the reference names none: the latest ACTIVE one.
+	Revision int
+	// ARN is the reference as an ARN, nil for a family; its scope says
+	// whose task definition it names.
+	ARN *ARN
+}
+
+// ParseTaskDefinitionRef reads a task definition reference. Its errors are
+// ECS's answers to a malformed one.
+func ParseTaskDefinitionRef(ref string) (TaskDefinitionRef, error) {
+	var r TaskDefinitionRef
+	s := ref
+	if IsARN(ref) {
+		arn, err := ParseARN(ref)
+		if err != nil || arn.Service != "ecs" || !strings.HasPrefix(arn.Resource, "task-definition/") {
+			return TaskDefinitionRef{}, Client("Invalid task definition identifier %q: expected family, family:revision or an ARN of the form arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.", Truncate(ref, 300))
+		}
+		s = strings.TrimPrefix(arn.Resource, "task-definition/")
+		r.ARN = &arn
+	}
+	family, rev, hasRev := strings.Cut(s, ":")
+	if !ValidName(family) {
+		return TaskDefinitionRef{}, Client("Invalid task definition identifier %q: the family must have 1 to 255 letters, numbers, hyphens and underscores.", Truncate(ref, 300))
+	}
+	r.Family = family
+	if hasRev {
+		n, err := strconv.Atoi(rev)
+		if err != nil || n < 1 {
+			return TaskDefinitionRef{}, InvalidParameter("Invalid revision number. Number: %s", Truncate(rev, 32))
+		}
+		r.Revision = n
+	}
+	return r, nil
+}
+
+// ParseInstanceARN returns the cluster and the id that a container
+// instance ARN (arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID)
+// names. Its error says what the ARN should look like.
+func ParseInstanceARN(s string) (cluster, id string, err error) {
+	a, err := ParseARN(s)
+	parts := strings.Split(a.Resource, "/")
+	if err != nil || a.Service != "ecs" || len(parts) != 3 || parts[0] != "container-instance" || parts[1] == "" || parts[2] == "" {
+		return "", "", fmt.Errorf("%q is not a container instance ARN of the form arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID", s)
+	}
+	return parts[1], parts[2], nil
 }

@@ -38,7 +38,7 @@ func validateAttributes(attrs []model.Attribute) error {
 	return nil
 }
 
-// instanceRef resolves a container instance id or ARN within a cluster.
+// instanceID resolves a container instance id or ARN within a cluster.
 func instanceID(ref string) (cluster, id string, err error) {
 	if !model.IsARN(ref) {
 		if ref == "" || strings.Contains(ref, "/") {
@@ -46,12 +46,11 @@ func instanceID(ref string) (cluster, id string, err error) {
 		}
 		return "", ref, nil
 	}
-	a, perr := model.ParseARN(ref)
-	parts := strings.Split(a.Resource, "/")
-	if perr != nil || a.Service != "ecs" || parts[0] != "container-instance" || len(parts) != 3 {
+	cluster, id, err = model.ParseInstanceARN(ref)
+	if err != nil {
 		return "", "", model.InvalidParameter("Invalid container instance identifier %q: expected an id or arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID.", model.Truncate(ref, 300))
 	}
-	return parts[1], parts[2], nil
+	return cluster, id, nil
 }
 
 func (a *API) instanceARN(cluster, id string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 )
 
@@ -24,7 +25,7 @@ func (a *API) PlanTasks(ctx context.Context, in *runTaskInput) (*flottaapi.PlanT
 	if err != nil {
 		return nil, err
 	}
-	cons, strats, err := placementRules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
+	cons, strats, err := placement.Rules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package ecs
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -52,36 +51,12 @@ func (a *API) activeCluster(ctx context.Context, ref string) (*model.Cluster, er
 	return c, nil
 }
 
-// taskDefRef is a parsed task definition reference.
-type taskDefRef struct {
-	Family   string
-	Revision int // 0: the latest ACTIVE revision
-}
-
-// parseTaskDefRef reads "family", "family:revision" or a task definition ARN.
+// taskDefRef reads "family", "family:revision" or a task definition ARN.
 // found is false for an ARN of another account or region.
-func (a *API) parseTaskDefRef(ref string) (r taskDefRef, found bool, err error) {
-	s := ref
-	found = true
-	if model.IsARN(ref) {
-		arn, perr := model.ParseARN(ref)
-		if perr != nil || arn.Service != "ecs" || !strings.HasPrefix(arn.Resource, "task-definition/") {
-			return r, false, model.Client("Invalid task definition identifier %q: expected family, family:revision or an ARN of the form arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.", model.Truncate(ref, 300))
-		}
-		s = strings.TrimPrefix(arn.Resource, "task-definition/")
-		found = a.State.Scope.Owns(arn)
+func (a *API) taskDefRef(ref string) (r model.TaskDefinitionRef, found bool, err error) {
+	r, err = model.ParseTaskDefinitionRef(ref)
+	if err != nil {
+		return r, false, err
 	}
-	family, rev, hasRev := strings.Cut(s, ":")
-	if !model.ValidName(family) {
-		return r, false, model.Client("Invalid task definition identifier %q: the family must have 1 to 255 letters, numbers, hyphens and underscores.", model.Truncate(ref, 300))
-	}
-	r.Family = family
-	if hasRev {
-		n, err := strconv.Atoi(rev)
-		if err != nil || n < 1 {
-			return r, false, model.InvalidParameter("Invalid revision number. Number: %s", model.Truncate(rev, 32))
-		}
-		r.Revision = n
-	}
-	return r, found, nil
+	return r, r.ARN == nil || a.State.Scope.Owns(*r.ARN), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -24,8 +25,8 @@ type serviceInput struct {
 	LaunchType                    string                               `json:"launchType"`
 	CapacityProviderStrategy      []model.CapacityProviderStrategyItem `json:"capacityProviderStrategy"`
 	DeploymentConfiguration       *model.DeploymentConfiguration       `json:"deploymentConfiguration"`
-	PlacementConstraints          []placementConstraint                `json:"placementConstraints"`
-	PlacementStrategy             []placementStrategy                  `json:"placementStrategy"`
+	PlacementConstraints          []model.PlacementConstraint          `json:"placementConstraints"`
+	PlacementStrategy             []model.PlacementStrategy            `json:"placementStrategy"`
 	NetworkConfiguration          json.RawMessage                      `json:"networkConfiguration"`
 	HealthCheckGracePeriodSeconds *int                                 `json:"healthCheckGracePeriodSeconds"`
 	SchedulingStrategy            string                               `json:"schedulingStrategy"`
@@ -134,7 +135,7 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := placementRules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+	if _, _, err := placement.Rules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
 		return nil, err
 	}
 	desired := 0
@@ -209,21 +210,15 @@ func deploymentConfiguration(c *model.DeploymentConfiguration, daemon bool) *mod
 	return &out
 }
 
-func toConstraints(in []placementConstraint) []model.PlacementConstraint {
-	out := []model.PlacementConstraint{}
-	for _, c := range in {
-		out = append(out, model.PlacementConstraint{Type: c.Type, Expression: c.Expression})
-	}
-	return out
+// toConstraints keeps a service's constraints, an empty list for none.
+func toConstraints(in []model.PlacementConstraint) []model.PlacementConstraint {
+	return append([]model.PlacementConstraint{}, in...)
 }
 
 // toStrategies keeps a service's strategies; a REPLICA service without any
 // spreads over availability zones, then instances, as ECS does.
-func toStrategies(in []placementStrategy, daemon bool) []model.PlacementStrategy {
-	out := []model.PlacementStrategy{}
-	for _, s := range in {
-		out = append(out, model.PlacementStrategy{Type: s.Type, Field: s.Field})
-	}
+func toStrategies(in []model.PlacementStrategy, daemon bool) []model.PlacementStrategy {
+	out := append([]model.PlacementStrategy{}, in...)
 	if len(out) == 0 && !daemon {
 		out = []model.PlacementStrategy{{Type: "spread", Field: "attribute:ecs.availability-zone"}, {Type: "spread", Field: "instanceId"}}
 	}
@@ -324,7 +319,7 @@ func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluste
 		return nil, nil, nil, err
 	}
 	if in.PlacementConstraints != nil || in.PlacementStrategy != nil {
-		if _, _, err := placementRules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		if _, _, err := placement.Rules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
 			return nil, nil, nil, err
 		}
 	}

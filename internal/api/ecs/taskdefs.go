@@ -79,7 +79,7 @@ func (a *API) DescribeTaskDefinition(ctx context.Context, in *describeTaskDefini
 
 // findTaskDefinition resolves a reference to a stored revision, nil if none.
 func (a *API) findTaskDefinition(ctx context.Context, ref string) (*state.TaskDefRecord, error) {
-	r, found, err := a.parseTaskDefRef(ref)
+	r, found, err := a.taskDefRef(ref)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -87,8 +87,8 @@ func (a *API) findTaskDefinition(ctx context.Context, ref string) (*state.TaskDe
 }
 
 // exactRevision resolves a reference that must name a revision.
-func (a *API) exactRevision(ref string) (taskDefRef, bool, error) {
-	r, found, err := a.parseTaskDefRef(ref)
+func (a *API) exactRevision(ref string) (model.TaskDefinitionRef, bool, error) {
+	r, found, err := a.taskDefRef(ref)
 	if err != nil {
 		return r, false, err
 	}

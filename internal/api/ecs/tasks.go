@@ -14,16 +14,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
-type placementConstraint struct {
-	Type       string `json:"type"`
-	Expression string `json:"expression"`
-}
-
-type placementStrategy struct {
-	Type  string `json:"type"`
-	Field string `json:"field"`
-}
-
 type runTaskInput struct {
 	Cluster              string                               `json:"cluster"`
 	TaskDefinition       string                               `json:"taskDefinition"`
@@ -35,8 +25,8 @@ type runTaskInput struct {
 	ClientToken          string                               `json:"clientToken"`
 	LaunchType           string                               `json:"launchType"`
 	CapacityProviders    []model.CapacityProviderStrategyItem `json:"capacityProviderStrategy"`
-	PlacementConstraints []placementConstraint                `json:"placementConstraints"`
-	PlacementStrategy    []placementStrategy                  `json:"placementStrategy"`
+	PlacementConstraints []model.PlacementConstraint          `json:"placementConstraints"`
+	PlacementStrategy    []model.PlacementStrategy            `json:"placementStrategy"`
 	PropagateTags        string                               `json:"propagateTags"`
 	EnableExecuteCommand bool                                 `json:"enableExecuteCommand"`
 	NetworkConfiguration json.RawMessage                      `json:"networkConfiguration"`
@@ -105,57 +95,6 @@ func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, 
 	return tr, nil
 }
 
-// placementRules turns a request's constraints and strategies, and the task
-// definition's own constraints, into the engine's.
-func placementRules(def *model.TaskDefinition, constraints []placementConstraint, strategies []placementStrategy) ([]placement.Constraint, []placement.Strategy, error) {
-	if len(constraints) > 10 {
-		return nil, nil, model.InvalidParameter("placementConstraints can have at most 10 items.")
-	}
-	var cons []placement.Constraint
-	all := append([]placementConstraint(nil), constraints...)
-	for _, pc := range def.PlacementConstraints {
-		all = append(all, placementConstraint{Type: pc.Type, Expression: pc.Expression})
-	}
-	for _, pc := range all {
-		switch pc.Type {
-		case "distinctInstance":
-			if pc.Expression != "" {
-				return nil, nil, model.InvalidParameter("A distinctInstance constraint takes no expression.")
-			}
-			cons = append(cons, placement.Constraint{Type: "distinctInstance"})
-		case "memberOf":
-			q, err := placement.Parse(pc.Expression)
-			if err != nil {
-				return nil, nil, model.InvalidParameter("Invalid memberOf expression %q: %v.", model.Truncate(pc.Expression, 300), err)
-			}
-			cons = append(cons, placement.Constraint{Type: "memberOf", Query: q})
-		default:
-			return nil, nil, model.InvalidParameter("placementConstraints type should be one of [distinctInstance,memberOf]; got %q.", model.Truncate(pc.Type, 64))
-		}
-	}
-	if len(strategies) > 5 {
-		return nil, nil, model.InvalidParameter("placementStrategy can have at most 5 items.")
-	}
-	var strats []placement.Strategy
-	for _, ps := range strategies {
-		switch ps.Type {
-		case "random":
-		case "binpack":
-			if ps.Field != "cpu" && ps.Field != "memory" {
-				return nil, nil, model.InvalidParameter("binpack placement strategy field should be one of [cpu,memory]; got %q.", model.Truncate(ps.Field, 64))
-			}
-		case "spread":
-			if ps.Field != "instanceId" && ps.Field != "host" && !strings.HasPrefix(ps.Field, "attribute:") {
-				return nil, nil, model.InvalidParameter("spread placement strategy field should be instanceId, host or attribute:NAME; got %q.", model.Truncate(ps.Field, 64))
-			}
-		default:
-			return nil, nil, model.InvalidParameter("placementStrategy type should be one of [random,spread,binpack]; got %q.", model.Truncate(ps.Type, 64))
-		}
-		strats = append(strats, placement.Strategy{Type: ps.Type, Field: ps.Field})
-	}
-	return cons, strats, nil
-}
-
 // RunTask places count tasks and answers with them and with why the rest
 // could not be placed.
 func (a *API) RunTask(ctx context.Context, in *runTaskInput) (*runTaskOutput, error) {
@@ -184,7 +123,7 @@ func (a *API) RunTask(ctx context.Context, in *runTaskInput) (*runTaskOutput, er
 	if err := checkStrategy(tr.cluster, in.LaunchType, in.CapacityProviders); err != nil {
 		return nil, err
 	}
-	cons, strats, err := placementRules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
+	cons, strats, err := placement.Rules(&tr.def, in.PlacementConstraints, in.PlacementStrategy)
 	if err != nil {
 		return nil, err
 	}
