@@ -140,7 +140,7 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 func splitInstanceARN(arn string) (cluster, id string, err error) {
 	cluster, id, err = model.ParseInstanceARN(arn)
 	if err != nil {
-		return "", "", model.InvalidParameter("containerInstanceArn must be a container instance ARN; got %q.", arn)
+		return "", "", model.InvalidParameter("containerInstanceArn must be a container instance ARN; got %q.", model.Truncate(arn, 300))
 	}
 	return cluster, id, nil
 }
