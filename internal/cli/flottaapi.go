@@ -11,17 +11,26 @@ import (
 // word for, such as join tokens) with Flotta's signed JSON client and the
 // same credentials as every other verb.
 func (o *Options) callFlotta(ctx context.Context, op string, in, out any) error {
-	cfg, endpoint, err := o.config(ctx)
+	c, err := o.flottaClient(ctx)
 	if err != nil {
 		return err
 	}
-	if endpoint == "" {
-		return fmt.Errorf("no Flotta endpoint: pass --endpoint")
+	return c.Call(ctx, flottaapi.FlottaTarget+"."+op, in, out)
+}
+
+// flottaClient is Flotta's signed JSON client, with the endpoint and the
+// credentials every other verb uses.
+func (o *Options) flottaClient(ctx context.Context) (*flottaapi.Client, error) {
+	cfg, endpoint, err := o.config(ctx)
+	if err != nil {
+		return nil, err
 	}
-	c := flottaapi.Client{Endpoint: endpoint, Region: cfg.Region,
+	if endpoint == "" {
+		return nil, fmt.Errorf("no Flotta endpoint: pass --endpoint")
+	}
+	return &flottaapi.Client{Endpoint: endpoint, Region: cfg.Region,
 		Credentials: func(ctx context.Context) (flottaapi.Credentials, error) {
 			creds, err := cfg.Credentials.Retrieve(ctx)
 			return flottaapi.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}, err
-		}}
-	return c.Call(ctx, flottaapi.FlottaTarget+"."+op, in, out)
+		}}, nil
 }

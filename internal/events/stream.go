@@ -19,7 +19,7 @@ import (
 // Limits of one read.
 const (
 	DefaultMaxEvents = 100
-	MaxMaxEvents     = 1000
+	MaxMaxEvents     = flottaapi.MaxEventsPerRead
 	MaxWait          = 20 * time.Second
 	// settle is how long a read that has events waits for more that are
 	// already on their way (a replay arrives in several batches).
@@ -99,6 +99,12 @@ func (s *Stream) Read(ctx context.Context, in *flottaapi.GetEventsInput) (*flott
 	case in.Cursor != "":
 		if from, err = parseCursor(in.Cursor); err != nil {
 			return nil, err
+		}
+		if from.rev > head {
+			// A cursor from another server's history (or a reset data
+			// dir): waiting for it would skip every event until then.
+			return nil, model.InvalidParameter("The cursor %s is ahead of this server's history (it is at revision %d): read from now without a cursor, or with since.",
+				model.Truncate(in.Cursor, 64), head)
 		}
 	case in.Since != nil:
 		from, since = position{0, end}, stamp(in.Since.Time)

@@ -282,14 +282,15 @@ func TestReadsThatAreRefused(t *testing.T) {
 	since := model.Time{Time: time.Now()}
 	before := env.Revision(t)
 	for name, in := range map[string]flottaapi.GetEventsInput{
-		"too many events":       {MaxEvents: 1001},
-		"negative max":          {MaxEvents: -1},
-		"too long a wait":       {WaitSeconds: 21},
-		"a made-up cursor":      {Cursor: "yesterday"},
-		"a negative cursor":     {Cursor: "-5-1"},
-		"an unknown type":       {DetailTypes: []string{"ECS Task State Change", "Task Change"}},
-		"cursor and since both": {Cursor: "5-*", Since: &since},
-		"a service ARN":         {Cluster: "arn:aws:ecs:us-east-1:123456789012:service/default/web"},
+		"too many events":          {MaxEvents: 1001},
+		"negative max":             {MaxEvents: -1},
+		"too long a wait":          {WaitSeconds: 21},
+		"a made-up cursor":         {Cursor: "yesterday"},
+		"a negative cursor":        {Cursor: "-5-1"},
+		"an unknown type":          {DetailTypes: []string{"ECS Task State Change", "Task Change"}},
+		"cursor and since both":    {Cursor: "5-*", Since: &since},
+		"a service ARN":            {Cluster: "arn:aws:ecs:us-east-1:123456789012:service/default/web"},
+		"a cursor from the future": {Cursor: "999999999-*"},
 	} {
 		_, err := read(ctx, c, in)
 		if !model.IsCode(err, model.CodeInvalidParameter) {

@@ -30,6 +30,9 @@ const (
 	ServiceAction         = "ECS Service Action"
 )
 
+// MaxEventsPerRead is the most events one GetEvents answer holds.
+const MaxEventsPerRead = 1000
+
 // GetEventsInput asks for the events after a cursor (FlottaV1.GetEvents).
 type GetEventsInput struct {
 	// Cursor is the ID of the last event seen, or a cursor a previous
