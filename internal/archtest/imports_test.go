@@ -23,7 +23,7 @@ var owners = map[string][]string{
 	"github.com/docker/":       {"internal/runtime/docker"},
 	"github.com/moby/":         {"internal/runtime/docker"},
 	"github.com/prometheus/":   {"internal/metrics"},
-	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest", "examples/quickstart"},
+	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest", "examples/quickstart", "examples/customscheduler"},
 	"github.com/spf13/cobra":   {"internal/cli", "cmd/flotta"},
 	"github.com/google/go-cmp": {},
 	"golang.org/x/time":        {"internal/throttle"},
@@ -61,6 +61,7 @@ var allowedInternal = map[string][]string{
 	"cmd/flotta":                   {"internal/cli", "internal/server", "internal/model", "internal/agent", "internal/demoapp", "internal/images", "internal/runtime/docker"},
 	"internal/archtest":            {},
 	"examples/quickstart":          {},
+	"examples/customscheduler":     {},
 }
 
 func TestImportRules(t *testing.T) {
