@@ -78,6 +78,9 @@ type diskGuard struct {
 
 	readOnly atomic.Bool
 	alarmed  atomic.Bool
+	// refusals counts writes refused for lack of space, so that the tender
+	// does not clear alarmed on an alarm list read before one of them.
+	refusals atomic.Int64
 }
 
 // statfs reads the size and free space of the filesystem holding path.
@@ -167,6 +170,7 @@ func (s *Store) DiskUsage() (u DiskUsage, ok bool) {
 func (s *Store) writeErr(err error) error {
 	if errors.Is(err, rpctypes.ErrNoSpace) || errors.Is(err, rpctypes.ErrGRPCNoSpace) {
 		if s.disk != nil {
+			s.disk.refusals.Add(1)
 			s.disk.alarmed.Store(true)
 		}
 		return ErrNoSpace
@@ -193,6 +197,7 @@ func (s *Store) tend(ctx context.Context, every time.Duration) {
 }
 
 func (s *Store) recoverFromNoSpace(ctx context.Context) error {
+	refusals := s.disk.refusals.Load()
 	alarms, err := s.cli.AlarmList(ctx)
 	if err != nil {
 		return err
@@ -204,7 +209,9 @@ func (s *Store) recoverFromNoSpace(ctx context.Context) error {
 		}
 	}
 	if len(raised) == 0 {
-		s.disk.alarmed.Store(false)
+		if s.disk.refusals.Load() == refusals {
+			s.disk.alarmed.Store(false)
+		}
 		return nil
 	}
 	s.disk.alarmed.Store(true)
