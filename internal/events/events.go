@@ -33,6 +33,7 @@ func Of(scope model.Scope, c state.RecordChange) []flottaapi.Event {
 		r := c.Instance
 		ci := r.Instance
 		ci.RemainingResources = r.Remaining()
+		ci.AgentConnected = c.Connected && ci.Status != model.InstanceInactive
 		return []flottaapi.Event{event(scope, flottaapi.InstanceStateChange, r.UpdatedAt, []string{ci.ContainerInstanceArn},
 			flottaapi.InstanceDetail{ContainerInstance: ci, UpdatedAt: stamp(r.UpdatedAt)})}
 	case c.Service != nil:

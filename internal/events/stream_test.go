@@ -380,3 +380,82 @@ func TestFiltersSinceAndCompaction(t *testing.T) {
 		t.Fatalf("since after a compaction: %v", err)
 	}
 }
+
+// TestAgentConnectivityIsAnInstanceChange: an agent that connects, goes away
+// and comes back is an instance state change each time, with agentConnected
+// as DescribeContainerInstances says it; a replay from before says the same.
+func TestAgentConnectivityIsAnInstanceChange(t *testing.T) {
+	env := flottatest.StartServer(t)
+	c := env.Client(env.Root)
+	ctx := context.Background()
+	start := fmt.Sprintf("%d-*", env.Revision(t))
+	m := fleet.New(t, env).Add(1, fleet.Spec{CPU: 1024, Memory: 1024}, nil)[0]
+
+	cursor := start
+	var seen []bool
+	// next reads instance events until one says connected is want.
+	next := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			out, err := read(ctx, c, flottaapi.GetEventsInput{Cursor: cursor, WaitSeconds: 2, DetailTypes: []string{flottaapi.InstanceStateChange}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cursor = out.Cursor
+			for _, ev := range out.Events {
+				var d flottaapi.InstanceDetail
+				if err := json.Unmarshal(ev.Detail, &d); err != nil {
+					t.Fatal(err)
+				}
+				if d.ContainerInstanceArn != m.ARN() {
+					t.Fatalf("an event of another instance: %s", ev.Detail)
+				}
+				seen = append(seen, d.AgentConnected)
+				if d.AgentConnected == want {
+					return
+				}
+			}
+		}
+		t.Fatalf("no instance event with agentConnected %v; saw %v", want, seen)
+	}
+	described := func() bool {
+		out, err := env.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{m.ARN()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.ContainerInstances[0].AgentConnected
+	}
+
+	next(true)
+	if !described() {
+		t.Fatal("the event says connected, DescribeContainerInstances does not")
+	}
+	m.Stop()
+	next(false)
+	if described() {
+		t.Fatal("the event says disconnected, DescribeContainerInstances does not")
+	}
+	m.Start()
+	next(true)
+
+	// A replay of the same history tells the same story.
+	out, err := read(ctx, c, flottaapi.GetEventsInput{Cursor: start, DetailTypes: []string{flottaapi.InstanceStateChange}, MaxEvents: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replayed []bool
+	for _, ev := range out.Events {
+		var d flottaapi.InstanceDetail
+		json.Unmarshal(ev.Detail, &d)
+		replayed = append(replayed, d.AgentConnected)
+	}
+	if fmt.Sprint(replayed[:len(seen)]) != fmt.Sprint(seen) {
+		t.Fatalf("replayed %v, followed %v", replayed, seen)
+	}
+	// Connected, gone, back: the story has a false between two trues.
+	story := strings.Join(strings.Fields(fmt.Sprint(seen)), " ")
+	if !strings.Contains(story, "true") || !strings.Contains(story, "false") || seen[len(seen)-1] != true {
+		t.Fatalf("agentConnected over the events: %v", seen)
+	}
+}

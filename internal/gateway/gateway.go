@@ -107,7 +107,7 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 	if err != nil {
 		return nil, err
 	}
-	if err := g.keepSession(ctx, inst.ID); err != nil {
+	if err := g.keepSession(ctx, inst.Cluster, inst.ID); err != nil {
 		return nil, err
 	}
 	wait := time.Duration(in.WaitSeconds) * time.Second
@@ -208,7 +208,7 @@ func (g *Gateway) pollClosed(id string, hungUp bool) {
 
 // keepSession keeps the instance's session lease alive, making a new one when
 // it has lapsed.
-func (g *Gateway) keepSession(ctx context.Context, id string) error {
+func (g *Gateway) keepSession(ctx context.Context, cluster, id string) error {
 	g.mu.Lock()
 	lease, ok := g.leases[id]
 	g.mu.Unlock()
@@ -225,7 +225,7 @@ func (g *Gateway) keepSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := g.State.TouchSession(ctx, id, lease); err != nil {
+	if err := g.State.TouchSession(ctx, cluster, id, lease); err != nil {
 		return err
 	}
 	g.mu.Lock()
@@ -245,6 +245,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 	}
 	byCluster := map[string][]string{}
 	ids := make([]string, 0, len(in.ContainerInstanceArns))
+	refs := make([]state.InstanceRef, 0, len(in.ContainerInstanceArns))
 	for _, arn := range in.ContainerInstanceArns {
 		cluster, id, err := splitInstanceARN(arn)
 		if err != nil {
@@ -252,6 +253,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 		}
 		byCluster[cluster] = append(byCluster[cluster], id)
 		ids = append(ids, id)
+		refs = append(refs, state.InstanceRef{Cluster: cluster, ID: id})
 	}
 	p, _ := iam.PrincipalFrom(ctx)
 	for cluster, cids := range byCluster {
@@ -286,7 +288,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 	if err != nil {
 		return nil, err
 	}
-	if err := g.State.TouchSessions(ctx, ids, lease); err != nil {
+	if err := g.State.TouchSessions(ctx, refs, lease); err != nil {
 		return nil, err
 	}
 	g.mu.Lock()

@@ -197,15 +197,20 @@ func (s *State) AgentConnected(ctx context.Context, id string) (bool, error) {
 
 // TouchSession records that an instance's agent is connected, for as long as
 // the lease lives; the caller keeps the lease alive while the agent polls.
-func (s *State) TouchSession(ctx context.Context, id string, lease store.Lease) error {
-	return s.db.PutLeased(ctx, sessionKey(id), []byte("1"), lease)
+// The session names the instance's cluster, so that its end can be told as
+// a change of that instance.
+func (s *State) TouchSession(ctx context.Context, cluster, id string, lease store.Lease) error {
+	return s.db.PutLeased(ctx, sessionKey(id), []byte(cluster), lease)
 }
 
+// InstanceRef names a container instance.
+type InstanceRef struct{ Cluster, ID string }
+
 // TouchSessions marks several agents connected on one lease, in one write.
-func (s *State) TouchSessions(ctx context.Context, ids []string, lease store.Lease) error {
-	ops := make([]store.Op, len(ids))
-	for i, id := range ids {
-		ops[i] = store.Op{Key: sessionKey(id), Value: []byte("1"), Lease: lease}
+func (s *State) TouchSessions(ctx context.Context, refs []InstanceRef, lease store.Lease) error {
+	ops := make([]store.Op, len(refs))
+	for i, r := range refs {
+		ops[i] = store.Op{Key: sessionKey(r.ID), Value: []byte(r.Cluster), Lease: lease}
 	}
 	_, err := s.db.Commit(ctx, nil, ops)
 	return err

@@ -255,7 +255,7 @@ func TestSessionsFollowTheirLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.TouchSession(ctx, "i-1", lease); err != nil {
+	if err := s.TouchSession(ctx, "default", "i-1", lease); err != nil {
 		t.Fatal(err)
 	}
 	live, _ := s.ConnectedInstances(ctx)

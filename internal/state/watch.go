@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/flotta-dev/flotta/internal/store"
@@ -199,9 +200,17 @@ type RecordChange struct {
 	Revision int64
 	Task     *TaskRecord
 	Instance *InstanceRecord
+	// Connected says, with Instance, whether the instance's agent held a
+	// session at that revision. An agent that connects or goes away is a
+	// change of its instance too.
+	Connected bool
 	// Service is the service as written and PrevService as it was before
 	// (nil for a new one).
 	Service, PrevService *ServiceRecord
+
+	// session, while a change is read, is the instance key of a session
+	// that began or ended.
+	session string
 }
 
 // RecordBatch is the record changes of one store watch answer, and the
@@ -237,10 +246,10 @@ func (s *State) WatchRecords(ctx context.Context, after int64) (<-chan RecordBat
 					continue
 				}
 				b := RecordBatch{Revision: batch[len(batch)-1].KV.ModRev}
-				for _, ev := range batch {
-					if c, ok := recordChange(ev); ok {
-						b.Changes = append(b.Changes, c)
-					}
+				var err error
+				if b.Changes, err = s.recordChanges(ctx, batch); err != nil {
+					errc <- err
+					return
 				}
 				select {
 				case out <- b:
@@ -258,12 +267,79 @@ func (s *State) WatchRecords(ctx context.Context, after int64) (<-chan RecordBat
 	return out, errc
 }
 
+// recordChanges turns a watch answer into record changes. An instance's
+// connectivity is read as it was at the revision of each change, so that the
+// same history always gives the same changes.
+func (s *State) recordChanges(ctx context.Context, batch []store.Event) ([]RecordChange, error) {
+	var out []RecordChange
+	// The keys to read at each revision: sessions of changed instances, and
+	// instances whose agents connected or left.
+	need := map[int64][]string{}
+	for _, ev := range batch {
+		c, ok := recordChange(ev)
+		if !ok {
+			continue
+		}
+		switch {
+		case c.Instance != nil:
+			need[c.Revision] = append(need[c.Revision], sessionKey(c.Instance.ID))
+		case c.session != "":
+			need[c.Revision] = append(need[c.Revision], c.session)
+		}
+		out = append(out, c)
+	}
+	if len(need) == 0 {
+		return out, nil
+	}
+	read := map[int64]map[string]store.KV{}
+	for rev, keys := range need {
+		kvs, err := s.db.GetManyAt(ctx, rev, keys)
+		if err != nil {
+			return nil, fmt.Errorf("read connectivity at revision %d: %w", rev, err)
+		}
+		read[rev] = kvs
+	}
+	kept := out[:0]
+	for _, c := range out {
+		switch {
+		case c.Instance != nil:
+			c.Connected = read[c.Revision][sessionKey(c.Instance.ID)].ModRev != 0
+		case c.session != "":
+			rec, err := decode[InstanceRecord](read[c.Revision][c.session])
+			if err != nil {
+				return nil, err
+			}
+			if rec == nil {
+				continue // an instance deregistered, or a session from before sessions named their cluster
+			}
+			c.Instance, c.session = rec, ""
+		}
+		kept = append(kept, c)
+	}
+	return kept, nil
+}
+
+// recordChange decodes one write. A session that begins or ends comes back
+// with the key of its instance in session, to be read.
 func recordChange(ev store.Event) (RecordChange, bool) {
+	c := RecordChange{Revision: ev.KV.ModRev}
+	rest := strings.TrimPrefix(ev.KV.Key, Root)
+	if id, ok := strings.CutPrefix(rest, "sessions/"); ok {
+		// A new session is an agent that connected, a deleted one an agent
+		// gone; a session put again on a new lease changes nothing.
+		switch {
+		case !ev.Deleted && ev.Prev == nil && len(ev.KV.Value) > 0:
+			c.Connected, c.session = true, instanceKey(string(ev.KV.Value), id)
+		case ev.Deleted && ev.Prev != nil && len(ev.Prev.Value) > 0:
+			c.session = instanceKey(string(ev.Prev.Value), id)
+		default:
+			return c, false
+		}
+		return c, true
+	}
 	if ev.Deleted {
 		return RecordChange{}, false
 	}
-	c := RecordChange{Revision: ev.KV.ModRev}
-	rest := strings.TrimPrefix(ev.KV.Key, Root)
 	var err error
 	switch {
 	case strings.HasPrefix(rest, "tasks/"):

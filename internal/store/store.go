@@ -83,6 +83,16 @@ func (s *Store) Get(ctx context.Context, key string) (KV, error) {
 // GetMany reads several keys; up to the transaction limit they are read at
 // one consistent revision, beyond it in consistent chunks.
 func (s *Store) GetMany(ctx context.Context, keys []string) (map[string]KV, error) {
+	return s.GetManyAt(ctx, 0, keys)
+}
+
+// GetManyAt reads several keys as they were at revision rev (0 for now). A
+// revision older than the history the store keeps fails with ErrCompacted.
+func (s *Store) GetManyAt(ctx context.Context, rev int64, keys []string) (map[string]KV, error) {
+	var at []clientv3.OpOption
+	if rev > 0 {
+		at = append(at, clientv3.WithRev(rev))
+	}
 	out := make(map[string]KV, len(keys))
 	chunk := 512
 	if s.MaxOps > 0 {
@@ -92,10 +102,13 @@ func (s *Store) GetMany(ctx context.Context, keys []string) (map[string]KV, erro
 		part := keys[start:min(start+chunk, len(keys))]
 		ops := make([]clientv3.Op, 0, len(part))
 		for _, k := range part {
-			ops = append(ops, clientv3.OpGet(k))
+			ops = append(ops, clientv3.OpGet(k, at...))
 			out[k] = KV{Key: k}
 		}
 		resp, err := s.cli.Txn(ctx).Then(ops...).Commit()
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			return nil, fmt.Errorf("store get %d keys at revision %d: %w", len(part), rev, ErrCompacted)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store get %d keys: %w", len(part), err)
 		}
