@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/runtime"
 )
@@ -40,7 +41,7 @@ type runner struct {
 	stoppedOnce sync.Once
 }
 
-func (a *Agent) newRunner(as Assignment, adopted []runtime.ContainerState) *runner {
+func (a *Agent) newRunner(as flottaapi.Assignment, adopted []runtime.ContainerState) *runner {
 	r := &runner{a: a, def: as.Definition, events: make(chan runtime.Event, 64), wake: make(chan struct{}, 1), stopped: make(chan struct{}),
 		desired: as.Task.DesiredStatus, serverStatus: as.Task.LastStatus,
 		logger: a.logger.With("task", as.Task.TaskArn)}
@@ -655,7 +656,7 @@ func (r *runner) taskHealth() string {
 // report tells the server the task's state, retrying until it is heard or
 // the agent stops. It returns false only when the agent stops first.
 func (r *runner) report(ctx context.Context) bool {
-	ch := taskChange{Cluster: r.st.Cluster, Task: r.st.Arn, Status: r.st.Status, Reason: r.st.Reason,
+	ch := flottaapi.SubmitTaskStateChangeInput{Cluster: r.st.Cluster, Task: r.st.Arn, Status: r.st.Status, Reason: r.st.Reason,
 		PullStartedAt: r.st.PullStartedAt, PullStoppedAt: r.st.PullStoppedAt, HealthStatus: r.taskHealth()}
 	if r.st.Status == model.TaskStopped {
 		ch.StopCode, ch.ExecutionStoppedAt = r.st.StopCode, r.st.StoppedAt
@@ -674,7 +675,7 @@ func (r *runner) report(ctx context.Context) bool {
 	}
 	for _, c := range r.def.ContainerDefinitions {
 		cs := r.st.Containers[c.Name]
-		cc := containerChange{ContainerName: c.Name, RuntimeID: cs.ID, Status: cs.Status, ExitCode: cs.ExitCode,
+		cc := flottaapi.ContainerStateChange{ContainerName: c.Name, RuntimeID: cs.ID, Status: cs.Status, ExitCode: cs.ExitCode,
 			Reason: cs.Reason, NetworkBindings: cs.Bindings, HealthStatus: cs.Health, ImageDigest: cs.ImageID, NetworkInterfaces: ifaces}
 		if c.HealthCheck != nil && cc.HealthStatus == "" {
 			cc.HealthStatus = model.HealthUnknown
@@ -687,7 +688,7 @@ func (r *runner) report(ctx context.Context) bool {
 		if err == nil {
 			return true
 		}
-		var apiErr *APIError
+		var apiErr *model.Error
 		if errors.As(err, &apiErr) {
 			switch apiErr.Code {
 			case "InvalidParameterException", "AccessDeniedException", "ClusterNotFoundException":
