@@ -1,7 +1,8 @@
 // Package agent is the node agent: it joins a Flotta server, registers this
 // machine as a container instance, learns through a long poll which tasks to
 // run or stop, runs them through a container runtime, and reports every
-// change back. One goroutine owns each task (see task.go); the agent
+// change back. One goroutine owns each task (task.go) and carries out what a
+// pure step function decides for it (step.go); the agent
 // checkpoints what it knows, and every container carries labels naming its
 // task, so that a restarted agent adopts what runs instead of starting it
 // again.
@@ -56,7 +57,11 @@ type Config struct {
 	ContainerLabels map[string]string
 	Version         string
 	Logger          *slog.Logger
-	Now             func() time.Time
+	// Now and After are the agent's clock: a task's timers (its
+	// dependencies' startTimeout, the looks between engine events, the
+	// cleanup delay, report retries) run on it. Default: the wall clock.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 }
 
 // Agent runs tasks on one container instance.
@@ -95,6 +100,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	if cfg.CleanupDelay == 0 {
 		cfg.CleanupDelay = 10 * time.Minute
