@@ -1,7 +1,8 @@
 // Package agent is the node agent: it joins a Flotta server, registers this
 // machine as a container instance, learns through a long poll which tasks to
 // run or stop, runs them through a container runtime, and reports every
-// change back. One goroutine owns each task (see task.go); the agent
+// change back. One goroutine owns each task (task.go) and carries out what a
+// pure step function decides for it (step.go); the agent
 // checkpoints what it knows, and every container carries labels naming its
 // task, so that a restarted agent adopts what runs instead of starting it
 // again.
@@ -20,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/runtime"
 )
@@ -55,7 +57,11 @@ type Config struct {
 	ContainerLabels map[string]string
 	Version         string
 	Logger          *slog.Logger
-	Now             func() time.Time
+	// Now and After are the agent's clock: a task's timers (its
+	// dependencies' startTimeout, the looks between engine events, the
+	// cleanup delay, report retries) run on it. Default: the wall clock.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 }
 
 // Agent runs tasks on one container instance.
@@ -94,6 +100,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	if cfg.CleanupDelay == 0 {
 		cfg.CleanupDelay = 10 * time.Minute
@@ -160,8 +169,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	revision := int64(0)
 	backoff := time.Second
 	for ctx.Err() == nil {
-		var out pollOutput
-		err := a.api.call(ctx, flottaTarget+"Poll", pollInput{ContainerInstanceArn: a.id.ContainerInstanceArn, Revision: revision,
+		var out flottaapi.PollOutput
+		err := a.api.call(ctx, flottaTarget+"Poll", flottaapi.PollInput{ContainerInstanceArn: a.id.ContainerInstanceArn, Revision: revision,
 			WaitSeconds: int(a.cfg.PollWait / time.Second)}, &out)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -204,7 +213,7 @@ func (a *Agent) loadOrJoin(ctx context.Context) error {
 		if a.cfg.JoinToken == "" {
 			return errors.New("this agent has not joined yet: pass --join-token (make one with `flotta token create`)")
 		}
-		var out joinOutput
+		var out flottaapi.JoinOutput
 		anon := newClient(a.cfg.Server, "", "", "", time.Now)
 		if err := anon.call(ctx, flottaTarget+"Join", map[string]string{"token": a.cfg.JoinToken}, &out); err != nil {
 			return fmt.Errorf("join %s: %w", a.cfg.Server, err)
@@ -279,7 +288,7 @@ func (a *Agent) register(ctx context.Context) error {
 	tcp, udp := listeningPorts()
 	doc, _ := json.Marshal(map[string]string{"instanceId": a.id.AgentID, "availabilityZone": a.cfg.Zone,
 		"instanceType": a.cfg.InstanceType, "region": a.id.Region})
-	in := registerInput{
+	in := flottaapi.RegisterContainerInstanceInput{
 		Cluster:                  a.id.Cluster,
 		InstanceIdentityDocument: string(doc),
 		ContainerInstanceArn:     a.id.ContainerInstanceArn,
@@ -292,13 +301,13 @@ func (a *Agent) register(ctx context.Context) error {
 		VersionInfo: &model.VersionInfo{AgentVersion: a.cfg.Version, DockerVersion: "DockerVersion: " + info.Version},
 		Attributes:  a.capabilities(info),
 	}
-	var out registerOutput
+	var out flottaapi.ContainerInstanceOutput
 	for {
 		err := a.api.call(ctx, ecsTarget+"RegisterContainerInstance", in, &out)
 		if err == nil {
 			break
 		}
-		var apiErr *APIError
+		var apiErr *model.Error
 		if errors.As(err, &apiErr) || ctx.Err() != nil {
 			return fmt.Errorf("register container instance: %w", err)
 		}
@@ -334,7 +343,7 @@ func (a *Agent) adopt(ctx context.Context) error {
 
 // apply starts runners for new assignments, passes desired statuses on, and
 // removes what belongs to no task any more.
-func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out pollOutput) {
+func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out flottaapi.PollOutput) {
 	assigned := map[string]bool{}
 	for _, as := range out.Tasks {
 		arn := as.Task.TaskArn

@@ -5,27 +5,12 @@ import (
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
-	"github.com/flotta-dev/flotta/internal/model"
 )
 
 // Targets of the operations the agent calls.
 const (
 	ecsTarget    = flottaapi.ECSTarget + "."
 	flottaTarget = flottaapi.FlottaTarget + "."
-)
-
-// The protocol's shapes, as flottaapi declares them.
-type (
-	// APIError is a refusal from the server.
-	APIError        = model.Error
-	Assignment      = flottaapi.Assignment
-	joinOutput      = flottaapi.JoinOutput
-	registerInput   = flottaapi.RegisterContainerInstanceInput
-	registerOutput  = flottaapi.ContainerInstanceOutput
-	pollInput       = flottaapi.PollInput
-	pollOutput      = flottaapi.PollOutput
-	taskChange      = flottaapi.SubmitTaskStateChangeInput
-	containerChange = flottaapi.ContainerStateChange
 )
 
 // client calls the Flotta server with the agent's own credentials.

@@ -27,7 +27,7 @@ func dockerName(def *model.TaskDefinition, taskArn, container string) string {
 }
 
 func stopTimeout(c *model.ContainerDefinition) time.Duration {
-	if c.StopTimeout != nil {
+	if c != nil && c.StopTimeout != nil {
 		return time.Duration(*c.StopTimeout) * time.Second
 	}
 	return DefaultStopTimeout
@@ -208,7 +208,7 @@ func derefOr(p *int, def int) int {
 }
 
 func bindings(ports []runtime.PortBinding) []model.NetworkBinding {
-	out := []model.NetworkBinding{}
+	var out []model.NetworkBinding
 	for _, p := range ports {
 		proto := p.Protocol
 		if proto == "" {
