@@ -93,7 +93,13 @@ JSON as GetEvents returns it.`,
 			if follow {
 				return followEvents(cmd.Context(), c, in, &p, cmd.ErrOrStderr())
 			}
-			return readEvents(cmd.Context(), c, in, &p)
+			if err := readEvents(cmd.Context(), c, in, &p); err != nil {
+				return err
+			}
+			if !p.json && !p.header {
+				fmt.Fprintln(cmd.ErrOrStderr(), "no events")
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
