@@ -18,6 +18,7 @@ import (
 
 type agentFlags struct {
 	server, cluster, token, dataDir string
+	caFingerprint                   string
 	cpu, memory, reservedMemory     int
 	zone, instanceType              string
 	attributes                      []string
@@ -27,9 +28,10 @@ type agentFlags struct {
 
 func (f *agentFlags) add(cmd *cobra.Command, withConnection bool) {
 	if withConnection {
-		cmd.Flags().StringVar(&f.server, "server", "", "Flotta server URL, e.g. http://10.0.0.5:8080")
+		cmd.Flags().StringVar(&f.server, "server", "", "Flotta server URL, e.g. https://10.0.0.5:8080")
 		cmd.Flags().StringVar(&f.cluster, "cluster", "default", "cluster to join")
-		cmd.Flags().StringVar(&f.token, "join-token", "", "join token from `flotta token create` (needed the first time only)")
+		cmd.Flags().StringVar(&f.token, "join-token", "", "join token from `flotta token create` (needed the first time only); it ends with the server CA's fingerprint, which the agent pins")
+		cmd.Flags().StringVar(&f.caFingerprint, "ca-fingerprint", "", "the server CA's fingerprint (sha256:…) when the join token carries none, or for an agent that joined over plain HTTP")
 		cmd.Flags().StringVar(&f.dataDir, "data-dir", "/var/lib/flotta-agent", "where the agent keeps its identity and task checkpoints")
 	}
 	cmd.Flags().IntVar(&f.cpu, "cpu", 0, "CPU units to offer (default: cores x 1024)")
@@ -66,7 +68,7 @@ func (f *agentFlags) runAgent(ctx context.Context, logger *slog.Logger, ready fu
 		return fmt.Errorf("make the pause image: %w", err)
 	}
 	a, err := agent.New(agent.Config{
-		Server: f.server, Cluster: f.cluster, JoinToken: f.token, DataDir: f.dataDir,
+		Server: f.server, Cluster: f.cluster, JoinToken: f.token, CAFingerprint: f.caFingerprint, DataDir: f.dataDir,
 		CPU: f.cpu, Memory: f.memory, ReservedMemory: f.reservedMemory, Zone: f.zone, InstanceType: f.instanceType,
 		Attributes: attrs, AllowPrivileged: f.allowPrivileged, Runtime: rt, PauseImage: pause,
 		CleanupDelay: f.cleanup, Version: version, Logger: logger,

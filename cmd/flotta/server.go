@@ -34,6 +34,11 @@ type serverFlags struct {
 	apiRate       float64
 	apiBurst      int
 	quotas        model.Quotas
+	tlsCert       string
+	tlsKey        string
+	tlsHosts      []string
+	tls           bool
+	insecureHTTP  bool
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
@@ -49,6 +54,11 @@ func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
 	cmd.Flags().IntVar(&f.maxConns, "max-connections", server.DefaultMaxConnections, fmt.Sprintf("most API connections held at once (within the open-file limit less %d kept for the store)", server.DescriptorReserve))
 	cmd.Flags().Float64Var(&f.apiRate, "api-rate", server.DefaultRequestRate, "requests per second each principal may make on average (0: no limit); past it, ThrottlingException")
 	cmd.Flags().IntVar(&f.apiBurst, "api-burst", server.DefaultRequestBurst, "requests each principal may make at once")
+	cmd.Flags().StringVar(&f.tlsCert, "tls-cert", "", "the API's certificate (PEM, with its chain) instead of one from the server's own CA")
+	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	cmd.Flags().StringSliceVar(&f.tlsHosts, "tls-san", nil, "more host names or addresses for the server's own certificate (comma-separated)")
+	cmd.Flags().BoolVar(&f.tls, "tls", false, "serve HTTPS also when listening on loopback only")
+	cmd.Flags().BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP beyond loopback: credentials and tasks cross the network in clear text")
 	d := model.DefaultQuotas()
 	cmd.Flags().IntVar(&f.quotas.TasksPerService, "max-tasks-per-service", d.TasksPerService, "quota: a service's largest desiredCount")
 	cmd.Flags().IntVar(&f.quotas.ServicesPerCluster, "max-services-per-cluster", d.ServicesPerCluster, "quota: services in one cluster")
@@ -63,7 +73,8 @@ func (f *serverFlags) config(logger *slog.Logger) server.Config {
 	}
 	return server.Config{DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, AccountID: f.accountID, Logger: logger,
 		LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention, MaxConnections: f.maxConns,
-		RequestRate: rate, RequestBurst: f.apiBurst, Quotas: f.quotas}
+		RequestRate: rate, RequestBurst: f.apiBurst, Quotas: f.quotas,
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSHosts: f.tlsHosts, TLS: f.tls, InsecureHTTP: f.insecureHTTP}
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -94,6 +105,12 @@ them to DATA_DIR/credentials (profile [flotta]) next to DATA_DIR/config, which
 names the region and endpoint. Point any AWS SDK at them with:
 
   AWS_CONFIG_FILE=DATA_DIR/config AWS_SHARED_CREDENTIALS_FILE=DATA_DIR/credentials AWS_PROFILE=flotta
+
+Listening beyond loopback (--listen 0.0.0.0:8080), the server serves HTTPS with
+a certificate from a CA it makes under DATA_DIR/tls on first start (or with
+--tls-cert/--tls-key). The config file then names the CA (ca_bundle), and the
+tokens of flotta token create end with its fingerprint, which agents pin: they
+trust no other server. Plain HTTP beyond loopback only with --insecure-http.
 
 GET /healthz answers "ok" while the store answers; GET /metrics serves
 Prometheus metrics. SIGINT or SIGTERM shut the server down gracefully.`,
@@ -174,6 +191,7 @@ func startDevAgent(ctx context.Context, srv *server.Server, dataDir string, af *
 		return err
 	}
 	af.server, af.cluster, af.token, af.dataDir = srv.Endpoint(), "default", token, filepath.Join(dataDir, "agent")
+	af.caFingerprint = srv.TLSFingerprint()
 	ready := make(chan struct{})
 	failed := make(chan error, 1)
 	go func() {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/pki"
 	"github.com/flotta-dev/flotta/internal/runtime"
 )
 
@@ -32,8 +33,13 @@ type Config struct {
 	Server string
 	// Cluster to join; default "default".
 	Cluster string
-	// JoinToken is needed only the first time, to obtain an identity.
+	// JoinToken is needed only the first time, to obtain an identity. The
+	// tokens of a server that serves HTTPS end with its CA's fingerprint,
+	// which the agent pins.
 	JoinToken string
+	// CAFingerprint pins the server's CA when the join token does not (or,
+	// for an agent that joined over plain HTTP, once its server serves HTTPS).
+	CAFingerprint string
 	// DataDir keeps the identity and task checkpoints.
 	DataDir string
 	// CPU (units) and Memory (MiB) override what the host reports.
@@ -91,6 +97,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.Runtime == nil {
 		return nil, errors.New("the agent needs a container runtime")
+	}
+	if cfg.CAFingerprint != "" && !pki.ValidFingerprint(cfg.CAFingerprint) {
+		return nil, fmt.Errorf("--ca-fingerprint %q: want sha256: and 64 lower-case hex digits, as the server's log and config file show it", cfg.CAFingerprint)
 	}
 	if cfg.Cluster == "" {
 		cfg.Cluster = "default"
@@ -213,21 +222,43 @@ func (a *Agent) loadOrJoin(ctx context.Context) error {
 		if a.cfg.JoinToken == "" {
 			return errors.New("this agent has not joined yet: pass --join-token (make one with `flotta token create`)")
 		}
+		token, pin := pki.SplitToken(a.cfg.JoinToken)
+		if pin != "" && !pki.ValidFingerprint(pin) {
+			return fmt.Errorf("the join token's CA fingerprint %q is malformed: copy the whole token from `flotta token create`", pin)
+		}
+		if a.cfg.CAFingerprint != "" {
+			if pin != "" && pin != a.cfg.CAFingerprint {
+				return fmt.Errorf("the join token pins CA %s, but --ca-fingerprint says %s", pin, a.cfg.CAFingerprint)
+			}
+			pin = a.cfg.CAFingerprint
+		}
+		anon, err := newClient(a.cfg.Server, pin, "", "", "", time.Now)
+		if err != nil {
+			return err
+		}
 		var out flottaapi.JoinOutput
-		anon := newClient(a.cfg.Server, "", "", "", time.Now)
-		if err := anon.call(ctx, flottaTarget+"Join", map[string]string{"token": a.cfg.JoinToken}, &out); err != nil {
+		if err := anon.call(ctx, flottaTarget+"Join", map[string]string{"token": token}, &out); err != nil {
 			return fmt.Errorf("join %s: %w", a.cfg.Server, err)
 		}
 		a.id = identity{Server: a.cfg.Server, Cluster: a.cfg.Cluster, AgentID: out.AgentID, AccessKeyID: out.AccessKeyID,
-			SecretAccessKey: out.SecretAccessKey, Region: out.Region}
+			SecretAccessKey: out.SecretAccessKey, Region: out.Region, CAFingerprint: pin}
 		if err := writeJSON(a.identityPath(), a.id); err != nil {
 			return fmt.Errorf("save agent identity: %w", err)
 		}
-		a.logger.Info("agent joined", "agent", out.AgentID, "server", a.cfg.Server)
+		a.logger.Info("agent joined", "agent", out.AgentID, "server", a.cfg.Server, "ca_fingerprint", pin)
+	} else if a.cfg.CAFingerprint != "" && a.cfg.CAFingerprint != a.id.CAFingerprint {
+		if a.id.CAFingerprint != "" {
+			return fmt.Errorf("this agent pinned CA %s when it joined; --ca-fingerprint %s does not change that (join again with a new --data-dir)", a.id.CAFingerprint, a.cfg.CAFingerprint)
+		}
+		// An agent that joined over plain HTTP learns its server's CA.
+		a.id.CAFingerprint = a.cfg.CAFingerprint
+		if err := writeJSON(a.identityPath(), a.id); err != nil {
+			return fmt.Errorf("save agent identity: %w", err)
+		}
 	}
 	// Signatures use the wall clock: the server checks them against its own.
-	a.api = newClient(a.cfg.Server, a.id.Region, a.id.AccessKeyID, a.id.SecretAccessKey, time.Now)
-	return nil
+	a.api, err = newClient(a.cfg.Server, a.id.CAFingerprint, a.id.Region, a.id.AccessKeyID, a.id.SecretAccessKey, time.Now)
+	return err
 }
 
 // capabilities are the attributes that say what this agent can run.

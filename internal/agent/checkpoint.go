@@ -18,6 +18,9 @@ type identity struct {
 	SecretAccessKey      string `json:"secretAccessKey"`
 	Region               string `json:"region"`
 	ContainerInstanceArn string `json:"containerInstanceArn,omitempty"`
+	// CAFingerprint is the server CA's fingerprint the agent pinned when it
+	// joined: it trusts no other server.
+	CAFingerprint string `json:"caFingerprint,omitempty"`
 }
 
 // containerState is the agent's knowledge of one container of a task.

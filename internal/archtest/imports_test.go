@@ -32,7 +32,7 @@ var owners = map[string][]string{
 // allowedInternal maps a package to the internal packages its non-test code
 // may import. A package missing from this map may import no internal package.
 var allowedInternal = map[string][]string{
-	"internal/agent":               {"internal/model", "internal/runtime", "internal/flottaapi"},
+	"internal/agent":               {"internal/model", "internal/runtime", "internal/flottaapi", "internal/pki"},
 	"internal/runtime":             {},
 	"internal/images":              {},
 	"internal/demoapp":             {},
@@ -49,11 +49,12 @@ var allowedInternal = map[string][]string{
 	"internal/throttle":            {},
 	"internal/protocol/awsjson":    {"internal/model"},
 	"internal/state":               {"internal/model", "internal/store"},
-	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4"},
+	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4", "internal/pki"},
+	"internal/pki":                 {},
 	"internal/events":              {"internal/model", "internal/state", "internal/flottaapi"},
-	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi"},
+	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi", "internal/pki"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
-	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events"},
+	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events", "internal/pki"},
 	"internal/cli":                 {"internal/flottaapi", "internal/model", "internal/sigv4"},
 	"internal/flottaapi":           {"internal/model", "internal/sigv4"},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/model", "internal/flottaapi"},

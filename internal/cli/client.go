@@ -5,12 +5,15 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -79,6 +82,22 @@ func (o *Options) config(ctx context.Context) (aws.Config, string, error) {
 			config.WithSharedConfigFiles([]string{cfgFile}),
 			config.WithSharedCredentialsFiles([]string{filepath.Join(o.DataDir, "credentials")}),
 			config.WithSharedConfigProfile(profile))
+		bundle, err := caBundle(cfgFile, profile)
+		if err != nil {
+			return aws.Config{}, "", err
+		}
+		if bundle != nil {
+			// The server's CA, beside those AWS_CA_BUNDLE names (which
+			// would otherwise win over the config file's).
+			if env := os.Getenv("AWS_CA_BUNDLE"); env != "" {
+				more, err := os.ReadFile(env)
+				if err != nil {
+					return aws.Config{}, "", fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+				}
+				bundle = append(append(more, '\n'), bundle...)
+			}
+			opts = append(opts, config.WithCustomCABundle(bytes.NewReader(bundle)))
+		}
 	} else if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
 	}
@@ -126,4 +145,39 @@ func Explain(err error) string {
 		return fmt.Sprintf("cannot reach Flotta at %s (%v): is the server running?", opErr.Addr, opErr.Err)
 	}
 	return err.Error()
+}
+
+// caBundle reads the certificates that a profile's ca_bundle names in a
+// shared config file, as the AWS CLI and boto3 do (the Go SDK reads only
+// AWS_CA_BUNDLE); nil when the profile names none.
+func caBundle(cfgFile, profile string) ([]byte, error) {
+	f, err := os.Open(cfgFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	section := "[profile " + profile + "]"
+	if profile == "default" {
+		section = "[default]"
+	}
+	in := false
+	lines := bufio.NewScanner(f)
+	for lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if strings.HasPrefix(line, "[") {
+			in = line == section
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !in || !ok || strings.TrimSpace(key) != "ca_bundle" {
+			continue
+		}
+		path := strings.TrimSpace(value)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("ca_bundle of profile %s in %s: %w", profile, cfgFile, err)
+		}
+		return b, nil
+	}
+	return nil, lines.Err()
 }

@@ -3,6 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 )
@@ -29,8 +33,15 @@ func (o *Options) flottaClient(ctx context.Context) (*flottaapi.Client, error) {
 		return nil, fmt.Errorf("no Flotta endpoint: pass --endpoint")
 	}
 	return &flottaapi.Client{Endpoint: endpoint, Region: cfg.Region,
+		// The SDK's HTTP client: it trusts the config's ca_bundle.
+		HTTP: &http.Client{Transport: sdkTransport{cfg.HTTPClient}, Timeout: time.Minute},
 		Credentials: func(ctx context.Context) (flottaapi.Credentials, error) {
 			creds, err := cfg.Credentials.Retrieve(ctx)
 			return flottaapi.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}, err
 		}}, nil
 }
+
+// sdkTransport sends requests with the SDK's HTTP client.
+type sdkTransport struct{ c aws.HTTPClient }
+
+func (t sdkTransport) RoundTrip(r *http.Request) (*http.Response, error) { return t.c.Do(r) }

@@ -20,6 +20,7 @@ package connlimit
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -212,7 +213,7 @@ func (l *Limiter) set(c *conn, p phase) {
 // ConnState follows the server's view of each connection; set it as the
 // http.Server's ConnState.
 func (l *Limiter) ConnState(nc net.Conn, s http.ConnState) {
-	c, ok := nc.(*conn)
+	c, ok := unwrap(nc).(*conn)
 	if !ok {
 		return
 	}
@@ -228,12 +229,20 @@ func (l *Limiter) ConnState(nc net.Conn, s http.ConnState) {
 	}
 }
 
+// unwrap finds the limiter's connection under a TLS one.
+func unwrap(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return nc
+}
+
 type connKey struct{}
 
 // ConnContext lets handlers find their connection; set it as the
 // http.Server's ConnContext.
 func (l *Limiter) ConnContext(ctx context.Context, nc net.Conn) context.Context {
-	if c, ok := nc.(*conn); ok {
+	if c, ok := unwrap(nc).(*conn); ok {
 		return context.WithValue(ctx, connKey{}, c)
 	}
 	return ctx

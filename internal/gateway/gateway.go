@@ -17,6 +17,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/pki"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/state"
 )
@@ -34,6 +35,9 @@ type Gateway struct {
 	State  *state.State
 	IAM    *iam.IAM
 	Logger *slog.Logger
+	// Pin is the fingerprint of the server's CA, added to each join token
+	// so that agents trust only this server ("" with plain HTTP).
+	Pin string
 
 	mu     sync.Mutex
 	leases map[string]state.Lease
@@ -83,7 +87,7 @@ func (g *Gateway) CreateJoinToken(ctx context.Context, in *flottaapi.CreateJoinT
 	if err != nil {
 		return nil, err
 	}
-	return &flottaapi.CreateJoinTokenOutput{Token: tok, ExpiresAt: model.At(exp), Uses: uses}, nil
+	return &flottaapi.CreateJoinTokenOutput{Token: pki.WithPin(tok, g.Pin), ExpiresAt: model.At(exp), Uses: uses}, nil
 }
 
 // Join exchanges a join token for an agent identity.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flotta-dev/flotta/internal/pki"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -52,7 +53,8 @@ func AgentID(principalARN string) string {
 
 // Join exchanges a join token for an agent identity and its access key.
 func (m *IAM) Join(ctx context.Context, token string) (AccessKey, string, error) {
-	parts := strings.Split(token, ".")
+	base, _ := pki.SplitToken(token) // the CA fingerprint is for the agent
+	parts := strings.Split(base, ".")
 	if len(parts) != 3 || parts[0] != "flt1" {
 		return AccessKey{}, "", ErrBadJoinToken
 	}

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,6 +70,16 @@ type Config struct {
 	// DefaultRequestRate and DefaultRequestBurst; a negative rate: none).
 	RequestRate  float64
 	RequestBurst int
+	// TLSCertFile and TLSKeyFile are the API's certificate (with its chain)
+	// and key; without them a server that serves HTTPS issues its own from
+	// the CA it keeps in DataDir/tls.
+	TLSCertFile, TLSKeyFile string
+	// TLSHosts are more names or addresses for the server's own certificate.
+	TLSHosts []string
+	// TLS serves HTTPS also on loopback; InsecureHTTP serves plain HTTP
+	// beyond it. By default the API serves HTTPS unless it listens on
+	// loopback only.
+	TLS, InsecureHTTP bool
 }
 
 // Server is a running control plane.
@@ -83,6 +94,7 @@ type Server struct {
 	sched    *scheduler.Scheduler
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
+	sec      security
 	// FirstStart reports whether this start created the account.
 	FirstStart bool
 }
@@ -111,7 +123,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, served: make(chan error, 1), conns: &connlimit.Limiter{Max: maxConns}}
-	s.state, err = state.Open(ctx, state.Options{Dir: filepath.Join(cfg.DataDir, "etcd"), EtcdEndpoints: cfg.EtcdEndpoints, Logger: cfg.Logger})
+	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
+	s.state, err = state.Open(ctx, state.Options{Dir: filepath.Join(cfg.DataDir, "etcd"), EtcdEndpoints: cfg.EtcdEndpoints, Logger: cfg.Logger,
+		PeerCertFile: s.sec.peerCert, PeerKeyFile: s.sec.peerKey, PeerCAFile: s.sec.peerCA})
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +158,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ConnContext:       s.conns.ConnContext,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	go func() { s.served <- s.http.Serve(s.conns.Listener(s.listener)) }()
-	cfg.Logger.Info("flotta server ready", "endpoint", s.Endpoint(), "region", s.iam.Account().Region,
+	ln := s.conns.Listener(s.listener)
+	if s.sec.cert != nil {
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.sec.cert}, MinVersion: tls.VersionTLS12}
+		go func() { s.served <- s.http.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { s.served <- s.http.Serve(ln) }()
+	}
+	log := cfg.Logger.With("endpoint", s.Endpoint(), "region", s.iam.Account().Region,
 		"account", s.iam.Account().ID, "data_dir", cfg.DataDir, "first_start", s.FirstStart)
+	if s.sec.pin != "" {
+		log = log.With("ca_fingerprint", s.sec.pin)
+	}
+	log.Info("flotta server ready")
 	return s, nil
 }
 
@@ -201,7 +227,7 @@ func (s *Server) routes() http.Handler {
 	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
 	router.Handle(api.Service())
-	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger}).Service()
+	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin}).Service()
 	for name, op := range api.FlottaOps() {
 		flotta.Ops[name] = op
 	}
@@ -268,7 +294,7 @@ func (s *Server) writeClientFiles(ctx context.Context) error {
 	if err := iam.WriteCredentialsFile(s.CredentialsFile(), ProfileName, root); err != nil {
 		return fmt.Errorf("write credentials file: %w", err)
 	}
-	body := fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", ProfileName, s.iam.Account().Region, s.Endpoint())
+	body := fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n%s", ProfileName, s.iam.Account().Region, s.Endpoint(), s.clientConfigLines())
 	if err := os.WriteFile(s.ConfigFile(), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write config file: %w", err)
 	}
@@ -279,7 +305,12 @@ func (s *Server) writeClientFiles(ctx context.Context) error {
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
 // Endpoint is the API's base URL.
-func (s *Server) Endpoint() string { return "http://" + s.Addr() }
+func (s *Server) Endpoint() string {
+	if s.sec.cert != nil {
+		return "https://" + s.endpointHost()
+	}
+	return "http://" + s.endpointHost()
+}
 
 // Account is the account the server serves.
 func (s *Server) Account() iam.Account { return s.iam.Account() }

@@ -19,6 +19,9 @@ type Options struct {
 	ClientURL string
 	// Logger tells of the store's disk trouble.
 	Logger *slog.Logger
+	// PeerCertFile, PeerKeyFile and PeerCAFile secure an embedded member's
+	// peer port (see store.EmbeddedOptions).
+	PeerCertFile, PeerKeyFile, PeerCAFile string
 }
 
 // Open opens the store Options name and returns the State on it. Its Scope
@@ -29,7 +32,8 @@ func Open(ctx context.Context, o Options) (*State, error) {
 	if len(o.EtcdEndpoints) > 0 {
 		st, err = store.Connect(ctx, o.EtcdEndpoints)
 	} else {
-		st, err = store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: o.Dir, Logger: o.Logger, ClientURL: o.ClientURL})
+		st, err = store.OpenEmbedded(ctx, store.EmbeddedOptions{Dir: o.Dir, Logger: o.Logger, ClientURL: o.ClientURL,
+			PeerCertFile: o.PeerCertFile, PeerKeyFile: o.PeerKeyFile, PeerCAFile: o.PeerCAFile})
 	}
 	if err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 )
@@ -33,6 +35,10 @@ type EmbeddedOptions struct {
 	// TendEvery is how often the store checks whether it can clear a space
 	// alarm; default 5s.
 	TendEvery time.Duration
+	// PeerCertFile, PeerKeyFile and PeerCAFile, when set, make the member's
+	// peer port speak TLS and accept only peers with a certificate from
+	// that CA.
+	PeerCertFile, PeerKeyFile, PeerCAFile string
 }
 
 // OpenEmbedded starts (or restarts) a single etcd member under opts.Dir and
@@ -77,6 +83,11 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 	// serves no clients on the network at all. Raft still wants a peer
 	// listener; a single member takes an ephemeral loopback port nobody dials.
 	peer := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	if opts.PeerCertFile != "" {
+		peer.Scheme = "https"
+		cfg.PeerTLSInfo = transport.TLSInfo{CertFile: opts.PeerCertFile, KeyFile: opts.PeerKeyFile,
+			TrustedCAFile: opts.PeerCAFile, ClientCertAuth: true}
+	}
 	cfg.ListenPeerUrls = []url.URL{peer}
 	cfg.AdvertisePeerUrls = []url.URL{peer}
 	cfg.ListenClientUrls = nil
@@ -127,6 +138,9 @@ func OpenEmbedded(ctx context.Context, opts EmbeddedOptions) (*Store, error) {
 		MaxOps:    int(cfg.MaxTxnOps),
 		disk:      &diskGuard{path: abs, quota: quota, log: opts.Logger},
 		member:    e.Server,
+	}
+	for _, p := range e.Peers {
+		s.peerAddrs = append(s.peerAddrs, p.Listener.Addr().String())
 	}
 	tended := make(chan struct{})
 	go func() {

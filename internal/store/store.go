@@ -65,6 +65,8 @@ type Store struct {
 	// both nil for an external store.
 	disk   *diskGuard
 	member *etcdserver.EtcdServer
+	// peerAddrs are where an embedded member listens for raft peers.
+	peerAddrs []string
 }
 
 // Get reads one key. A missing key is not an error: it comes back with ModRev 0.

@@ -5,6 +5,8 @@ package flottatest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -31,6 +33,8 @@ type Env struct {
 	Root    iam.AccessKey
 	// ECS is an SDK client signed with the root key.
 	ECS *ecs.Client
+	// HTTP trusts the server's CA when it serves HTTPS.
+	HTTP *http.Client
 }
 
 // Options tune StartServer.
@@ -46,6 +50,10 @@ type Options struct {
 	// RequestRate and RequestBurst override the per-principal throttle.
 	RequestRate  float64
 	RequestBurst int
+	// Listen overrides 127.0.0.1:0; TLS serves HTTPS on loopback too;
+	// InsecureHTTP serves plain HTTP beyond it.
+	Listen            string
+	TLS, InsecureHTTP bool
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -64,7 +72,10 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx := context.Background()
-	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: "127.0.0.1:0", Logger: logger, Now: o.Now,
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: o.Listen, Logger: logger, Now: o.Now, TLS: o.TLS, InsecureHTTP: o.InsecureHTTP,
 		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas,
 		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst})
 	if err != nil {
@@ -79,7 +90,18 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Server: srv, DataDir: o.DataDir, Root: root}
+	e := &Env{Server: srv, DataDir: o.DataDir, Root: root, HTTP: &http.Client{Timeout: time.Minute}}
+	if bundle := srv.CABundle(); bundle != "" {
+		pem, err := os.ReadFile(bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(pem)
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+		e.HTTP.Transport = tr
+	}
 	e.ECS = e.ECSClient(root)
 	return e
 }
@@ -91,6 +113,7 @@ func (e *Env) ECSClient(k iam.AccessKey) *ecs.Client {
 		BaseEndpoint:     aws.String(e.Server.Endpoint()),
 		Credentials:      credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, k.SessionToken),
 		RetryMaxAttempts: 1,
+		HTTPClient:       e.HTTP,
 	})
 }
 
@@ -132,7 +155,7 @@ func (e *Env) RawAt(t testing.TB, at time.Time, op string, body []byte, edit fun
 
 // Client returns Flotta's signed JSON client, signing with k.
 func (e *Env) Client(k iam.AccessKey) *flottaapi.Client {
-	return &flottaapi.Client{Endpoint: e.Server.Endpoint(), Region: e.Server.Account().Region,
+	return &flottaapi.Client{Endpoint: e.Server.Endpoint(), Region: e.Server.Account().Region, HTTP: e.HTTP,
 		Credentials: flottaapi.Static(flottaapi.Credentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, SessionToken: k.SessionToken})}
 }
 
