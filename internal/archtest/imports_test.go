@@ -50,6 +50,7 @@ var allowedInternal = map[string][]string{
 	"internal/protocol/awsjson":    {"internal/model"},
 	"internal/state":               {"internal/model", "internal/store"},
 	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4"},
+	"internal/iam/policy":          {"internal/model"},
 	"internal/events":              {"internal/model", "internal/state", "internal/flottaapi"},
 	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
