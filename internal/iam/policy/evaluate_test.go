@@ -404,9 +404,6 @@ func TestEvaluate(t *testing.T) {
 			if c.src != SourceNone && got.Source != c.src {
 				t.Errorf("source = %v, want %v", got.Source, c.src)
 			}
-			if c.src == SourceNone && c.want == ImplicitDeny && strings.Contains(c.name, "implicit deny") && got.Source != SourceNone {
-				t.Errorf("source = %v, want none", got.Source)
-			}
 			if c.sid != "" && got.Sid != c.sid {
 				t.Errorf("sid = %q, want %q", got.Sid, c.sid)
 			}
