@@ -51,6 +51,7 @@ var allowedInternal = map[string][]string{
 	"internal/state":               {"internal/model", "internal/store"},
 	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4", "internal/pki"},
 	"internal/pki":                 {},
+	"internal/iam/policy":          {"internal/model"},
 	"internal/events":              {"internal/model", "internal/state", "internal/flottaapi"},
 	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi", "internal/pki"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
