@@ -52,6 +52,7 @@ func (g *Gateway) Service() *awsjson.Service {
 	return &awsjson.Service{
 		TargetPrefix:      flottaapi.FlottaTarget,
 		SigningName:       "ecs",
+		ActionPrefix:      "flotta",
 		InternalErrorCode: model.CodeServer,
 		Ops: map[string]awsjson.HandlerFunc{
 			"CreateJoinToken": awsjson.Op(g.CreateJoinToken),

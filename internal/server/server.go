@@ -224,7 +224,7 @@ func (s *Server) routes() http.Handler {
 		Endpoint: s.Endpoint}
 	observeConnections(m, s.conns)
 	observeDisk(m, s.state)
-	router := &awsjson.Router{Auth: s.iam, Observer: m, Logger: s.cfg.Logger,
+	router := &awsjson.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
 	router.Handle(api.Service())
 	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin}).Service()

@@ -140,3 +140,37 @@ func (s *State) UseJoinToken(ctx context.Context, id string, check func(*JoinTok
 	}
 	return AccessKey{}, fmt.Errorf("join token %s: too many concurrent uses", id)
 }
+
+// DeleteAccessKeysOf deletes every access key that acts as principal (an
+// agent's, when its instance is deregistered): the next request signed with
+// one is refused as from an unknown key.
+func (s *State) DeleteAccessKeysOf(ctx context.Context, principal string) (int, error) {
+	var ops []store.Op
+	after := ""
+	for {
+		page, err := s.db.List(ctx, keysPrefix, store.ListOptions{After: after, Limit: 1000})
+		if err != nil {
+			return 0, err
+		}
+		for _, kv := range page.KVs {
+			k, err := decode[AccessKey](kv)
+			if err != nil {
+				return 0, err
+			}
+			if k.PrincipalARN == principal {
+				ops = append(ops, store.Del(kv.Key))
+			}
+		}
+		if !page.More {
+			break
+		}
+		after = page.KVs[len(page.KVs)-1].Key
+	}
+	if len(ops) == 0 {
+		return 0, nil
+	}
+	if _, err := s.db.Commit(ctx, nil, ops); err != nil {
+		return 0, fmt.Errorf("delete the access keys of %s: %w", principal, err)
+	}
+	return len(ops), nil
+}

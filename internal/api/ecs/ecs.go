@@ -39,6 +39,7 @@ func (a *API) Service() *awsjson.Service {
 	return &awsjson.Service{
 		TargetPrefix:      TargetPrefix,
 		SigningName:       "ecs",
+		ActionPrefix:      "ecs",
 		InternalErrorCode: model.CodeServer,
 		Ops: map[string]awsjson.HandlerFunc{
 			"CreateCluster":                 awsjson.Op(a.CreateCluster),

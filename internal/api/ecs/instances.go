@@ -8,6 +8,7 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/iam/policy"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/placement"
 	"github.com/flotta-dev/flotta/internal/scheduler"
@@ -231,6 +232,16 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *deregisterCon
 	if err != nil {
 		return nil, err
 	}
+	if callerIsAgent(ctx) {
+		// An agent deregisters its own instance, no other.
+		own, err := a.State.GetInstance(ctx, c, id)
+		if err != nil {
+			return nil, err
+		}
+		if own != nil && own.Principal != a.caller(ctx) {
+			return nil, iam.AccessDenied(a.caller(ctx), "ecs:DeregisterContainerInstance", own.Instance.ContainerInstanceArn, policy.Result{})
+		}
+	}
 	running, pending, err := a.State.CountInstanceTasks(ctx, c, id)
 	if err != nil {
 		return nil, err
@@ -250,6 +261,13 @@ func (a *API) DeregisterContainerInstance(ctx context.Context, in *deregisterCon
 	}
 	if err := a.State.OrphanInstanceTasks(ctx, c, id, "Container instance deregistered"); err != nil {
 		return nil, err
+	}
+	if iam.IsAgent(rec.Principal) {
+		// The instance's agent has nothing left to do: its credentials end
+		// now (a retry of this call deletes what a failure here left).
+		if _, err := a.State.DeleteAccessKeysOf(ctx, rec.Principal); err != nil {
+			return nil, err
+		}
 	}
 	return &flottaapi.ContainerInstanceOutput{ContainerInstance: a.presentInstance(ctx, rec, true)}, nil
 }

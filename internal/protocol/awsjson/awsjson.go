@@ -128,6 +128,16 @@ type Service struct {
 	// Public names the operations that take unsigned requests (such as an
 	// agent presenting a join token, before it has credentials).
 	Public map[string]bool
+	// ActionPrefix is the service's namespace in IAM actions ("ecs" makes
+	// the action of DeleteCluster "ecs:DeleteCluster").
+	ActionPrefix string
+}
+
+// Authorizer decides whether the authenticated caller a context carries may
+// perform an IAM action ("ecs:DeleteCluster"); a refusal is the error to
+// answer with.
+type Authorizer interface {
+	Authorize(ctx context.Context, action string) error
 }
 
 // Authenticator verifies a request's signature for a signing name and returns
@@ -150,6 +160,7 @@ type Limiter interface {
 // Router dispatches AWS JSON 1.1 requests to services by X-Amz-Target.
 type Router struct {
 	Auth         Authenticator
+	Authz        Authorizer
 	Limit        Limiter
 	Observer     Observer
 	Logger       *slog.Logger
@@ -239,6 +250,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(&model.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("Operation %q is not supported by this endpoint.", opName)})
 		return
+	}
+	if rt.Authz != nil && !svc.Public[opName] {
+		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+opName); err != nil {
+			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
+			return
+		}
 	}
 	out, err := handler(ctx, body)
 	if err != nil && r.Context().Err() != nil {
