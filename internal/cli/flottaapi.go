@@ -32,9 +32,13 @@ func (o *Options) flottaClient(ctx context.Context) (*flottaapi.Client, error) {
 	if endpoint == "" {
 		return nil, fmt.Errorf("no Flotta endpoint: pass --endpoint")
 	}
-	return &flottaapi.Client{Endpoint: endpoint, Region: cfg.Region,
-		// The SDK's HTTP client: it trusts the config's ca_bundle.
-		HTTP: &http.Client{Transport: sdkTransport{cfg.HTTPClient}, Timeout: time.Minute},
+	var hc *http.Client
+	if cfg.HTTPClient != nil {
+		// The SDK's HTTP client, when the configuration made one: it trusts
+		// the CA bundle.
+		hc = &http.Client{Transport: sdkTransport{cfg.HTTPClient}, Timeout: time.Minute}
+	}
+	return &flottaapi.Client{Endpoint: endpoint, Region: cfg.Region, HTTP: hc,
 		Credentials: func(ctx context.Context) (flottaapi.Credentials, error) {
 			creds, err := cfg.Credentials.Retrieve(ctx)
 			return flottaapi.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}, err
