@@ -17,13 +17,13 @@ import (
 )
 
 type agentFlags struct {
-	server, cluster, token, dataDir string
-	caFingerprint                   string
-	cpu, memory, reservedMemory     int
-	zone, instanceType              string
-	attributes                      []string
-	allowPrivileged                 bool
-	cleanup                         time.Duration
+	server, cluster, token, dataDir  string
+	caFingerprint                    string
+	cpu, memory, reservedMemory      int
+	zone, instanceType               string
+	attributes                       []string
+	allowPrivileged, allowHostAccess bool
+	cleanup                          time.Duration
 }
 
 func (f *agentFlags) add(cmd *cobra.Command, withConnection bool) {
@@ -41,6 +41,7 @@ func (f *agentFlags) add(cmd *cobra.Command, withConnection bool) {
 	cmd.Flags().StringVar(&f.instanceType, "instance-type", "flotta.host", "instance type (attribute ecs.instance-type)")
 	cmd.Flags().StringArrayVar(&f.attributes, "attribute", nil, "custom attribute NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&f.allowPrivileged, "allow-privileged", false, "let tasks run privileged containers")
+	cmd.Flags().BoolVar(&f.allowHostAccess, "allow-host-access", false, "let tasks mount host paths (the Docker socket among them), add kernel capabilities, use host devices and share the host's PID or IPC namespace")
 	cmd.Flags().DurationVar(&f.cleanup, "cleanup-delay", 10*time.Minute, "how long a stopped task's containers are kept")
 }
 
@@ -70,7 +71,7 @@ func (f *agentFlags) runAgent(ctx context.Context, logger *slog.Logger, ready fu
 	a, err := agent.New(agent.Config{
 		Server: f.server, Cluster: f.cluster, JoinToken: f.token, CAFingerprint: f.caFingerprint, DataDir: f.dataDir,
 		CPU: f.cpu, Memory: f.memory, ReservedMemory: f.reservedMemory, Zone: f.zone, InstanceType: f.instanceType,
-		Attributes: attrs, AllowPrivileged: f.allowPrivileged, Runtime: rt, PauseImage: pause,
+		Attributes: attrs, AllowPrivileged: f.allowPrivileged, AllowHostAccess: f.allowHostAccess, Runtime: rt, PauseImage: pause,
 		CleanupDelay: f.cleanup, Version: version, Logger: logger,
 	})
 	if err != nil {

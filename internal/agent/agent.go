@@ -51,6 +51,10 @@ type Config struct {
 	Attributes     map[string]string
 	// AllowPrivileged lets tasks run privileged containers.
 	AllowPrivileged bool
+	// AllowHostAccess lets tasks mount host paths (the Docker socket among
+	// them), add kernel capabilities, use host devices, and share the
+	// host's PID or IPC namespace.
+	AllowHostAccess bool
 	Runtime         runtime.Runtime
 	// PauseImage holds an awsvpc task's network namespace; empty disables awsvpc.
 	PauseImage string
@@ -185,6 +189,12 @@ func (a *Agent) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
+			if model.IsCode(err, codeUnknownKey) {
+				// Deregistering an instance deletes its agent's keys.
+				a.logger.Warn("the server no longer knows this agent's key (its container instance was deregistered); stopping its tasks", "err", err)
+				a.stopAll(ctx, 2*time.Minute)
+				return errors.New("the agent's credentials were revoked: its container instance was deregistered")
+			}
 			a.logger.Warn("poll failed; retrying", "err", err, "in", backoff)
 			select {
 			case <-time.After(backoff):
@@ -208,6 +218,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// codeUnknownKey is the refusal of a request signed with a key the server
+// does not know.
+const codeUnknownKey = "UnrecognizedClientException"
 
 // loadOrJoin reads the agent's identity, or exchanges the join token for one.
 func (a *Agent) loadOrJoin(ctx context.Context) error {
@@ -278,6 +292,9 @@ func (a *Agent) capabilities(info runtime.Info) []model.Attribute {
 	}
 	if a.cfg.AllowPrivileged {
 		caps = append(caps, model.AttrPrivileged)
+	}
+	if a.cfg.AllowHostAccess {
+		caps = append(caps, model.AttrHostAccess)
 	}
 	arch := info.Arch
 	if arch == "amd64" {

@@ -57,7 +57,7 @@ func (r *rig) startAgent() {
 		t.Fatal(err)
 	}
 	a, err := agent.New(agent.Config{Server: r.env.Server.Endpoint(), JoinToken: token, DataDir: r.dir, Runtime: r.rt,
-		CPU: 4096, Memory: 4096, CleanupDelay: time.Hour, PollWait: 2 * time.Second, Now: r.now,
+		CPU: 4096, Memory: 4096, CleanupDelay: time.Hour, PollWait: 2 * time.Second, Now: r.now, AllowHostAccess: true,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

@@ -80,6 +80,9 @@ func (a *Agent) containerSpec(t *taskState, def *model.TaskDefinition, c *model.
 	if s.Privileged && !a.cfg.AllowPrivileged {
 		return s, fmt.Errorf("privileged containers are not allowed on this container instance (start the agent with --allow-privileged)")
 	}
+	if why := model.NeedsHostAccess(def); why != "" && !a.cfg.AllowHostAccess {
+		return s, fmt.Errorf("the task reaches into its host (%s), which this container instance does not allow (start the agent with --allow-host-access)", why)
+	}
 	env := map[string]string{}
 	for _, kv := range c.Environment {
 		if kv.Name != nil {

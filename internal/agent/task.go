@@ -264,8 +264,9 @@ func (r *runner) report(ctx context.Context, ch flottaapi.SubmitTaskStateChangeI
 		var apiErr *model.Error
 		if errors.As(err, &apiErr) {
 			switch apiErr.Code {
-			case "InvalidParameterException", "AccessDeniedException", "ClusterNotFoundException":
-				// The server will never take this report; retrying cannot help.
+			case "InvalidParameterException", "AccessDeniedException", "ClusterNotFoundException", codeUnknownKey:
+				// The server will never take this report (a deregistered
+				// instance's key is deleted, too); retrying cannot help.
 				r.logger.Error("the server refused a task report; giving up on it", "err", err)
 				return true
 			}

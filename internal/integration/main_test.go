@@ -103,7 +103,7 @@ type node struct {
 }
 
 type nodeOptions struct {
-	allowPrivileged bool
+	allowPrivileged, allowHostAccess bool
 }
 
 func startNode(t testing.TB, opts ...nodeOptions) *node {
@@ -124,7 +124,7 @@ func startNode(t testing.TB, opts ...nodeOptions) *node {
 	}
 	a, err := agent.New(agent.Config{Server: env.Server.Endpoint(), JoinToken: token, DataDir: t.TempDir(), Runtime: rt,
 		CPU: 2048, Memory: 2048, PauseImage: pauseImage, CleanupDelay: time.Hour, PollWait: 2 * time.Second,
-		AllowPrivileged: o.allowPrivileged, ContainerLabels: testLabel,
+		AllowPrivileged: o.allowPrivileged, AllowHostAccess: o.allowHostAccess, ContainerLabels: testLabel,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)

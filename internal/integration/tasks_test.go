@@ -255,11 +255,32 @@ func TestPrivilegedNeedsAnAgentThatAllowsIt(t *testing.T) {
 	}
 }
 
+// TestTheDockerSocketNeedsAnAgentThatAllowsHostAccess: a task that mounts
+// the engine's socket (root on the node) is placed nowhere unless an agent
+// allows host access.
+func TestTheDockerSocketNeedsAnAgentThatAllowsHostAccess(t *testing.T) {
+	n := startNode(t)
+	c := app("escape", "demo-app", "--no-server")
+	c.MountPoints = []types.MountPoint{{SourceVolume: aws.String("docker"), ContainerPath: aws.String("/var/run/docker.sock")}}
+	if _, err := n.env.ECS.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("escape"), ContainerDefinitions: []types.ContainerDefinition{c},
+		Volumes: []types.Volume{{Name: aws.String("docker"), Host: &types.HostVolumeProperties{SourcePath: aws.String("/var/run/docker.sock")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := n.env.ECS.RunTask(context.Background(), &ecs.RunTaskInput{TaskDefinition: aws.String("escape")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Tasks) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "ATTRIBUTE" {
+		t.Fatalf("a Docker socket mount on an agent without --allow-host-access: %d tasks, failures %+v", len(out.Tasks), out.Failures)
+	}
+}
+
 // TestHostVolumeSourcePathIsCreated: a host volume whose sourcePath does not
 // exist yet is created, as ECS documents ("the Docker daemon creates it"),
 // and the container sees what the host puts there.
 func TestHostVolumeSourcePathIsCreated(t *testing.T) {
-	n := startNode(t)
+	n := startNode(t, nodeOptions{allowHostAccess: true})
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("flotta-it-hostvol-%d", time.Now().UnixNano()), "nested", "data")
 	t.Cleanup(func() { os.RemoveAll(filepath.Dir(filepath.Dir(dir))) })
 	web := app("web", "demo-app", "--port", "8080")

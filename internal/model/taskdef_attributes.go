@@ -1,6 +1,9 @@
 package model
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Capability attribute names that a container instance advertises and a task
 // definition can require. The agent registers the ones it supports; placement
@@ -20,7 +23,35 @@ const (
 	AttrRestartPolicy      = "ecs.capability.container-restart-policy"
 	AttrGPU                = "ecs.capability.nvidia-gpu"
 	AttrDockerPluginPrefix = "ecs.capability.docker-plugin."
+	// AttrHostAccess is Flotta's own: the agent lets tasks reach into its
+	// host (bind mounts of host paths, the Docker socket among them, added
+	// kernel capabilities, host devices, the host's PID or IPC namespace).
+	AttrHostAccess = "com.flotta.capability.host-access"
 )
+
+// NeedsHostAccess says whether a task definition reaches into its host, and
+// how (for a refusal's message); "" when it does not.
+func NeedsHostAccess(td *TaskDefinition) string {
+	for _, v := range td.Volumes {
+		if v.Host != nil && v.Host.SourcePath != "" {
+			return fmt.Sprintf("volume %s mounts the host path %s", v.Name, v.Host.SourcePath)
+		}
+	}
+	if td.PidMode == "host" || td.IpcMode == "host" {
+		return "it shares the host's PID or IPC namespace"
+	}
+	for _, c := range td.ContainerDefinitions {
+		if lp := c.LinuxParameters; lp != nil {
+			if lp.Capabilities != nil && len(lp.Capabilities.Add) > 0 {
+				return fmt.Sprintf("container %s adds kernel capabilities %v", c.Name, lp.Capabilities.Add)
+			}
+			if len(lp.Devices) > 0 {
+				return fmt.Sprintf("container %s uses host devices", c.Name)
+			}
+		}
+	}
+	return ""
+}
 
 // RequiredAttributes lists the capabilities an instance needs to run td,
 // derived from the features it uses, sorted by name.
@@ -43,6 +74,9 @@ func RequiredAttributes(td *TaskDefinition) []Attribute {
 				need[AttrDockerPluginPrefix+d.Driver] = true
 			}
 		}
+	}
+	if NeedsHostAccess(td) != "" {
+		need[AttrHostAccess] = true
 	}
 	for _, c := range td.ContainerDefinitions {
 		if c.MemoryReservation != nil {
