@@ -53,7 +53,7 @@ var allowedInternal = map[string][]string{
 	"internal/pki":                 {},
 	"internal/iam/policy":          {"internal/model"},
 	"internal/events":              {"internal/model", "internal/state", "internal/flottaapi"},
-	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi", "internal/pki"},
+	"internal/gateway":             {"internal/model", "internal/state", "internal/iam", "internal/protocol/awsjson", "internal/flottaapi", "internal/pki", "internal/throttle"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/iam/policy", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
 	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events", "internal/pki"},
 	"internal/cli":                 {"internal/flottaapi", "internal/model", "internal/sigv4"},

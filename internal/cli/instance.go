@@ -156,7 +156,7 @@ func agentVersion(ci types.ContainerInstance) string {
 
 // TokenCommand is `flotta token`.
 func TokenCommand(o *Options) *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Make join tokens for agents"}
+	cmd := &cobra.Command{Use: "token", Short: "Make, list and revoke join tokens for agents"}
 	var ttl time.Duration
 	var uses int
 	create := &cobra.Command{
@@ -180,6 +180,41 @@ func TokenCommand(o *Options) *cobra.Command {
 	}
 	create.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token can be used")
 	create.Flags().IntVar(&uses, "uses", 1, "how many agents can join with it")
-	cmd.AddCommand(create)
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List join tokens: those that can be used, and those that ran out in the last day",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out flottaapi.ListJoinTokensOutput
+			if err := o.callFlotta(cmd.Context(), "ListJoinTokens", flottaapi.ListJoinTokensInput{}, &out); err != nil {
+				return err
+			}
+			if o.Output == "json" {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			rows := [][]string{}
+			for _, t := range out.Tokens {
+				state := "usable"
+				if !t.Usable {
+					state = "spent"
+				}
+				rows = append(rows, []string{t.ID, state, strconv.Itoa(t.UsesLeft), t.ExpiresAt.Time.Local().Format("2006-01-02 15:04"), t.CreatedBy})
+			}
+			return table(cmd.OutOrStdout(), []string{"ID", "STATE", "USES LEFT", "EXPIRES", "CREATED BY"}, rows)
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke ID|TOKEN",
+		Short: "Revoke a join token: no agent can join with it any more (agents that joined keep their credentials)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.callFlotta(cmd.Context(), "RevokeJoinToken", flottaapi.RevokeJoinTokenInput{ID: args[0]}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "revoked")
+			return nil
+		},
+	}
+	cmd.AddCommand(create, ls, revoke)
 	return cmd
 }

@@ -33,6 +33,30 @@ type CreateJoinTokenOutput struct {
 	Uses      int         `json:"uses"`
 }
 
+// ListJoinTokensInput asks for the join tokens that can still be used, and
+// those that expired or were used up in the last day.
+type ListJoinTokensInput struct{}
+
+// JoinTokenSummary describes a join token; its secret is never shown again.
+type JoinTokenSummary struct {
+	ID        string      `json:"id"`
+	ExpiresAt *model.Time `json:"expiresAt"`
+	UsesLeft  int         `json:"usesLeft"`
+	CreatedBy string      `json:"createdBy"`
+	// Usable is false once the token expired or is used up.
+	Usable bool `json:"usable"`
+}
+
+// ListJoinTokensOutput lists join tokens, by id.
+type ListJoinTokensOutput struct {
+	Tokens []JoinTokenSummary `json:"tokens"`
+}
+
+// RevokeJoinTokenInput names a join token to delete: its id, or the whole token.
+type RevokeJoinTokenInput struct {
+	ID string `json:"id"`
+}
+
 // JoinInput presents a join token.
 type JoinInput struct {
 	Token string `json:"token"`

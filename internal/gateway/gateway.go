@@ -9,7 +9,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/pki"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/state"
+	"github.com/flotta-dev/flotta/internal/throttle"
 )
 
 // Timing of the agent session.
@@ -38,6 +41,9 @@ type Gateway struct {
 	// Pin is the fingerprint of the server's CA, added to each join token
 	// so that agents trust only this server ("" with plain HTTP).
 	Pin string
+
+	failedJoinsOnce sync.Once
+	failedJoins     *throttle.Throttle
 
 	mu     sync.Mutex
 	leases map[string]state.Lease
@@ -59,6 +65,8 @@ func (g *Gateway) Service() *awsjson.Service {
 			"Join":            awsjson.Op(g.Join),
 			"Poll":            awsjson.Op(g.Poll),
 			"Heartbeat":       awsjson.Op(g.Heartbeat),
+			"ListJoinTokens":  awsjson.Op(g.ListJoinTokens),
+			"RevokeJoinToken": awsjson.Op(g.RevokeJoinToken),
 		},
 		Public: map[string]bool{"Join": true},
 	}
@@ -91,10 +99,55 @@ func (g *Gateway) CreateJoinToken(ctx context.Context, in *flottaapi.CreateJoinT
 	return &flottaapi.CreateJoinTokenOutput{Token: pki.WithPin(tok, g.Pin), ExpiresAt: model.At(exp), Uses: uses}, nil
 }
 
-// Join exchanges a join token for an agent identity.
+// ListJoinTokens lists the join tokens (without their secrets).
+func (g *Gateway) ListJoinTokens(ctx context.Context, _ *flottaapi.ListJoinTokensInput) (*flottaapi.ListJoinTokensOutput, error) {
+	toks, err := g.IAM.ListJoinTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := &flottaapi.ListJoinTokensOutput{Tokens: []flottaapi.JoinTokenSummary{}}
+	for _, t := range toks {
+		out.Tokens = append(out.Tokens, flottaapi.JoinTokenSummary{ID: t.ID, ExpiresAt: model.At(t.Expires), UsesLeft: t.UsesLeft,
+			CreatedBy: t.CreatedBy, Usable: t.UsesLeft > 0 && now.Before(t.Expires)})
+	}
+	return out, nil
+}
+
+// RevokeJoinToken deletes a join token: no agent can join with it any more.
+func (g *Gateway) RevokeJoinToken(ctx context.Context, in *flottaapi.RevokeJoinTokenInput) (*struct{}, error) {
+	if in.ID == "" {
+		return nil, model.InvalidParameter("id is required: the id of a join token (flotta token ls), or the token.")
+	}
+	found, err := g.IAM.RevokeJoinToken(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, model.InvalidParameter("There is no join token %s.", model.Truncate(in.ID, 64))
+	}
+	return &struct{}{}, nil
+}
+
+// Failed joins from one address: a burst of ten, then ten a minute.
+const (
+	failedJoinBurst = 10
+	failedJoinRate  = 1.0 / 6 // a second
+)
+
+// Join exchanges a join token for an agent identity. An address whose joins
+// keep failing is turned away for a while, so that tokens cannot be guessed.
 func (g *Gateway) Join(ctx context.Context, in *flottaapi.JoinInput) (*flottaapi.JoinOutput, error) {
+	g.failedJoinsOnce.Do(func() {
+		g.failedJoins = throttle.New(throttle.Limits{Rate: failedJoinRate, Burst: failedJoinBurst}, awsjson.SourceIP, nil)
+	})
+	if blocked, wait := g.failedJoins.Blocked(ctx); blocked {
+		return nil, &model.Error{Code: "ThrottlingException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Too many failed joins from %s: try again in %ds.", awsjson.SourceIP(ctx), int(wait.Seconds())+1)}
+	}
 	k, agentID, err := g.IAM.Join(ctx, in.Token)
 	if errors.Is(err, iam.ErrBadJoinToken) {
+		g.failedJoins.Spend(ctx)
 		return nil, model.Errorf(model.CodeAccessDenied, "The join token is invalid, expired or used up. Create one with `flotta token create`.")
 	}
 	if err != nil {

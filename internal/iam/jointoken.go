@@ -76,3 +76,33 @@ func (m *IAM) Join(ctx context.Context, token string) (AccessKey, string, error)
 	}
 	return k, agentID, nil
 }
+
+// ListJoinTokens lists the join tokens that can still be used, and those
+// that ran out less than a day ago (older ones are of no interest).
+func (m *IAM) ListJoinTokens(ctx context.Context) ([]state.JoinToken, error) {
+	all, err := m.state.ListJoinTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	out := all[:0]
+	for _, t := range all {
+		if t.UsesLeft > 0 && now.Before(t.Expires) || now.Sub(t.Expires) < 24*time.Hour {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// RevokeJoinToken deletes a join token, named by its id or by the whole
+// token; found is false when there was none.
+func (m *IAM) RevokeJoinToken(ctx context.Context, idOrToken string) (found bool, err error) {
+	id := idOrToken
+	if base, _ := pki.SplitToken(idOrToken); strings.HasPrefix(base, "flt1.") {
+		parts := strings.Split(base, ".")
+		if len(parts) == 3 {
+			id = parts[1]
+		}
+	}
+	return m.state.DeleteJoinToken(ctx, id)
+}

@@ -174,3 +174,42 @@ func (s *State) DeleteAccessKeysOf(ctx context.Context, principal string) (int, 
 	}
 	return len(ops), nil
 }
+
+// ListJoinTokens reads every stored join token, by id.
+func (s *State) ListJoinTokens(ctx context.Context) ([]JoinToken, error) {
+	var out []JoinToken
+	after := ""
+	for {
+		page, err := s.db.List(ctx, joinTokensPrefix, store.ListOptions{After: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range page.KVs {
+			t, err := decode[JoinToken](kv)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *t)
+		}
+		if !page.More {
+			return out, nil
+		}
+		after = page.KVs[len(page.KVs)-1].Key
+	}
+}
+
+// DeleteJoinToken deletes a join token; found is false when there was none.
+func (s *State) DeleteJoinToken(ctx context.Context, id string) (found bool, err error) {
+	key := joinTokensPrefix + id
+	kv, err := s.db.Get(ctx, key)
+	if err != nil || kv.ModRev == 0 {
+		return false, err
+	}
+	if _, err := s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Del(key)}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return s.DeleteJoinToken(ctx, id)
+		}
+		return false, fmt.Errorf("delete join token: %w", err)
+	}
+	return true, nil
+}

@@ -70,14 +70,7 @@ func (t *Throttle) Allow(ctx context.Context) (ok bool, retryAfter time.Duration
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if now.After(t.sweepAt) {
-		for name, b := range t.buckets {
-			if now.Sub(b.used) > t.idleAfter() {
-				delete(t.buckets, name)
-			}
-		}
-		t.sweepAt = now.Add(t.idleAfter())
-	}
+	t.sweepLocked(now)
 	b := t.buckets[k]
 	if b == nil {
 		b = &bucket{lim: rate.NewLimiter(rate.Limit(t.limits.Rate), t.limits.Burst)}
@@ -90,4 +83,66 @@ func (t *Throttle) Allow(ctx context.Context) (ok bool, retryAfter time.Duration
 		return false, delay
 	}
 	return true, 0
+}
+
+// Blocked says, without spending anything, whether the caller has no token
+// left, and how long until it will have one. With Spend it limits events
+// that are not requests (failed joins, say): check first, spend on each.
+func (t *Throttle) Blocked(ctx context.Context) (bool, time.Duration) {
+	if t == nil || t.limits.Rate <= 0 {
+		return false, 0
+	}
+	k := t.key(ctx)
+	if k == "" {
+		return false, 0
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buckets[k]
+	if b == nil {
+		return false, 0
+	}
+	tokens := b.lim.TokensAt(now)
+	if tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - tokens) / t.limits.Rate * float64(time.Second))
+}
+
+// Spend takes a token from the caller's bucket, into debt if it has none:
+// a caller that goes on waits longer.
+func (t *Throttle) Spend(ctx context.Context) {
+	if t == nil || t.limits.Rate <= 0 {
+		return
+	}
+	k := t.key(ctx)
+	if k == "" {
+		return
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sweepLocked(now)
+	b := t.buckets[k]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(t.limits.Rate), t.limits.Burst)}
+		t.buckets[k] = b
+	}
+	b.used = now
+	b.lim.ReserveN(now, 1)
+}
+
+// sweepLocked forgets the buckets nobody used for a while (they are full
+// again by then).
+func (t *Throttle) sweepLocked(now time.Time) {
+	if !now.After(t.sweepAt) {
+		return
+	}
+	for name, b := range t.buckets {
+		if now.Sub(b.used) > t.idleAfter() {
+			delete(t.buckets, name)
+		}
+	}
+	t.sweepAt = now.Add(t.idleAfter())
 }

@@ -57,3 +57,38 @@ func TestRateZeroIsOff(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedAndSpend: events counted with Spend block a caller once past
+// the burst, for as long as the rate says; checking spends nothing.
+func TestBlockedAndSpend(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	th := New(Limits{Rate: 1, Burst: 2}, func(ctx context.Context) string {
+		s, _ := ctx.Value(callerKey{}).(string)
+		return s
+	}, func() time.Time { return now })
+	for i := 0; i < 5; i++ {
+		if blocked, _ := th.Blocked(as("a")); blocked {
+			t.Fatalf("a caller that spent nothing is blocked (check %d)", i)
+		}
+	}
+	th.Spend(as("a"))
+	if blocked, _ := th.Blocked(as("a")); blocked {
+		t.Fatal("blocked within the burst")
+	}
+	th.Spend(as("a"))
+	blocked, wait := th.Blocked(as("a"))
+	if !blocked || wait != time.Second {
+		t.Fatalf("past the burst: blocked=%v wait=%s, want blocked for 1s", blocked, wait)
+	}
+	if b, _ := th.Blocked(as("b")); b {
+		t.Fatal("another caller is blocked")
+	}
+	th.Spend(as("a")) // going on deepens the debt
+	if _, longer := th.Blocked(as("a")); longer != 2*time.Second {
+		t.Fatalf("after one more: wait %s, want 2s", longer)
+	}
+	now = now.Add(2 * time.Second)
+	if b, _ := th.Blocked(as("a")); b {
+		t.Fatal("still blocked after waiting as long as told")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -230,7 +231,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("X-Amz-Target %q names no service this endpoint speaks.", target)})
 		return
 	}
-	ctx := r.Context()
+	ctx := withSourceIP(r.Context(), r.RemoteAddr)
 	if rt.Auth != nil && !svc.Public[opName] {
 		ctx, err = rt.Auth.Authenticate(ctx, r, body, svc.SigningName)
 		if err != nil {
@@ -346,4 +347,20 @@ func newRequestID() string {
 	rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+type sourceIPKey struct{}
+
+func withSourceIP(ctx context.Context, remoteAddr string) context.Context {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	return context.WithValue(ctx, sourceIPKey{}, host)
+}
+
+// SourceIP is the address a request came from (aws:SourceIp), "" outside a request.
+func SourceIP(ctx context.Context) string {
+	ip, _ := ctx.Value(sourceIPKey{}).(string)
+	return ip
 }
