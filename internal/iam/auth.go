@@ -41,7 +41,7 @@ func (m *IAM) Authenticate(ctx context.Context, r *http.Request, body []byte, si
 		Now:    m.now,
 		Lookup: func(ctx context.Context, id string) (sigv4.Secret, bool, error) {
 			k, err := m.state.GetAccessKey(ctx, id)
-			if err != nil || k == nil {
+			if err != nil || k == nil || k.Inactive {
 				return sigv4.Secret{}, false, err
 			}
 			principal = k.PrincipalARN

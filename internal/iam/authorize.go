@@ -45,25 +45,51 @@ func mustParse(doc string) *policy.Policy {
 	return p
 }
 
-// Authorize decides whether the caller may perform action. The root user
-// may do everything; an agent identity only what agentPolicyDocument
-// allows. Other principals keep every right until IAM users and policies
-// can be managed (issue 10).
-func (m *IAM) Authorize(ctx context.Context, action string) error {
+// Authorize decides whether the caller may perform action on every one of
+// resources, with the request's condition keys. The root user may do
+// everything; an agent identity what agentPolicyDocument allows; an IAM
+// user what its policies allow, as AWS evaluates them. Credentials issued
+// for other principals (tests', temporary ones) keep every right until
+// roles land (issue 10).
+func (m *IAM) Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error {
 	p, ok := PrincipalFrom(ctx)
 	if !ok {
 		return &model.Error{Code: model.CodeAccessDenied, Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("An anonymous caller is not authorized to perform: %s.", action)}
 	}
-	if p.IsRoot() || !IsAgent(p.ARN) {
+	if p.IsRoot() {
 		return nil
 	}
-	r := policy.Evaluate(policy.Request{Principal: p.ARN, Action: action, Resource: "*", Time: m.now()},
-		policy.Policies{Identity: []policy.NamedPolicy{{Name: AgentPolicyName, Policy: agentPolicy}}})
-	if r.Decision == policy.Allow {
+	var pols policy.Policies
+	switch {
+	case IsAgent(p.ARN):
+		pols.Identity = []policy.NamedPolicy{{Name: AgentPolicyName, Policy: agentPolicy}}
+	case userNameOf(p.ARN) != "":
+		u, err := m.state.GetIAMUser(ctx, userNameOf(p.ARN))
+		if err != nil {
+			return err
+		}
+		if u == nil || u.Arn != p.ARN {
+			if p.Temporary {
+				return nil // a session of no stored user: see above
+			}
+			pols.Identity = nil // a user since deleted: nothing is allowed
+		} else if pols.Identity, err = m.userPolicies(ctx, u); err != nil {
+			return err
+		}
+	default:
 		return nil
 	}
-	return AccessDenied(p.ARN, action, "*", r)
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	for _, res := range resources {
+		r := policy.Evaluate(policy.Request{Principal: p.ARN, Action: action, Resource: res, Context: conditions, Time: m.now()}, pols)
+		if r.Decision != policy.Allow {
+			return AccessDenied(p.ARN, action, res, r)
+		}
+	}
+	return nil
 }
 
 // AccessDenied is the refusal of an action, in AWS's words: "User: ARN is

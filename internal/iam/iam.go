@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
+	"github.com/flotta-dev/flotta/internal/iam/policy"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -29,6 +31,9 @@ type IAM struct {
 	state   *state.State
 	account Account
 	now     func() time.Time
+
+	policyMu    sync.Mutex
+	policyCache map[string]*policy.Policy
 }
 
 // Account returns the account this service serves.

@@ -45,6 +45,11 @@ type AccessKey struct {
 	// PrincipalARN is who the key acts as.
 	PrincipalARN string    `json:"principalArn"`
 	CreatedAt    time.Time `json:"createdAt"`
+	// UserName is the IAM user the key belongs to ("" for root, agents and
+	// temporary credentials).
+	UserName string `json:"userName,omitempty"`
+	// Inactive keys are refused as unknown ones are (IAM's Status Inactive).
+	Inactive bool `json:"inactive,omitempty"`
 }
 
 // LogValue keeps secrets out of logs.

@@ -132,13 +132,16 @@ type Service struct {
 	// ActionPrefix is the service's namespace in IAM actions ("ecs" makes
 	// the action of DeleteCluster "ecs:DeleteCluster").
 	ActionPrefix string
+	// Resources says what an operation with its body is authorized on: the
+	// resource ARNs and the condition keys. nil means "*" and none.
+	Resources func(op string, body []byte) (resources []string, conditions map[string][]string)
 }
 
 // Authorizer decides whether the authenticated caller a context carries may
-// perform an IAM action ("ecs:DeleteCluster"); a refusal is the error to
-// answer with.
+// perform an IAM action ("ecs:DeleteCluster") on every one of resources,
+// with the request's condition keys; a refusal is the error to answer with.
 type Authorizer interface {
-	Authorize(ctx context.Context, action string) error
+	Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error
 }
 
 // Authenticator verifies a request's signature for a signing name and returns
@@ -253,7 +256,15 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.Authz != nil && !svc.Public[opName] {
-		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+opName); err != nil {
+		resources, conditions := []string{"*"}, map[string][]string{}
+		if svc.Resources != nil {
+			resources, conditions = svc.Resources(opName, body)
+			if conditions == nil {
+				conditions = map[string][]string{}
+			}
+		}
+		conditions["aws:SourceIp"] = []string{SourceIP(ctx)}
+		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+opName, resources, conditions); err != nil {
 			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
 			return
 		}
