@@ -150,11 +150,17 @@ type Limiter interface {
 // Router dispatches Query requests to services by signing name and Version.
 // Every hook is optional.
 type Router struct {
-	Auth         Authenticator
-	Authz        Authorizer
-	Limit        Limiter
-	Observer     Observer
-	Logger       *slog.Logger
+	// Auth verifies signatures; nil serves every request unsigned.
+	Auth Authenticator
+	// Authz decides each signed action; nil allows every one.
+	Authz Authorizer
+	// Limit bounds each authenticated caller's request rate.
+	Limit Limiter
+	// Observer is told about every answer.
+	Observer Observer
+	// Logger takes server faults (slog.Default when nil).
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a POST body (DefaultMaxBodyBytes when 0).
 	MaxBodyBytes int64
 	services     []*Service
 }
