@@ -48,6 +48,7 @@ var allowedInternal = map[string][]string{
 	"internal/connlimit":           {},
 	"internal/throttle":            {},
 	"internal/protocol/awsjson":    {"internal/model"},
+	"internal/protocol/query":      {"internal/model"},
 	"internal/state":               {"internal/model", "internal/store"},
 	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4", "internal/pki", "internal/iam/policy"},
 	"internal/pki":                 {},
