@@ -70,6 +70,8 @@ func TestAgentKeysAreScoped(t *testing.T) {
 		t.Fatalf("start: %v %+v", err, run)
 	}
 	task := aws.ToString(run.Tasks[0].TaskArn)
+	// Let the agent report it running: nothing else writes while we look.
+	e.WaitTask(t, task, "RUNNING", 30*time.Second, func(tk *types.Task) bool { return aws.ToString(tk.LastStatus) == "RUNNING" })
 
 	// A fresh agent identity (not yet an instance), and the SDK with its key.
 	k := joinAgent(t, e)

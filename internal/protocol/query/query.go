@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -110,6 +111,9 @@ type Service struct {
 	// Namespace is the XML namespace of answers
 	// ("https://iam.amazonaws.com/doc/2010-05-08/").
 	Namespace string
+	// Resources says what an action with its parameters is authorized on:
+	// the resource ARNs and the condition keys. nil means "*" and none.
+	Resources func(action string, params url.Values) (resources []string, conditions map[string][]string)
 	// ActionPrefix is the service's namespace in IAM actions ("iam" makes
 	// the action of GetUser "iam:GetUser").
 	ActionPrefix string
@@ -126,7 +130,7 @@ type Service struct {
 // Authorizer decides whether the authenticated caller a context carries may
 // perform an IAM action ("iam:GetUser"); a refusal is the error to answer with.
 type Authorizer interface {
-	Authorize(ctx context.Context, action string) error
+	Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error
 }
 
 // Authenticator verifies a request's signature for a signing name and returns
@@ -298,7 +302,15 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.Authz != nil && !svc.Public[action] {
-		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+action); err != nil {
+		resources, conditions := []string{"*"}, map[string][]string{}
+		if svc.Resources != nil {
+			resources, conditions = svc.Resources(action, params)
+			if conditions == nil {
+				conditions = map[string][]string{}
+			}
+		}
+		conditions["aws:SourceIp"] = []string{sourceIP(r.RemoteAddr)}
+		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+action, resources, conditions); err != nil {
 			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
 			return
 		}
@@ -428,4 +440,13 @@ func newRequestID() string {
 	rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// sourceIP is the host of a remote address (aws:SourceIp).
+func sourceIP(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
 }

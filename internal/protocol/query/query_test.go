@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -256,8 +257,11 @@ func (h *hooks) Authenticate(ctx context.Context, r *http.Request, body []byte, 
 	return context.WithValue(ctx, whoKey{}, "alice"), nil
 }
 
-func (h *hooks) Authorize(ctx context.Context, action string) error {
+func (h *hooks) Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error {
 	h.authzCalls = append(h.authzCalls, ctx.Value(whoKey{}).(string)+" "+action)
+	if len(resources) != 1 || resources[0] != "*" || len(conditions["aws:SourceIp"]) != 1 {
+		return fmt.Errorf("authorized on %v with %v, want * and the source address", resources, conditions)
+	}
 	return h.authzErr
 }
 
