@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/flotta-dev/flotta/internal/iam/policy"
 	"github.com/flotta-dev/flotta/internal/model"
@@ -57,7 +58,8 @@ func (m *IAM) Authorize(ctx context.Context, action string, resources []string, 
 		return &model.Error{Code: model.CodeAccessDenied, Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("An anonymous caller is not authorized to perform: %s.", action)}
 	}
-	if p.IsRoot() {
+	if p.IsRoot() || action == "sts:GetCallerIdentity" {
+		// Anyone may ask who they are: AWS needs no permission for it.
 		return nil
 	}
 	var pols policy.Policies
@@ -103,6 +105,11 @@ func AccessDenied(principal, action, resource string, r policy.Result) *model.Er
 	case r.Source != policy.SourceNone && r.Source != policy.SourceIdentity:
 		why = fmt.Sprintf("because no %s allows the %s action", r.Source, action)
 	}
-	return &model.Error{Code: model.CodeAccessDenied, Status: http.StatusBadRequest,
+	code, status := model.CodeAccessDenied, http.StatusBadRequest
+	if strings.HasPrefix(action, "iam:") || strings.HasPrefix(action, "sts:") {
+		// The Query APIs name it without the suffix, with a 403.
+		code, status = "AccessDenied", http.StatusForbidden
+	}
+	return &model.Error{Code: code, Status: status,
 		Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", principal, action, resource, why)}
 }

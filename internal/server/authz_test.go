@@ -109,9 +109,17 @@ func TestAgentKeysAreScoped(t *testing.T) {
 			return e.Client(k).Call(ctx, flottaapi.FlottaTarget+".GetEvents", flottaapi.GetEventsInput{}, &flottaapi.GetEventsOutput{})
 		},
 	}
+	acct := e.Server.Account()
+	arn := func(res string) string { return "arn:aws:ecs:" + acct.Region + ":" + acct.ID + ":" + res }
+	on := map[string]string{"ecs:DeleteCluster": arn("cluster/default"), "ecs:RunTask": arn("task-definition/web:1"),
+		"ecs:StopTask": task, "ecs:DescribeTasks": task}
 	for action, call := range denied {
 		err := call()
-		want := "User: " + k.PrincipalARN + " is not authorized to perform: " + action + " on resource: * because no identity-based policy allows the " + action + " action"
+		resource := on[action]
+		if resource == "" {
+			resource = "*"
+		}
+		want := "User: " + k.PrincipalARN + " is not authorized to perform: " + action + " on resource: " + resource + " because no identity-based policy allows the " + action + " action"
 		if !model.IsCode(err, model.CodeAccessDenied) && apiCode(err) != model.CodeAccessDenied || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s with an agent's key: %v\nwant: %s", action, err, want)
 		}

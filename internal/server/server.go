@@ -15,11 +15,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
+	iamapi "github.com/flotta-dev/flotta/internal/api/iam"
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
 	"github.com/flotta-dev/flotta/internal/events"
@@ -29,6 +31,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/metrics"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
+	"github.com/flotta-dev/flotta/internal/protocol/query"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/state"
 )
@@ -234,11 +237,31 @@ func (s *Server) routes() http.Handler {
 	flotta.Ops["GetEvents"] = awsjson.Op((&events.Stream{State: s.state}).Read)
 	router.Handle(flotta)
 
+	// IAM and STS speak the AWS Query protocol: form bodies, XML answers.
+	iamAPI := &iamapi.API{IAM: s.iam}
+	queries := &query.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
+		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
+	queries.Handle(iamAPI.Service())
+	queries.Handle(iamAPI.STSService())
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", router)
+	mux.Handle("/", byProtocol(router, queries))
 	return mux
+}
+
+// byProtocol sends AWS JSON requests (they name their operation in
+// X-Amz-Target) to one handler and AWS Query requests (Action= in a form) to
+// the other.
+func byProtocol(jsonAPI, queryAPI http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "" && (strings.HasPrefix(r.Header.Get("Content-Type"), query.ContentType) || r.URL.Query().Has("Action")) {
+			queryAPI.ServeHTTP(w, r)
+			return
+		}
+		jsonAPI.ServeHTTP(w, r)
+	})
 }
 
 // startLoops starts what runs on its own until Shutdown: the scheduler's

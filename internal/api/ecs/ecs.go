@@ -37,9 +37,13 @@ type API struct {
 // Service returns the protocol binding of every operation this API answers.
 func (a *API) Service() *awsjson.Service {
 	return &awsjson.Service{
-		TargetPrefix:      TargetPrefix,
-		SigningName:       "ecs",
-		ActionPrefix:      "ecs",
+		TargetPrefix: TargetPrefix,
+		SigningName:  "ecs",
+		ActionPrefix: "ecs",
+		Resources: func(ctx context.Context, op string, body []byte) ([]string, map[string][]string) {
+			az := a.AuthzFor(ctx, op, body)
+			return az.Resources, az.Context
+		},
 		InternalErrorCode: model.CodeServer,
 		Ops: map[string]awsjson.HandlerFunc{
 			"CreateCluster":                 awsjson.Op(a.CreateCluster),

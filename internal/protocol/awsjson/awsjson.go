@@ -134,7 +134,7 @@ type Service struct {
 	ActionPrefix string
 	// Resources says what an operation with its body is authorized on: the
 	// resource ARNs and the condition keys. nil means "*" and none.
-	Resources func(op string, body []byte) (resources []string, conditions map[string][]string)
+	Resources func(ctx context.Context, op string, body []byte) (resources []string, conditions map[string][]string)
 }
 
 // Authorizer decides whether the authenticated caller a context carries may
@@ -258,7 +258,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.Authz != nil && !svc.Public[opName] {
 		resources, conditions := []string{"*"}, map[string][]string{}
 		if svc.Resources != nil {
-			resources, conditions = svc.Resources(opName, body)
+			resources, conditions = svc.Resources(ctx, opName, body)
 			if conditions == nil {
 				conditions = map[string][]string{}
 			}

@@ -113,7 +113,7 @@ type Service struct {
 	Namespace string
 	// Resources says what an action with its parameters is authorized on:
 	// the resource ARNs and the condition keys. nil means "*" and none.
-	Resources func(action string, params url.Values) (resources []string, conditions map[string][]string)
+	Resources func(ctx context.Context, action string, params url.Values) (resources []string, conditions map[string][]string)
 	// ActionPrefix is the service's namespace in IAM actions ("iam" makes
 	// the action of GetUser "iam:GetUser").
 	ActionPrefix string
@@ -304,7 +304,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.Authz != nil && !svc.Public[action] {
 		resources, conditions := []string{"*"}, map[string][]string{}
 		if svc.Resources != nil {
-			resources, conditions = svc.Resources(action, params)
+			resources, conditions = svc.Resources(ctx, action, params)
 			if conditions == nil {
 				conditions = map[string][]string{}
 			}

@@ -1,0 +1,204 @@
+// Package iam serves the IAM API (users, their access keys and inline
+// policies, customer managed policies and their attachments) and STS's
+// GetCallerIdentity, on the AWS Query protocol, as aws-sdk-go-v2's iam and
+// sts clients, the AWS CLI and boto3 speak them. It decodes, lets package
+// iam (the identity service) decide, and answers in IAM's shapes.
+package iam
+
+import (
+	"context"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol/query"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// The protocol's versions and namespaces.
+const (
+	IAMVersion   = "2010-05-08"
+	IAMNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"
+	STSVersion   = "2011-06-15"
+	STSNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+)
+
+// API answers IAM and STS.
+type API struct {
+	IAM *iam.IAM
+}
+
+// Tag is an IAM tag.
+type Tag struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+// User is IAM's User shape.
+type User struct {
+	Path       string    `xml:"Path"`
+	UserName   string    `xml:"UserName,omitempty"`
+	UserID     string    `xml:"UserId"`
+	Arn        string    `xml:"Arn"`
+	CreateDate time.Time `xml:"CreateDate"`
+	Tags       []Tag     `xml:"Tags,omitempty"`
+}
+
+func userOf(u *state.IAMUser) User {
+	out := User{Path: u.Path, UserName: u.UserName, UserID: u.UserID, Arn: u.Arn, CreateDate: u.CreateDate}
+	for _, t := range u.Tags {
+		out.Tags = append(out.Tags, Tag{Key: t.Key, Value: t.Value})
+	}
+	return out
+}
+
+// Policy is IAM's Policy shape.
+type Policy struct {
+	PolicyName       string    `xml:"PolicyName"`
+	PolicyID         string    `xml:"PolicyId"`
+	Arn              string    `xml:"Arn"`
+	Path             string    `xml:"Path"`
+	DefaultVersionID string    `xml:"DefaultVersionId"`
+	AttachmentCount  int       `xml:"AttachmentCount"`
+	IsAttachable     bool      `xml:"IsAttachable"`
+	Description      string    `xml:"Description,omitempty"`
+	CreateDate       time.Time `xml:"CreateDate"`
+	UpdateDate       time.Time `xml:"UpdateDate"`
+}
+
+func policyOf(p *state.IAMPolicy) Policy {
+	return Policy{PolicyName: p.PolicyName, PolicyID: p.PolicyID, Arn: p.Arn, Path: p.Path, DefaultVersionID: p.DefaultVersionID,
+		AttachmentCount: p.AttachmentCount, IsAttachable: true, Description: p.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate}
+}
+
+// PolicyVersion is IAM's PolicyVersion shape; the document is URL-encoded,
+// as IAM sends it.
+type PolicyVersion struct {
+	Document         string    `xml:"Document,omitempty"`
+	VersionID        string    `xml:"VersionId"`
+	IsDefaultVersion bool      `xml:"IsDefaultVersion"`
+	CreateDate       time.Time `xml:"CreateDate"`
+}
+
+// encodeDocument URL-encodes a policy document as IAM answers it (RFC 3986).
+func encodeDocument(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}
+
+// AccessKeyMetadata is IAM's AccessKeyMetadata shape.
+type AccessKeyMetadata struct {
+	UserName    string    `xml:"UserName"`
+	AccessKeyID string    `xml:"AccessKeyId"`
+	Status      string    `xml:"Status"`
+	CreateDate  time.Time `xml:"CreateDate"`
+}
+
+func status(k state.AccessKey) string {
+	if k.Inactive {
+		return "Inactive"
+	}
+	return "Active"
+}
+
+// page cuts a sorted list for Marker and MaxItems (1-1000, default 100).
+func page[T any](items []T, key func(T) string, marker string, maxItems *int) ([]T, bool, string, error) {
+	limit := 100
+	if maxItems != nil {
+		if *maxItems < 1 || *maxItems > 1000 {
+			return nil, false, "", &model.Error{Code: iam.CodeValidation, Status: 400,
+				Message: "1 validation error detected: Value '" + strconv.Itoa(*maxItems) + "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000"}
+		}
+		limit = *maxItems
+	}
+	sort.SliceStable(items, func(i, j int) bool { return key(items[i]) < key(items[j]) })
+	start := 0
+	if marker != "" {
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > marker })
+	}
+	items = items[start:]
+	if len(items) > limit {
+		return items[:limit], true, key(items[limit-1]), nil
+	}
+	return items, false, "", nil
+}
+
+// Service is the IAM API for the query router.
+func (a *API) Service() *query.Service {
+	return &query.Service{SigningName: "iam", Version: IAMVersion, Namespace: IAMNamespace, ActionPrefix: "iam",
+		InternalErrorCode: "ServiceFailure", Resources: a.resources,
+		Ops: map[string]query.HandlerFunc{
+			"CreateUser":               query.Op(a.CreateUser),
+			"GetUser":                  query.Op(a.GetUser),
+			"ListUsers":                query.Op(a.ListUsers),
+			"DeleteUser":               query.OpNoResult(a.DeleteUser),
+			"CreateAccessKey":          query.Op(a.CreateAccessKey),
+			"ListAccessKeys":           query.Op(a.ListAccessKeys),
+			"UpdateAccessKey":          query.OpNoResult(a.UpdateAccessKey),
+			"DeleteAccessKey":          query.OpNoResult(a.DeleteAccessKey),
+			"PutUserPolicy":            query.OpNoResult(a.PutUserPolicy),
+			"GetUserPolicy":            query.Op(a.GetUserPolicy),
+			"ListUserPolicies":         query.Op(a.ListUserPolicies),
+			"DeleteUserPolicy":         query.OpNoResult(a.DeleteUserPolicy),
+			"CreatePolicy":             query.Op(a.CreatePolicy),
+			"GetPolicy":                query.Op(a.GetPolicy),
+			"ListPolicies":             query.Op(a.ListPolicies),
+			"DeletePolicy":             query.OpNoResult(a.DeletePolicy),
+			"CreatePolicyVersion":      query.Op(a.CreatePolicyVersion),
+			"GetPolicyVersion":         query.Op(a.GetPolicyVersion),
+			"AttachUserPolicy":         query.OpNoResult(a.AttachUserPolicy),
+			"DetachUserPolicy":         query.OpNoResult(a.DetachUserPolicy),
+			"ListAttachedUserPolicies": query.Op(a.ListAttachedUserPolicies),
+		}}
+}
+
+// STSService is STS's GetCallerIdentity for the query router.
+func (a *API) STSService() *query.Service {
+	return &query.Service{SigningName: "sts", Version: STSVersion, Namespace: STSNamespace, ActionPrefix: "sts",
+		InternalErrorCode: "InternalFailure",
+		Ops: map[string]query.HandlerFunc{
+			"GetCallerIdentity": query.Op(a.GetCallerIdentity),
+		}}
+}
+
+// resources is what an IAM action is authorized on: the user it names (the
+// caller's own when it names none), the policy it names, or "*".
+func (a *API) resources(_ context.Context, action string, params url.Values) ([]string, map[string][]string) {
+	if arn := params.Get("PolicyArn"); arn != "" && !strings.Contains(action, "User") {
+		return []string{arn}, nil
+	}
+	if strings.Contains(action, "User") || strings.Contains(action, "AccessKey") {
+		if action == "ListUsers" {
+			return []string{"*"}, nil
+		}
+		name := params.Get("UserName")
+		if name == "" {
+			return []string{"*"}, nil
+		}
+		return []string{a.IAM.UserARN("/", name)}, nil
+	}
+	return []string{"*"}, nil
+}
+
+// GetCallerIdentity says who is calling.
+func (a *API) GetCallerIdentity(ctx context.Context, _ *struct{}) (*CallerIdentity, error) {
+	p, _ := iam.PrincipalFrom(ctx)
+	id := a.IAM.Account().ID
+	userID := id
+	if u, err := a.IAM.GetUser(ctx, ""); err == nil && u.UserID != "" {
+		userID = u.UserID
+	} else if !p.IsRoot() {
+		userID = p.AccessKeyID
+	}
+	return &CallerIdentity{Account: id, Arn: p.ARN, UserID: userID}, nil
+}
+
+// CallerIdentity is GetCallerIdentity's result.
+type CallerIdentity struct {
+	UserID  string `xml:"UserId"`
+	Account string `xml:"Account"`
+	Arn     string `xml:"Arn"`
+}
