@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -77,4 +78,81 @@ func TestAWSCLIAndBoto3(t *testing.T) {
 func version() string {
 	out, _ := exec.Command("/usr/bin/aws", "--version").CombinedOutput()
 	return string(out)
+}
+
+// TestIAMWithAWSCLIAndBoto3: over HTTPS (the CLI trusts the server by
+// AWS_CA_BUNDLE), Debian's AWS CLI makes a user that may only list clusters
+// and a key for it; with that key STS says who it is, ListClusters works and
+// DeleteCluster is AccessDeniedException; boto3 reads the same user back
+// and gets IAM's NoSuchEntity for one that does not exist.
+func TestIAMWithAWSCLIAndBoto3(t *testing.T) {
+	requireClients(t)
+	srv := serverWith(t, t.TempDir(), "--tls", "--account-id", "123456789012")
+	if !strings.HasPrefix(srv.endpoint, "https://") {
+		t.Fatalf("--tls serves %s", srv.endpoint)
+	}
+	base := slices.Clip(append(cleanAWSEnv(), "AWS_CA_BUNDLE="+filepath.Join(srv.dataDir, "tls", "ca.crt"), "AWS_PAGER=", "AWS_DEFAULT_REGION=us-east-1"))
+	root := append(base, "AWS_CONFIG_FILE="+filepath.Join(srv.dataDir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(srv.dataDir, "credentials"), "AWS_PROFILE=flotta")
+	aws := func(env []string, args ...string) (string, string, error) {
+		cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", srv.endpoint, "--output", "json")...)
+		cmd.Env = env
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	must := func(env []string, args ...string) string {
+		t.Helper()
+		out, errOut, err := aws(env, args...)
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+		}
+		return out
+	}
+	must(root, "iam", "create-user", "--user-name", "lister")
+	must(root, "iam", "put-user-policy", "--user-name", "lister", "--policy-name", "list",
+		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:ListClusters","Resource":"*"}]}`)
+	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	if err := json.Unmarshal([]byte(must(root, "iam", "create-access-key", "--user-name", "lister")), &key); err != nil || key.AccessKey.AccessKeyId == "" {
+		t.Fatalf("create-access-key: %v %+v", err, key)
+	}
+	user := append(base, "AWS_ACCESS_KEY_ID="+key.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY="+key.AccessKey.SecretAccessKey)
+	var who struct{ Arn, Account string }
+	if err := json.Unmarshal([]byte(must(user, "sts", "get-caller-identity")), &who); err != nil || who.Arn != "arn:aws:iam::123456789012:user/lister" {
+		t.Fatalf("get-caller-identity as the user: %v %+v", err, who)
+	}
+	if out := must(user, "ecs", "list-clusters"); !strings.Contains(out, "cluster/default") {
+		t.Fatalf("list-clusters as the user:\n%s", out)
+	}
+	_, stderr, err := aws(user, "ecs", "delete-cluster", "--cluster", "default")
+	want := "User: arn:aws:iam::123456789012:user/lister is not authorized to perform: ecs:DeleteCluster on resource: arn:aws:ecs:us-east-1:123456789012:cluster/default"
+	if err == nil || !strings.Contains(stderr, "AccessDeniedException") || !strings.Contains(stderr, want) {
+		t.Fatalf("delete-cluster as the user: %v\n%s", err, stderr)
+	}
+	_, stderr, err = aws(user, "iam", "create-user", "--user-name", "sneaky")
+	if err == nil || !strings.Contains(stderr, "AccessDenied") {
+		t.Fatalf("create-user as the user: %v\n%s", err, stderr)
+	}
+
+	py := exec.Command("/usr/bin/python3", "-c", `
+import sys, boto3, botocore
+iam = boto3.client("iam", endpoint_url=sys.argv[1])
+u = iam.get_user(UserName="lister")["User"]
+assert u["Arn"] == "arn:aws:iam::123456789012:user/lister", u
+assert [p for p in iam.list_user_policies(UserName="lister")["PolicyNames"]] == ["list"]
+try:
+    iam.get_user(UserName="nobody")
+    sys.exit("get_user of nobody succeeded")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "NoSuchEntity", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response
+print("boto3", boto3.__version__, "ok")
+`, srv.endpoint)
+	py.Env = root
+	out, err := py.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3: %v\n%s", err, out)
+	}
+	t.Logf("%s; aws %s", strings.TrimSpace(string(out)), strings.TrimSpace(version()))
 }
