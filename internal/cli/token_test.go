@@ -83,3 +83,12 @@ func TestFailedJoinsAreThrottled(t *testing.T) {
 		t.Fatalf("a good token from a throttled address: %v", err)
 	}
 }
+
+func TestWhoami(t *testing.T) {
+	e := flottatest.StartServer(t)
+	out, _, err := runAll(t, e.DataDir, "whoami")
+	acct := e.Server.Account().ID
+	if err != nil || !strings.HasPrefix(out, "arn:aws:iam::"+acct+":root\naccount "+acct) {
+		t.Fatalf("whoami: %v\n%s", err, out)
+	}
+}
