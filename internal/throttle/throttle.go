@@ -60,10 +60,7 @@ func (t *Throttle) idleAfter() time.Duration {
 // Allow takes a token for the request's caller. When none is left it says
 // how long until one will be.
 func (t *Throttle) Allow(ctx context.Context) (ok bool, retryAfter time.Duration) {
-	if t == nil || t.limits.Rate <= 0 {
-		return true, 0
-	}
-	k := t.key(ctx)
+	k := t.keyOf(ctx)
 	if k == "" {
 		return true, 0
 	}
@@ -89,10 +86,7 @@ func (t *Throttle) Allow(ctx context.Context) (ok bool, retryAfter time.Duration
 // left, and how long until it will have one. With Spend it limits events
 // that are not requests (failed joins, say): check first, spend on each.
 func (t *Throttle) Blocked(ctx context.Context) (bool, time.Duration) {
-	if t == nil || t.limits.Rate <= 0 {
-		return false, 0
-	}
-	k := t.key(ctx)
+	k := t.keyOf(ctx)
 	if k == "" {
 		return false, 0
 	}
@@ -113,10 +107,7 @@ func (t *Throttle) Blocked(ctx context.Context) (bool, time.Duration) {
 // Spend takes a token from the caller's bucket, into debt if it has none:
 // a caller that goes on waits longer.
 func (t *Throttle) Spend(ctx context.Context) {
-	if t == nil || t.limits.Rate <= 0 {
-		return
-	}
-	k := t.key(ctx)
+	k := t.keyOf(ctx)
 	if k == "" {
 		return
 	}
@@ -145,4 +136,13 @@ func (t *Throttle) sweepLocked(now time.Time) {
 		}
 	}
 	t.sweepAt = now.Add(t.idleAfter())
+}
+
+// keyOf is the bucket of the request's caller; "" when the caller is not
+// throttled (throttling is off, or the caller has no name).
+func (t *Throttle) keyOf(ctx context.Context) string {
+	if t == nil || t.limits.Rate <= 0 {
+		return ""
+	}
+	return t.key(ctx)
 }

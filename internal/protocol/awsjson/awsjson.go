@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol"
 )
 
 // ContentType is the media type of AWS JSON 1.1 requests and responses.
@@ -137,36 +138,12 @@ type Service struct {
 	Resources func(ctx context.Context, op string, body []byte) (resources []string, conditions map[string][]string)
 }
 
-// Authorizer decides whether the authenticated caller a context carries may
-// perform an IAM action ("ecs:DeleteCluster") on every one of resources,
-// with the request's condition keys; a refusal is the error to answer with.
-type Authorizer interface {
-	Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error
-}
-
-// Authenticator verifies a request's signature for a signing name and returns
-// a context that carries the caller's identity.
-type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (context.Context, error)
-}
-
-// Observer is told about every answered request, for metrics.
-type Observer interface {
-	ObserveRequest(service, operation, code string, elapsed time.Duration)
-}
-
-// Limiter decides whether an authenticated caller may make one more request
-// now; when it may not, retryAfter says when it could.
-type Limiter interface {
-	Allow(ctx context.Context) (ok bool, retryAfter time.Duration)
-}
-
 // Router dispatches AWS JSON 1.1 requests to services by X-Amz-Target.
 type Router struct {
-	Auth         Authenticator
-	Authz        Authorizer
-	Limit        Limiter
-	Observer     Observer
+	Auth         protocol.Authenticator
+	Authz        protocol.Authorizer
+	Limit        protocol.Limiter
+	Observer     protocol.Observer
 	Logger       *slog.Logger
 	MaxBodyBytes int64
 	services     map[string]*Service

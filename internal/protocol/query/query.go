@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol"
 )
 
 // ContentType is the media type of Query requests; answers are text/xml.
@@ -127,41 +128,17 @@ type Service struct {
 	InternalErrorCode string
 }
 
-// Authorizer decides whether the authenticated caller a context carries may
-// perform an IAM action ("iam:GetUser"); a refusal is the error to answer with.
-type Authorizer interface {
-	Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error
-}
-
-// Authenticator verifies a request's signature for a signing name and returns
-// a context that carries the caller's identity. body is the request body as
-// read (empty for GET).
-type Authenticator interface {
-	Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (context.Context, error)
-}
-
-// Observer is told about every answered request, for metrics.
-type Observer interface {
-	ObserveRequest(service, operation, code string, elapsed time.Duration)
-}
-
-// Limiter decides whether an authenticated caller may make one more request
-// now; when it may not, retryAfter says when it could.
-type Limiter interface {
-	Allow(ctx context.Context) (ok bool, retryAfter time.Duration)
-}
-
 // Router dispatches Query requests to services by signing name and Version.
 // Every hook is optional.
 type Router struct {
 	// Auth verifies signatures; nil serves every request unsigned.
-	Auth Authenticator
+	Auth protocol.Authenticator
 	// Authz decides each signed action; nil allows every one.
-	Authz Authorizer
+	Authz protocol.Authorizer
 	// Limit bounds each authenticated caller's request rate.
-	Limit Limiter
+	Limit protocol.Limiter
 	// Observer is told about every answer.
-	Observer Observer
+	Observer protocol.Observer
 	// Logger takes server faults (slog.Default when nil).
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a POST body (DefaultMaxBodyBytes when 0).

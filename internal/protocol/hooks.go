@@ -1,0 +1,37 @@
+// Package protocol declares what every AWS wire protocol package
+// (protocol/awsjson, protocol/query) asks of the server around each
+// request: who is calling, may they, are they calling too fast, and what
+// happened. Each is declared here once; the protocol packages call them and
+// the server wires them (iam, throttle, metrics).
+package protocol
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Authenticator verifies a request's signature for a signing name and returns
+// a context that carries the caller's identity. body is the request body as
+// read (empty for a GET).
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (context.Context, error)
+}
+
+// Authorizer decides whether the authenticated caller a context carries may
+// perform an IAM action ("ecs:DeleteCluster") on every one of resources,
+// with the request's condition keys; a refusal is the error to answer with.
+type Authorizer interface {
+	Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error
+}
+
+// Limiter decides whether an authenticated caller may make one more request
+// now; when it may not, retryAfter says when it could.
+type Limiter interface {
+	Allow(ctx context.Context) (ok bool, retryAfter time.Duration)
+}
+
+// Observer is told about every answered request, for metrics.
+type Observer interface {
+	ObserveRequest(service, operation, code string, elapsed time.Duration)
+}
