@@ -14,6 +14,10 @@ type Principal struct {
 	ARN         string
 	AccessKeyID string
 	Temporary   bool
+	// RoleID and SessionPolicy are an assumed-role session's (see
+	// state.AccessKey).
+	RoleID        string
+	SessionPolicy string
 }
 
 // IsRoot says whether the caller is the account's root user.
@@ -35,7 +39,7 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 // Authenticate verifies a request's SigV4 signature and returns a context
 // carrying the caller. Refusals are *model.Error values in AWS's words.
 func (m *IAM) Authenticate(ctx context.Context, r *http.Request, body []byte, signingName string) (context.Context, error) {
-	var principal string
+	var key AccessKey
 	v := sigv4.Verifier{
 		Region: m.account.Region,
 		Now:    m.now,
@@ -44,7 +48,7 @@ func (m *IAM) Authenticate(ctx context.Context, r *http.Request, body []byte, si
 			if err != nil || k == nil || k.Inactive {
 				return sigv4.Secret{}, false, err
 			}
-			principal = k.PrincipalARN
+			key = *k
 			return sigv4.Secret{SecretAccessKey: k.SecretAccessKey, SessionToken: k.SessionToken, Expires: k.Expiration}, true, nil
 		},
 	}
@@ -52,5 +56,6 @@ func (m *IAM) Authenticate(ctx context.Context, r *http.Request, body []byte, si
 	if err != nil {
 		return ctx, err
 	}
-	return WithPrincipal(ctx, Principal{ARN: principal, AccessKeyID: verified.AccessKeyID, Temporary: verified.Temporary}), nil
+	return WithPrincipal(ctx, Principal{ARN: key.PrincipalARN, AccessKeyID: verified.AccessKeyID, Temporary: verified.Temporary,
+		RoleID: key.RoleID, SessionPolicy: key.SessionPolicy}), nil
 }

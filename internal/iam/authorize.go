@@ -49,38 +49,25 @@ func mustParse(doc string) *policy.Policy {
 // Authorize decides whether the caller may perform action on every one of
 // resources, with the request's condition keys. The root user may do
 // everything; an agent identity what agentPolicyDocument allows; an IAM
-// user what its policies allow, as AWS evaluates them. Credentials issued
-// for other principals (tests', temporary ones) keep every right until
-// roles land (issue 10).
+// user what its and its groups' policies allow; an assumed-role session
+// what its role's policies allow within its session policy, as AWS
+// evaluates them. Credentials issued for other principals (tests', the
+// agent join's) keep every right.
 func (m *IAM) Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error {
 	p, ok := PrincipalFrom(ctx)
 	if !ok {
 		return &model.Error{Code: model.CodeAccessDenied, Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("An anonymous caller is not authorized to perform: %s.", action)}
 	}
-	if p.IsRoot() || action == "sts:GetCallerIdentity" {
+	if p.IsRoot() || action == "sts:GetCallerIdentity" || action == "sts:AssumeRole" {
 		// Anyone may ask who they are: AWS needs no permission for it.
+		// AssumeRole weighs the role's trust policy with the caller's
+		// own, which only it can: it decides for itself.
 		return nil
 	}
-	var pols policy.Policies
-	switch {
-	case IsAgent(p.ARN):
-		pols.Identity = []policy.NamedPolicy{{Name: AgentPolicyName, Policy: agentPolicy}}
-	case userNameOf(p.ARN) != "":
-		u, err := m.state.GetIAMUser(ctx, userNameOf(p.ARN))
-		if err != nil {
-			return err
-		}
-		if u == nil || u.Arn != p.ARN {
-			if p.Temporary {
-				return nil // a session of no stored user: see above
-			}
-			pols.Identity = nil // a user since deleted: nothing is allowed
-		} else if pols.Identity, err = m.userPolicies(ctx, u); err != nil {
-			return err
-		}
-	default:
-		return nil
+	pols, unrestricted, err := m.policiesFor(ctx, p)
+	if err != nil || unrestricted {
+		return err
 	}
 	if len(resources) == 0 {
 		resources = []string{"*"}
@@ -92,6 +79,50 @@ func (m *IAM) Authorize(ctx context.Context, action string, resources []string, 
 		}
 	}
 	return nil
+}
+
+// policiesFor are the policies that decide what p may do; unrestricted when
+// nothing limits it (the root user, and temporary credentials of principals
+// that are neither users nor roles).
+func (m *IAM) policiesFor(ctx context.Context, p Principal) (pols policy.Policies, unrestricted bool, err error) {
+	if p.IsRoot() {
+		return pols, true, nil
+	}
+	if IsAgent(p.ARN) {
+		pols.Identity = []policy.NamedPolicy{{Name: AgentPolicyName, Policy: agentPolicy}}
+		return pols, false, nil
+	}
+	if name := userNameOf(p.ARN); name != "" {
+		u, err := m.state.GetIAMUser(ctx, name)
+		if err != nil {
+			return pols, false, err
+		}
+		if u == nil || u.Arn != p.ARN {
+			// A session of no stored user keeps every right; a user since
+			// deleted may do nothing.
+			return pols, p.Temporary, nil
+		}
+		pols.Identity, err = m.userPolicies(ctx, u)
+		return pols, false, err
+	}
+	if roleName, _, ok := RoleSessionOf(p.ARN); ok && p.RoleID != "" {
+		role, err := m.state.GetIAMRole(ctx, roleName)
+		if err != nil || role == nil || role.RoleID != p.RoleID {
+			return pols, false, err // the role is gone: its sessions may do nothing
+		}
+		if pols.Identity, err = m.policiesOf(ctx, role.InlinePolicies, role.AttachedPolicies); err != nil {
+			return pols, false, err
+		}
+		if p.SessionPolicy != "" {
+			sp, err := m.parsed(p.SessionPolicy)
+			if err != nil {
+				return pols, false, err
+			}
+			pols.Session = []policy.NamedPolicy{{Name: "session policy", Policy: sp}}
+		}
+		return pols, false, nil
+	}
+	return pols, true, nil
 }
 
 // AccessDenied is the refusal of an action, in AWS's words: "User: ARN is

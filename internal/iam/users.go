@@ -172,6 +172,14 @@ func (m *IAM) DeleteUser(ctx context.Context, name string) error {
 	case len(u.AttachedPolicies) > 0:
 		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
 	}
+	groups, err := m.groupsOf(ctx, u.UserName)
+	if err != nil {
+		return err
+	}
+	if len(groups) > 0 {
+		// IAM's words, though the user is what is being deleted.
+		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must remove users from group first.")
+	}
 	_, err = m.state.DeleteIAMUser(ctx, name)
 	return err
 }
@@ -413,36 +421,48 @@ func (m *IAM) AttachUserPolicy(ctx context.Context, userName, arn string, attach
 		if u == nil {
 			return noSuchUser(userName)
 		}
-		if p == nil || p.Arn != arn {
-			return iamError(CodeNoSuchEntity, http.StatusNotFound, "Policy %s does not exist or is not attachable.", model.Truncate(arn, 2048))
-		}
-		if !attach && !slices.Contains(u.AttachedPolicies, arn) {
-			return iamError(CodeNoSuchEntity, http.StatusNotFound, "Policy %s was not found.", model.Truncate(arn, 2048))
-		}
-		if attach && !slices.Contains(u.AttachedPolicies, arn) && len(u.AttachedPolicies) >= maxManagedPerPrincipal {
-			return iamError(CodeLimitExceeded, http.StatusConflict, "Cannot exceed quota for PoliciesPerUser: %d", maxManagedPerPrincipal)
-		}
-		return nil
+		return checkAttach(p, arn, u.AttachedPolicies, attach, "PoliciesPerUser")
 	})
 }
 
 // userPolicies are the parsed policies of a user: its inline ones and the
-// default versions of those attached.
+// default versions of those attached, then its groups'.
 func (m *IAM) userPolicies(ctx context.Context, u *state.IAMUser) ([]policy.NamedPolicy, error) {
+	out, err := m.policiesOf(ctx, u.InlinePolicies, u.AttachedPolicies)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := m.groupsOf(ctx, u.UserName)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		more, err := m.policiesOf(ctx, g.InlinePolicies, g.AttachedPolicies)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// policiesOf parses a user's, group's or role's inline policies (by name)
+// and the default versions of its attached managed policies.
+func (m *IAM) policiesOf(ctx context.Context, inline map[string]string, attached []string) ([]policy.NamedPolicy, error) {
 	var out []policy.NamedPolicy
-	names := make([]string, 0, len(u.InlinePolicies))
-	for n := range u.InlinePolicies {
+	names := make([]string, 0, len(inline))
+	for n := range inline {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		p, err := m.parsed(u.InlinePolicies[n])
+		p, err := m.parsed(inline[n])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, policy.NamedPolicy{Name: n, Policy: p})
 	}
-	for _, arn := range u.AttachedPolicies {
+	for _, arn := range attached {
 		mp, err := m.GetPolicy(ctx, arn)
 		if err != nil {
 			continue // deleted since: it grants nothing
@@ -460,20 +480,27 @@ func (m *IAM) userPolicies(ctx context.Context, u *state.IAMUser) ([]policy.Name
 	return out, nil
 }
 
-// parsed parses a stored document, keeping the result for the next request.
+// parsed parses a stored identity-based document, keeping the result for
+// the next request.
 func (m *IAM) parsed(doc string) (*policy.Policy, error) {
+	return m.parsedAs(doc, policy.KindIdentity)
+}
+
+// parsedAs parses a stored document of a kind, keeping the result.
+func (m *IAM) parsedAs(doc string, kind policy.Kind) (*policy.Policy, error) {
+	key := fmt.Sprint(kind) + ":" + doc
 	m.policyMu.Lock()
 	defer m.policyMu.Unlock()
-	if p, ok := m.policyCache[doc]; ok {
+	if p, ok := m.policyCache[key]; ok {
 		return p, nil
 	}
-	p, err := policy.Parse(doc, policy.ParseOptions{Kind: policy.KindIdentity})
+	p, err := policy.Parse(doc, policy.ParseOptions{Kind: kind})
 	if err != nil {
 		return nil, fmt.Errorf("a stored policy does not parse: %w", err)
 	}
 	if m.policyCache == nil || len(m.policyCache) > 10_000 {
 		m.policyCache = map[string]*policy.Policy{}
 	}
-	m.policyCache[doc] = p
+	m.policyCache[key] = p
 	return p, nil
 }

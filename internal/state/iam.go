@@ -50,6 +50,13 @@ type AccessKey struct {
 	UserName string `json:"userName,omitempty"`
 	// Inactive keys are refused as unknown ones are (IAM's Status Inactive).
 	Inactive bool `json:"inactive,omitempty"`
+	// RoleID is the unique id of the role an assumed-role session acts as:
+	// a role deleted and made again under its name is another role, whose
+	// rights the old sessions do not get.
+	RoleID string `json:"roleId,omitempty"`
+	// SessionPolicy is the session policy an AssumeRole call passed; it
+	// narrows what the role's policies allow the session.
+	SessionPolicy string `json:"sessionPolicy,omitempty"`
 }
 
 // LogValue keeps secrets out of logs.

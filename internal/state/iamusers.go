@@ -125,8 +125,15 @@ func (s *State) ListIAMPolicies(ctx context.Context) ([]IAMPolicy, error) {
 // counts it on the policy, in one transaction. check sees both (nil when
 // missing) and may refuse.
 func (s *State) AttachIAMUserPolicy(ctx context.Context, userName, policyName string, attach bool, check func(*IAMUser, *IAMPolicy) error) error {
+	return attachIAMPolicy(ctx, s, iamUsersPrefix+userName, func(u *IAMUser) *[]string { return &u.AttachedPolicies }, policyName, attach, check)
+}
+
+// attachIAMPolicy attaches (or detaches) a managed policy to the user, group
+// or role at key, whose list of attached ARNs list finds, and keeps the
+// policy's AttachmentCount, in one transaction guarded on both records.
+func attachIAMPolicy[T any](ctx context.Context, s *State, key string, list func(*T) *[]string, policyName string, attach bool, check func(*T, *IAMPolicy) error) error {
 	for {
-		ukv, u, err := read[IAMUser](ctx, s.db, iamUsersPrefix+userName)
+		ekv, e, err := read[T](ctx, s.db, key)
 		if err != nil {
 			return err
 		}
@@ -134,12 +141,13 @@ func (s *State) AttachIAMUserPolicy(ctx context.Context, userName, policyName st
 		if err != nil {
 			return err
 		}
-		if err := check(u, p); err != nil {
+		if err := check(e, p); err != nil {
 			return err
 		}
+		attached := list(e)
 		has := false
-		kept := u.AttachedPolicies[:0:0]
-		for _, arn := range u.AttachedPolicies {
+		kept := (*attached)[:0:0]
+		for _, arn := range *attached {
 			if arn == p.Arn {
 				has = true
 				continue
@@ -150,14 +158,14 @@ func (s *State) AttachIAMUserPolicy(ctx context.Context, userName, policyName st
 		case attach && has, !attach && !has:
 			return nil // already so: IAM answers success
 		case attach:
-			u.AttachedPolicies = append(u.AttachedPolicies, p.Arn)
+			*attached = append(*attached, p.Arn)
 			p.AttachmentCount++
 		default:
-			u.AttachedPolicies = kept
+			*attached = kept
 			p.AttachmentCount--
 		}
-		_, err = s.db.Commit(ctx, []store.Guard{{Key: ukv.Key, ModRev: ukv.ModRev}, {Key: pkv.Key, ModRev: pkv.ModRev}},
-			[]store.Op{store.Put(ukv.Key, mustJSON(u)), store.Put(pkv.Key, mustJSON(p))})
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: ekv.Key, ModRev: ekv.ModRev}, {Key: pkv.Key, ModRev: pkv.ModRev}},
+			[]store.Op{store.Put(ekv.Key, mustJSON(e)), store.Put(pkv.Key, mustJSON(p))})
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}

@@ -152,28 +152,69 @@ func (a *API) Service() *query.Service {
 			"AttachUserPolicy":         query.OpNoResult(a.AttachUserPolicy),
 			"DetachUserPolicy":         query.OpNoResult(a.DetachUserPolicy),
 			"ListAttachedUserPolicies": query.Op(a.ListAttachedUserPolicies),
+
+			"CreateGroup":               query.Op(a.CreateGroup),
+			"GetGroup":                  query.Op(a.GetGroup),
+			"ListGroups":                query.Op(a.ListGroups),
+			"DeleteGroup":               query.OpNoResult(a.DeleteGroup),
+			"AddUserToGroup":            query.OpNoResult(a.AddUserToGroup),
+			"RemoveUserFromGroup":       query.OpNoResult(a.RemoveUserFromGroup),
+			"ListGroupsForUser":         query.Op(a.ListGroupsForUser),
+			"PutGroupPolicy":            query.OpNoResult(a.PutGroupPolicy),
+			"GetGroupPolicy":            query.Op(a.GetGroupPolicy),
+			"ListGroupPolicies":         query.Op(a.ListGroupPolicies),
+			"DeleteGroupPolicy":         query.OpNoResult(a.DeleteGroupPolicy),
+			"AttachGroupPolicy":         query.OpNoResult(a.AttachGroupPolicy),
+			"DetachGroupPolicy":         query.OpNoResult(a.DetachGroupPolicy),
+			"ListAttachedGroupPolicies": query.Op(a.ListAttachedGroupPolicies),
+
+			"CreateRole":               query.Op(a.CreateRole),
+			"GetRole":                  query.Op(a.GetRole),
+			"ListRoles":                query.Op(a.ListRoles),
+			"DeleteRole":               query.OpNoResult(a.DeleteRole),
+			"UpdateAssumeRolePolicy":   query.OpNoResult(a.UpdateAssumeRolePolicy),
+			"PutRolePolicy":            query.OpNoResult(a.PutRolePolicy),
+			"GetRolePolicy":            query.Op(a.GetRolePolicy),
+			"ListRolePolicies":         query.Op(a.ListRolePolicies),
+			"DeleteRolePolicy":         query.OpNoResult(a.DeleteRolePolicy),
+			"AttachRolePolicy":         query.OpNoResult(a.AttachRolePolicy),
+			"DetachRolePolicy":         query.OpNoResult(a.DetachRolePolicy),
+			"ListAttachedRolePolicies": query.Op(a.ListAttachedRolePolicies),
 		}}
 }
 
-// STSService is STS's GetCallerIdentity for the query router.
+// STSService is STS's GetCallerIdentity and AssumeRole for the query
+// router.
 func (a *API) STSService() *query.Service {
 	return &query.Service{SigningName: "sts", Version: STSVersion, Namespace: STSNamespace, ActionPrefix: "sts",
 		InternalErrorCode: "InternalFailure",
 		Ops: map[string]query.HandlerFunc{
 			"GetCallerIdentity": query.Op(a.GetCallerIdentity),
+			"AssumeRole":        query.Op(a.AssumeRole),
 		}}
 }
 
-// resources is what an IAM action is authorized on: the user it names (the
-// caller's own when it names none), the policy it names, or "*".
-func (a *API) resources(_ context.Context, action string, params url.Values) ([]string, map[string][]string) {
-	if arn := params.Get("PolicyArn"); arn != "" && !strings.Contains(action, "User") {
-		return []string{arn}, nil
-	}
-	if strings.Contains(action, "User") || strings.Contains(action, "AccessKey") {
-		if action == "ListUsers" {
-			return []string{"*"}, nil
+// resources is what an IAM action is authorized on: the group or role it
+// names (AddUserToGroup's group), else the user it names (the caller's own
+// when it names none), else the policy it names, else "*".
+func (a *API) resources(ctx context.Context, action string, params url.Values) ([]string, map[string][]string) {
+	switch {
+	case strings.HasPrefix(action, "List") && strings.HasSuffix(action, "s") && !strings.Contains(action, "For") &&
+		params.Get("UserName") == "" && params.Get("GroupName") == "" && params.Get("RoleName") == "":
+		return []string{"*"}, nil // ListUsers, ListGroups, ListRoles, ListPolicies
+	case params.Get("GroupName") != "" && action != "ListGroupsForUser":
+		if g, err := a.IAM.GetGroup(ctx, params.Get("GroupName")); err == nil {
+			return []string{g.Arn}, nil
 		}
+		return []string{a.IAM.GroupARN("/", params.Get("GroupName"))}, nil
+	case params.Get("RoleName") != "":
+		if r, err := a.IAM.GetRole(ctx, params.Get("RoleName")); err == nil {
+			return []string{r.Arn}, nil
+		}
+		return []string{a.IAM.RoleARN("/", params.Get("RoleName"))}, nil
+	case params.Get("PolicyArn") != "" && !strings.Contains(action, "User"):
+		return []string{params.Get("PolicyArn")}, nil
+	case strings.Contains(action, "User") || strings.Contains(action, "AccessKey"):
 		name := params.Get("UserName")
 		if name == "" {
 			return []string{"*"}, nil
@@ -188,7 +229,9 @@ func (a *API) GetCallerIdentity(ctx context.Context, _ *struct{}) (*CallerIdenti
 	p, _ := iam.PrincipalFrom(ctx)
 	id := a.IAM.Account().ID
 	userID := id
-	if u, err := a.IAM.GetUser(ctx, ""); err == nil && u.UserID != "" {
+	if _, session, ok := iam.RoleSessionOf(p.ARN); ok && p.RoleID != "" {
+		userID = p.RoleID + ":" + session
+	} else if u, err := a.IAM.GetUser(ctx, ""); err == nil && u.UserID != "" {
 		userID = u.UserID
 	} else if !p.IsRoot() {
 		userID = p.AccessKeyID
