@@ -1,7 +1,8 @@
 // Package iam owns who may call Flotta: the account, its access keys (long-term
 // and temporary), the verification of each request's SigV4 signature against
-// them, and the identity of the caller that handlers see. Policies and roles
-// join it later. Secrets live only in the store and in the credentials file
+// them, the identity of the caller that handlers see, the users, groups,
+// roles and policies that decide what a caller may do, and the role
+// sessions STS's AssumeRole starts. Secrets live only in the store and in the credentials file
 // written for the user; they are never logged.
 package iam
 

@@ -1,6 +1,7 @@
-// Package iam serves the IAM API (users, their access keys and inline
-// policies, customer managed policies and their attachments) and STS's
-// GetCallerIdentity, on the AWS Query protocol, as aws-sdk-go-v2's iam and
+// Package iam serves the IAM API (users and their access keys, groups,
+// roles, their inline policies, customer managed policies and their
+// attachments) and STS's GetCallerIdentity and AssumeRole, on the AWS Query
+// protocol, as aws-sdk-go-v2's iam and
 // sts clients, the AWS CLI and boto3 speak them. It decodes, lets package
 // iam (the identity service) decide, and answers in IAM's shapes.
 package iam
