@@ -39,6 +39,7 @@ type serverFlags struct {
 	tlsHosts      []string
 	tls           bool
 	insecureHTTP  bool
+	secretsKey    string
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
@@ -58,6 +59,7 @@ func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
 	cmd.Flags().StringVar(&f.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
 	cmd.Flags().StringSliceVar(&f.tlsHosts, "tls-san", nil, "more host names or addresses for the server's own certificate (comma-separated)")
 	cmd.Flags().BoolVar(&f.tls, "tls", false, "serve HTTPS also when listening on loopback only")
+	cmd.Flags().StringVar(&f.secretsKey, "secrets-key-file", "", "the key that seals Parameter Store and Secrets Manager values at rest (default DATA_DIR/secrets.key, made on first start; keep a copy apart from etcd's data)")
 	cmd.Flags().BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP beyond loopback: credentials and tasks cross the network in clear text")
 	d := model.DefaultQuotas()
 	cmd.Flags().IntVar(&f.quotas.TasksPerService, "max-tasks-per-service", d.TasksPerService, "quota: a service's largest desiredCount")
@@ -74,7 +76,7 @@ func (f *serverFlags) config(logger *slog.Logger) server.Config {
 	return server.Config{DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, AccountID: f.accountID, Logger: logger,
 		LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention, MaxConnections: f.maxConns,
 		RequestRate: rate, RequestBurst: f.apiBurst, Quotas: f.quotas,
-		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSHosts: f.tlsHosts, TLS: f.tls, InsecureHTTP: f.insecureHTTP}
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSHosts: f.tlsHosts, TLS: f.tls, InsecureHTTP: f.insecureHTTP, SecretsKeyFile: f.secretsKey}
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {

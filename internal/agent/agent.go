@@ -83,6 +83,9 @@ type Agent struct {
 
 	mu      sync.Mutex
 	runners map[string]*runner // by task ARN
+	// secrets are the values of each task's secrets as the server sent
+	// them, kept in memory only (never checkpointed, never logged).
+	secrets map[string]taskSecrets
 	byCtr   map[string]*runner // by container id
 	adopted map[string][]runtime.ContainerState
 	// done holds the tasks this agent carried to their end, so that a stale
@@ -135,7 +138,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	return &Agent{cfg: cfg, logger: cfg.Logger, runners: map[string]*runner{}, byCtr: map[string]*runner{},
+	return &Agent{cfg: cfg, logger: cfg.Logger, runners: map[string]*runner{}, byCtr: map[string]*runner{}, secrets: map[string]taskSecrets{},
 		done: map[string]bool{}, registered: make(chan struct{})}, nil
 }
 
@@ -280,6 +283,9 @@ func (a *Agent) capabilities(info runtime.Info) []model.Attribute {
 	caps := []string{
 		model.AttrHealthCheck, model.AttrContainerOrdering, model.AttrTaskCPUMemLimit, model.AttrRestartPolicy,
 		model.AttrTaskIAMRole, model.AttrDockerPluginPrefix + "local",
+		// The server reads secrets from Parameter Store and Secrets Manager
+		// and sends their values with the task.
+		model.AttrSecretsSSMEnv, model.AttrSecretsASMEnv,
 	}
 	for _, d := range []string{"json-file", "syslog", "journald", "gelf", "fluentd", "none"} {
 		caps = append(caps, model.AttrLoggingPrefix+d)
@@ -402,6 +408,9 @@ func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out flottaapi.Pol
 			a.mu.Unlock()
 			continue
 		}
+		if as.Secrets != nil || as.SecretsError != "" {
+			a.secrets[arn] = taskSecrets{values: as.Secrets, err: as.SecretsError}
+		}
 		if r == nil {
 			r = a.newRunner(as, a.adopted[arn])
 			delete(a.adopted, arn)
@@ -510,6 +519,7 @@ func (a *Agent) forget(r *runner) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.runners, r.st.Arn)
+	delete(a.secrets, r.st.Arn)
 	if r.st.Status == model.TaskStopped {
 		a.done[r.st.Arn] = true
 	}
@@ -518,4 +528,23 @@ func (a *Agent) forget(r *runner) {
 			delete(a.byCtr, id)
 		}
 	}
+}
+
+// taskSecrets are one task's secret values, or why the server could not
+// read them.
+type taskSecrets struct {
+	values map[string]map[string]string
+	err    string
+}
+
+// taskSecrets returns a task's secret values (container, then variable), or
+// why there are none.
+func (a *Agent) taskSecrets(arn string) (map[string]map[string]string, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.secrets[arn]
+	if !ok {
+		return nil, "ResourceInitializationError: unable to pull secrets or registry auth: the server sent no secret values for this task"
+	}
+	return s.values, s.err
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -87,6 +88,19 @@ func (a *Agent) containerSpec(t *taskState, def *model.TaskDefinition, c *model.
 	for _, kv := range c.Environment {
 		if kv.Name != nil {
 			env[*kv.Name] = deref(kv.Value)
+		}
+	}
+	if len(c.Secrets) > 0 {
+		vals, why := a.taskSecrets(t.Arn)
+		if why != "" {
+			return s, errors.New(why)
+		}
+		for _, sec := range c.Secrets {
+			v, ok := vals[c.Name][sec.Name]
+			if !ok {
+				return s, fmt.Errorf("ResourceInitializationError: unable to pull secrets or registry auth: the server sent no value for secret %s of container %s", sec.Name, c.Name)
+			}
+			env[sec.Name] = v // a secret wins over an environment variable of the same name
 		}
 	}
 	keys := make([]string, 0, len(env))

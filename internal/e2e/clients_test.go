@@ -113,7 +113,9 @@ func TestIAMWithAWSCLIAndBoto3(t *testing.T) {
 	must(root, "iam", "create-user", "--user-name", "lister")
 	must(root, "iam", "put-user-policy", "--user-name", "lister", "--policy-name", "list",
 		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:ListClusters","Resource":"*"}]}`)
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	if err := json.Unmarshal([]byte(must(root, "iam", "create-access-key", "--user-name", "lister")), &key); err != nil || key.AccessKey.AccessKeyId == "" {
 		t.Fatalf("create-access-key: %v %+v", err, key)
 	}

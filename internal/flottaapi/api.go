@@ -82,6 +82,12 @@ type PollInput struct {
 type Assignment struct {
 	Task       model.Task           `json:"task"`
 	Definition model.TaskDefinition `json:"definition"`
+	// Secrets are the values of the definition's secrets (container name,
+	// then variable name), read from Parameter Store and Secrets Manager
+	// for a task that is to run; only its own agent ever gets them.
+	Secrets map[string]map[string]string `json:"secrets,omitempty"`
+	// SecretsError says why they could not be read: the task cannot start.
+	SecretsError string `json:"secretsError,omitempty"`
 }
 
 // PollOutput is the whole desired state of an instance.

@@ -41,6 +41,9 @@ type Gateway struct {
 	// Pin is the fingerprint of the server's CA, added to each join token
 	// so that agents trust only this server ("" with plain HTTP).
 	Pin string
+	// Secrets reads the value of a task definition secret's valueFrom (an
+	// SSM parameter or a Secrets Manager secret).
+	Secrets func(ctx context.Context, valueFrom string) (string, error)
 
 	failedJoinsOnce sync.Once
 	failedJoins     *throttle.Throttle
@@ -190,9 +193,40 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 	}
 	out := &flottaapi.PollOutput{Revision: rev, InstanceStatus: inst.Instance.Status, Tasks: []flottaapi.Assignment{}}
 	for _, t := range tasks {
-		out.Tasks = append(out.Tasks, flottaapi.Assignment{Task: t.Task, Definition: t.Definition})
+		as := flottaapi.Assignment{Task: t.Task, Definition: t.Definition}
+		if t.Task.DesiredStatus == model.TaskRunning && model.TaskStatusRank(t.Task.LastStatus) < model.TaskStatusRank(model.TaskRunning) {
+			as.Secrets, as.SecretsError = g.secretsOf(ctx, &t.Definition)
+		}
+		out.Tasks = append(out.Tasks, as)
 	}
 	return out, nil
+}
+
+// secretsOf reads the values of a task definition's secrets, for a task
+// that is about to start. A failure is told in ECS's words and stops the
+// task from starting.
+func (g *Gateway) secretsOf(ctx context.Context, td *model.TaskDefinition) (map[string]map[string]string, string) {
+	var out map[string]map[string]string
+	for _, c := range td.ContainerDefinitions {
+		for _, s := range c.Secrets {
+			if g.Secrets == nil {
+				return nil, "ResourceInitializationError: unable to pull secrets or registry auth: this server reads no secrets"
+			}
+			v, err := g.Secrets(ctx, s.ValueFrom)
+			if err != nil {
+				return nil, fmt.Sprintf("ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret %s for container %s: %v",
+					model.Truncate(s.ValueFrom, 2048), c.Name, err)
+			}
+			if out == nil {
+				out = map[string]map[string]string{}
+			}
+			if out[c.Name] == nil {
+				out[c.Name] = map[string]string{}
+			}
+			out[c.Name][s.Name] = v
+		}
+	}
+	return out, ""
 }
 
 func splitInstanceARN(arn string) (cluster, id string, err error) {

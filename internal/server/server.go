@@ -22,6 +22,8 @@ import (
 
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
 	iamapi "github.com/flotta-dev/flotta/internal/api/iam"
+	smapi "github.com/flotta-dev/flotta/internal/api/secretsmanager"
+	ssmapi "github.com/flotta-dev/flotta/internal/api/ssm"
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
 	"github.com/flotta-dev/flotta/internal/events"
@@ -33,6 +35,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/protocol/query"
 	"github.com/flotta-dev/flotta/internal/scheduler"
+	"github.com/flotta-dev/flotta/internal/sealing"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -83,6 +86,10 @@ type Config struct {
 	// beyond it. By default the API serves HTTPS unless it listens on
 	// loopback only.
 	TLS, InsecureHTTP bool
+	// SecretsKeyFile holds the key that seals secret values at rest
+	// (default DataDir/secrets.key, made on first start). It is never in
+	// the store: keep it, and back it up, apart from etcd's data.
+	SecretsKeyFile string
 }
 
 // Server is a running control plane.
@@ -98,6 +105,7 @@ type Server struct {
 	stop     context.CancelFunc
 	loops    sync.WaitGroup
 	sec      security
+	box      *sealing.Box
 	// FirstStart reports whether this start created the account.
 	FirstStart bool
 }
@@ -127,6 +135,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, served: make(chan error, 1), conns: &connlimit.Limiter{Max: maxConns}}
 	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
+	keyFile := cfg.SecretsKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "secrets.key")
+	}
+	if s.box, err = sealing.LoadOrCreate(keyFile); err != nil {
 		return nil, err
 	}
 	s.state, err = state.Open(ctx, state.Options{Dir: filepath.Join(cfg.DataDir, "etcd"), EtcdEndpoints: cfg.EtcdEndpoints, Logger: cfg.Logger,
@@ -230,7 +245,17 @@ func (s *Server) routes() http.Handler {
 	router := &awsjson.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
 	router.Handle(api.Service())
-	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin}).Service()
+	params := &ssmapi.API{State: s.state, Box: s.box, Now: s.cfg.Now}
+	router.Handle(params.Service())
+	secrets := &smapi.API{State: s.state, Box: s.box, Now: s.cfg.Now}
+	router.Handle(secrets.Service())
+	resolve := func(ctx context.Context, valueFrom string) (string, error) {
+		if strings.Contains(valueFrom, ":secretsmanager:") {
+			return secrets.Resolve(ctx, valueFrom)
+		}
+		return params.Resolve(ctx, valueFrom)
+	}
+	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin, Secrets: resolve}).Service()
 	for name, op := range api.FlottaOps() {
 		flotta.Ops[name] = op
 	}

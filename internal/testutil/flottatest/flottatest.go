@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -54,6 +55,9 @@ type Options struct {
 	// InsecureHTTP serves plain HTTP beyond it.
 	Listen            string
 	TLS, InsecureHTTP bool
+	// LogTo, when set, takes the server's log at debug level (to check what
+	// it says, and what it must never say).
+	LogTo io.Writer
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -71,6 +75,9 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if o.LogTo != nil {
+		logger = slog.New(slog.NewTextHandler(o.LogTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	ctx := context.Background()
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"

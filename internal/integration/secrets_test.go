@@ -1,0 +1,53 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// TestATaskReadsItsSecret: on real Docker, a container gets a SecureString
+// parameter in its environment (the demo app answers with it), while the
+// task as Flotta describes it and the container's Flotta logs say nothing of it.
+func TestATaskReadsItsSecret(t *testing.T) {
+	n := startNode(t)
+	ctx := context.Background()
+	params := ssm.New(ssm.Options{Region: n.env.Server.Account().Region, BaseEndpoint: aws.String(n.env.Server.Endpoint()), HTTPClient: n.env.HTTP,
+		Credentials: credentials.NewStaticCredentialsProvider(n.env.Root.AccessKeyID, n.env.Root.SecretAccessKey, ""), RetryMaxAttempts: 1})
+	const secret = "greetings-from-parameter-store"
+	if _, err := params.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/it/greeting"), Value: aws.String(secret), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+		t.Fatal(err)
+	}
+	web := app("web", "demo-app", "--port", "8080")
+	web.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	web.Secrets = []types.Secret{{Name: aws.String("GREETING"), ValueFrom: aws.String("/it/greeting")}}
+	n.register("secret-web", types.NetworkModeBridge, web)
+	task := n.wait(n.run("secret-web"), "RUNNING", 30*time.Second, is("RUNNING"))
+	b := container(task, "web").NetworkBindings
+	if len(b) != 1 {
+		t.Fatalf("network bindings %+v", b)
+	}
+	if body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", aws.ToInt32(b[0].HostPort))); body["message"] != secret {
+		t.Fatalf("the task answered %v, want its secret", body)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", task), secret) {
+		t.Fatal("the described task holds the secret")
+	}
+	id := aws.ToString(container(task, "web").RuntimeId)
+	out, err := exec.Command("docker", "logs", id).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker logs: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), secret) {
+		t.Fatalf("the container's log holds the secret:\n%s", out)
+	}
+}

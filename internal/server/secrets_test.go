@@ -1,0 +1,156 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/flotta-dev/flotta/internal/runtime"
+	"github.com/flotta-dev/flotta/internal/runtime/fake"
+	"github.com/flotta-dev/flotta/internal/testutil/fleet"
+	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
+)
+
+// TestTaskSecrets: a task definition's secrets (an SSM SecureString by name,
+// a Secrets Manager secret by ARN with a JSON key) reach the container's
+// environment, and nowhere else: not DescribeTasks, DescribeTaskDefinition,
+// the server's log, or any file under the data dir. A secret that cannot
+// be read stops the task in ECS's words.
+func TestTaskSecrets(t *testing.T) {
+	var logs lockedLog
+	e := flottatest.StartServer(t, flottatest.Options{LogTo: &logs})
+	ctx := context.Background()
+	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
+	region, endpoint := e.Server.Account().Region, aws.String(e.Server.Endpoint())
+	params := ssm.New(ssm.Options{Region: region, BaseEndpoint: endpoint, Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+	sm := secretsmanager.New(secretsmanager.Options{Region: region, BaseEndpoint: endpoint, Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+
+	const dbPassword, apiToken = "pa55-w0rd-in-ssm", "t0ken-in-secrets-manager"
+	if _, err := params.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/web/db-password"), Value: aws.String(dbPassword), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("web/api"), SecretString: aws.String(`{"token":"` + apiToken + `","user":"web"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	envs := map[string][]string{}
+	f := fleet.New(t, e)
+	f.OnStart = func(_ *fake.Runtime, _ string, spec runtime.ContainerSpec) {
+		mu.Lock()
+		envs[spec.Labels[runtime.LabelTask]] = spec.Env
+		mu.Unlock()
+	}
+	f.Add(1, fleet.Spec{CPU: 1024, Memory: 1024}, nil)
+
+	register := func(family string, secrets []types.Secret) {
+		t.Helper()
+		if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64),
+				Environment: []types.KeyValuePair{{Name: aws.String("MODE"), Value: aws.String("prod")}}, Secrets: secrets}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	register("web", []types.Secret{
+		{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("/web/db-password")},
+		{Name: aws.String("API_TOKEN"), ValueFrom: aws.String(aws.ToString(sec.ARN) + ":token::")},
+	})
+	run, err := e.ECS.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("web")})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("run: %+v %v", run, err)
+	}
+	arn := aws.ToString(run.Tasks[0].TaskArn)
+	e.WaitTask(t, arn, "RUNNING", 30*time.Second, func(tk *types.Task) bool { return aws.ToString(tk.LastStatus) == "RUNNING" })
+	mu.Lock()
+	env := envs[arn]
+	mu.Unlock()
+	for _, want := range []string{"DB_PASSWORD=" + dbPassword, "API_TOKEN=" + apiToken, "MODE=prod"} {
+		if !slices.Contains(env, want) {
+			t.Fatalf("the container's environment lacks %s: %v", strings.SplitN(want, "=", 2)[0], env)
+		}
+	}
+
+	// Nowhere else.
+	tasks, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := e.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers, _ := json.Marshal([]any{tasks, td})
+	for _, secret := range []string{dbPassword, apiToken} {
+		if bytes.Contains(answers, []byte(secret)) {
+			t.Fatalf("a Describe answer holds %q", secret)
+		}
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("the server's log holds %q", secret)
+		}
+		for _, dir := range []string{e.DataDir, f.Members()[0].Dir} { // the server's and the agent's
+			if path := fileHolding(dir, secret); path != "" {
+				t.Fatalf("%s holds %q in the clear", path, secret)
+			}
+		}
+	}
+
+	// A secret that is not there: the task stops before it starts.
+	register("broken", []types.Secret{{Name: aws.String("MISSING"), ValueFrom: aws.String("/web/nope")}})
+	run, err = e.ECS.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("broken")})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("run broken: %+v %v", run, err)
+	}
+	stopped := e.WaitTask(t, aws.ToString(run.Tasks[0].TaskArn), "STOPPED", 30*time.Second, func(tk *types.Task) bool { return aws.ToString(tk.LastStatus) == "STOPPED" })
+	if stopped.StopCode != types.TaskStopCodeTaskFailedToStart || !strings.Contains(aws.ToString(stopped.StoppedReason), "ResourceInitializationError: unable to pull secrets or registry auth") {
+		t.Fatalf("a task with a missing secret: %s", flottatest.ShowTask(stopped))
+	}
+}
+
+func fileHolding(dir, needle string) string {
+	found := ""
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || found != "" {
+			return nil
+		}
+		if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte(needle)) {
+			found = path
+		}
+		return nil
+	})
+	return found
+}
+
+// lockedLog is a log sink the server's goroutines share.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
