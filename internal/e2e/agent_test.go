@@ -71,16 +71,35 @@ func (p *agentProc) kill() { killChild(p.cmd) }
 
 func instanceID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
-// removeAgentContainers removes what an agent's instance ran, when the test ends.
-func removeAgentContainers(t *testing.T, rt *docker.Driver, arns ...string) {
+// removeAgentContainers, when the test ends, stops the agents first (a
+// running agent would start its tasks again) and then removes what their
+// instances ran. Cleanups run last-registered first, so without the kill
+// here the removal would come before the agents' own cleanup stops them.
+func removeAgentContainers(t *testing.T, rt *docker.Driver, agents ...*agentProc) {
 	t.Cleanup(func() {
-		for _, arn := range arns {
-			list, _ := rt.ListContainers(context.Background(), map[string]string{runtime.LabelInstance: instanceID(arn)})
-			for _, c := range list {
-				rt.RemoveContainer(context.Background(), c.ID)
-			}
+		for _, a := range agents {
+			a.kill()
+		}
+		for _, a := range agents {
+			removeContainersOf(rt, a.arn)
 		}
 	})
+}
+
+// removeInstanceContainers removes what instances ran, when the test ends.
+func removeInstanceContainers(t *testing.T, rt *docker.Driver, arns ...string) {
+	t.Cleanup(func() {
+		for _, arn := range arns {
+			removeContainersOf(rt, arn)
+		}
+	})
+}
+
+func removeContainersOf(rt *docker.Driver, arn string) {
+	list, _ := rt.ListContainers(context.Background(), map[string]string{runtime.LabelInstance: instanceID(arn)})
+	for _, c := range list {
+		rt.RemoveContainer(context.Background(), c.ID)
+	}
 }
 
 func waitFor(t *testing.T, client *ecs.Client, arns []string, what string, timeout time.Duration, cond func(types.Task) bool) []types.Task {
@@ -171,7 +190,7 @@ func TestAgentSIGKILLAndRestart(t *testing.T) {
 	token := cli(t, srv.dataDir, "token", "create", "--uses", "1")
 	agentDir := t.TempDir()
 	ag := startAgent(t, srv, agentDir, token, "--cpu", "4096", "--memory", "4096")
-	removeAgentContainers(t, rt, ag.arn)
+	removeAgentContainers(t, rt, ag)
 	img := workloadImage(t, rt)
 	registerTD(t, client, "long", demo("web", img, "--no-server"))
 	init := demo("init", img, "--no-server", "--exit-after", "5s")
@@ -221,7 +240,7 @@ func TestServerSIGKILLAndRestart(t *testing.T) {
 	client := srv.client(t)
 	token := cli(t, dir, "token", "create")
 	ag := startAgent(t, srv, t.TempDir(), token, "--cpu", "2048", "--memory", "2048")
-	removeAgentContainers(t, rt, ag.arn)
+	removeAgentContainers(t, rt, ag)
 	img := workloadImage(t, rt)
 	registerTD(t, client, "steady", demo("web", img, "--no-server"))
 	registerTD(t, client, "short", demo("job", img, "--no-server", "--exit-after", "4s", "--exit-code", "7"))
@@ -268,7 +287,7 @@ func TestTwoAgentsOneEngine(t *testing.T) {
 	token := cli(t, srv.dataDir, "token", "create", "--uses", "2")
 	a := startAgent(t, srv, t.TempDir(), token, "--cpu", "1024", "--memory", "100", "--zone", "zone-a")
 	b := startAgent(t, srv, t.TempDir(), token, "--cpu", "1024", "--memory", "100", "--zone", "zone-b")
-	removeAgentContainers(t, rt, a.arn, b.arn)
+	removeAgentContainers(t, rt, a, b)
 	if a.arn == b.arn {
 		t.Fatal("two agents registered one instance")
 	}

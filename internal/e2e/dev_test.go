@@ -67,7 +67,7 @@ func TestDevIsOneCommand(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &identity) != nil {
 		t.Fatalf("the dev agent's identity: %v", err)
 	}
-	removeAgentContainers(t, rt, identity.ContainerInstanceArn)
+	removeInstanceContainers(t, rt, identity.ContainerInstanceArn)
 	out, err := exec.Command(flottaBin, "cluster", "ls", "--data-dir", dir).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "default") {
 		t.Fatalf("flotta cluster ls against flotta dev: %v\n%s", err, out)

@@ -156,7 +156,7 @@ func TestServicesOnDocker(t *testing.T) {
 	token := cli(t, srv.dataDir, "token", "create", "--uses", "3")
 	a1 := startAgent(t, srv, t.TempDir(), token, "--cpu", "4096", "--memory", "4096", "--zone", "zone-a")
 	a2 := startAgent(t, srv, t.TempDir(), token, "--cpu", "4096", "--memory", "4096", "--zone", "zone-b")
-	removeAgentContainers(t, rt, a1.arn, a2.arn)
+	removeAgentContainers(t, rt, a1, a2)
 	img := workloadImage(t, rt)
 	v1 := register(t, client, "web", webDef(img, "v1"))
 	v2 := register(t, client, "web", webDef(img, "v2"))
@@ -275,7 +275,7 @@ func TestServicesOnDocker(t *testing.T) {
 	}
 	waitSteady(t, client, "logger", daemon, 2, 60*time.Second)
 	a3 := startAgent(t, srv, t.TempDir(), token, "--cpu", "4096", "--memory", "4096", "--zone", "zone-c")
-	removeAgentContainers(t, rt, a3.arn)
+	removeAgentContainers(t, rt, a3)
 	waitSteady(t, client, "logger", daemon, 3, 60*time.Second)
 	perInstance := map[string]int{}
 	for _, task := range mustTasks(t, client, "logger") {
@@ -298,7 +298,7 @@ func TestLostInstanceOnDocker(t *testing.T) {
 	dirA := t.TempDir()
 	a := startAgent(t, srv, dirA, token, "--cpu", "4096", "--memory", "4096", "--zone", "zone-a")
 	b := startAgent(t, srv, t.TempDir(), token, "--cpu", "4096", "--memory", "4096", "--zone", "zone-b")
-	removeAgentContainers(t, rt, a.arn, b.arn)
+	removeAgentContainers(t, rt, a, b)
 	img := workloadImage(t, rt)
 	def := register(t, client, "keep", demo("app", img, "--no-server"))
 	if _, err := client.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("keep"), TaskDefinition: aws.String(def), DesiredCount: aws.Int32(4)}); err != nil {
