@@ -62,6 +62,11 @@ type Config struct {
 	CleanupDelay time.Duration
 	// PollWait is how long one poll may wait for a change.
 	PollWait time.Duration
+	// CredentialsAddress is where the agent serves task role credentials
+	// to containers (host:port; default DefaultCredentialsAddress, which
+	// the agent adds to the loopback interface when the host lacks it;
+	// "off" serves none, and tasks with a role do not start).
+	CredentialsAddress string
 	// ContainerLabels are added to every container the agent makes (tests
 	// mark theirs, so that a crashed run's leftovers can be found).
 	ContainerLabels map[string]string
@@ -86,8 +91,12 @@ type Agent struct {
 	// secrets are the values of each task's secrets as the server sent
 	// them, kept in memory only (never checkpointed, never logged).
 	secrets map[string]taskSecrets
-	byCtr   map[string]*runner // by container id
-	adopted map[string][]runtime.ContainerState
+	// roles hold each task's role credentials and token (memory only).
+	roles        map[string]*taskRole
+	endpoint     credentialsEndpoint
+	endpointOnce sync.Once
+	byCtr        map[string]*runner // by container id
+	adopted      map[string][]runtime.ContainerState
 	// done holds the tasks this agent carried to their end, so that a stale
 	// assignment never starts one again.
 	done       map[string]bool
@@ -135,11 +144,15 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.InstanceType == "" {
 		cfg.InstanceType = "flotta.host"
 	}
+	if cfg.CredentialsAddress == "" {
+		cfg.CredentialsAddress = DefaultCredentialsAddress
+	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
 	return &Agent{cfg: cfg, logger: cfg.Logger, runners: map[string]*runner{}, byCtr: map[string]*runner{}, secrets: map[string]taskSecrets{},
-		done: map[string]bool{}, registered: make(chan struct{})}, nil
+		roles: map[string]*taskRole{},
+		done:  map[string]bool{}, registered: make(chan struct{})}, nil
 }
 
 // ContainerInstanceArn is this agent's instance, once registered.
@@ -398,6 +411,12 @@ func (a *Agent) adopt(ctx context.Context) error {
 // apply starts runners for new assignments, passes desired statuses on, and
 // removes what belongs to no task any more.
 func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out flottaapi.PollOutput) {
+	for _, as := range out.Tasks {
+		if as.RoleCredentials != nil {
+			a.startCredentialsEndpoint(ctx, wg)
+			break
+		}
+	}
 	assigned := map[string]bool{}
 	for _, as := range out.Tasks {
 		arn := as.Task.TaskArn
@@ -410,6 +429,9 @@ func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out flottaapi.Pol
 		}
 		if as.Secrets != nil || as.SecretsError != "" {
 			a.secrets[arn] = taskSecrets{values: as.Secrets, err: as.SecretsError}
+		}
+		if as.RoleCredentials != nil || as.RoleError != "" {
+			a.setRole(arn, as.RoleCredentials, as.RoleError)
 		}
 		if r == nil {
 			r = a.newRunner(as, a.adopted[arn])
@@ -520,6 +542,7 @@ func (a *Agent) forget(r *runner) {
 	defer a.mu.Unlock()
 	delete(a.runners, r.st.Arn)
 	delete(a.secrets, r.st.Arn)
+	delete(a.roles, r.st.Arn)
 	if r.st.Status == model.TaskStopped {
 		a.done[r.st.Arn] = true
 	}

@@ -137,7 +137,7 @@ func TestOverridesReachTheContainer(t *testing.T) {
 	arn := aws.ToString(out.Tasks[0].TaskArn)
 	r.waitTask(arn, "RUNNING", status("RUNNING"))
 	spec := r.rt.Spec(r.containerID(arn, "app"))
-	if strings.Join(spec.Cmd, " ") != "migrate" || strings.Join(spec.Env, " ") != "A=1 B=3" {
+	if strings.Join(spec.Cmd, " ") != "migrate" || strings.Join(spec.Env, " ") != "A=1 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 B=3" {
 		t.Fatalf("container got cmd %v env %v", spec.Cmd, spec.Env)
 	}
 	list, _ := r.env.ECS.ListTasks(context.Background(), &ecs.ListTasksInput{StartedBy: aws.String("ci")})

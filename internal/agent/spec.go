@@ -103,6 +103,21 @@ func (a *Agent) containerSpec(t *taskState, def *model.TaskDefinition, c *model.
 			env[sec.Name] = v // a secret wins over an environment variable of the same name
 		}
 	}
+	// ECS tells every container its region; a definition's own values win.
+	for _, k := range []string{"AWS_DEFAULT_REGION", "AWS_REGION"} {
+		if _, set := env[k]; !set && a.id.Region != "" {
+			env[k] = a.id.Region
+		}
+	}
+	if a.hasRole(t.Arn, def) {
+		vars, err := a.roleEnv(t.Arn)
+		if err != nil {
+			return s, err
+		}
+		for k, v := range vars {
+			env[k] = v
+		}
+	}
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)

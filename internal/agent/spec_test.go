@@ -56,7 +56,7 @@ func TestContainerDefinitionReachesTheEngine(t *testing.T) {
 		{"memory limit", s.MemoryBytes == 128<<20},
 		{"memory reservation", s.MemoryReservation == 64<<20},
 		{"entry point and command", slices.Equal(s.Entrypoint, []string{"/bin/app"}) && slices.Equal(s.Cmd, []string{"serve", "--fast"})},
-		{"environment, sorted", slices.Equal(s.Env, []string{"A=1", "Z=26"})},
+		{"environment, sorted, with the region as ECS sets it", slices.Equal(s.Env, []string{"A=1", "AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1", "Z=26"})},
 		{"user and working dir", s.User == "1000:1000" && s.WorkingDir == "/srv"},
 		{"read-only root", s.ReadonlyRootfs},
 		{"ulimits", len(s.Ulimits) == 1 && s.Ulimits[0].Name == "nofile" && s.Ulimits[0].Soft == 100 && s.Ulimits[0].Hard == 200},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
@@ -298,6 +299,13 @@ func (s *stepper) fold(r result) {
 	case actCreate:
 		cs := s.st.Containers[a.Container]
 		if r.err != nil {
+			if why := r.err.Error(); strings.HasPrefix(why, "ResourceInitializationError: ") {
+				// What the task needed from outside (its secrets, its
+				// role) is missing: ECS says so in these words alone.
+				cs.Status, cs.Reason = model.TaskStopped, why
+				s.fail(why)
+				return
+			}
 			cs.Status, cs.Reason = model.TaskStopped, "CannotCreateContainerError: "+r.err.Error()
 			s.fail(fmt.Sprintf("CannotCreateContainerError: container %s: %v", a.Container, r.err))
 			return

@@ -88,6 +88,22 @@ type Assignment struct {
 	Secrets map[string]map[string]string `json:"secrets,omitempty"`
 	// SecretsError says why they could not be read: the task cannot start.
 	SecretsError string `json:"secretsError,omitempty"`
+	// RoleCredentials are the current temporary credentials of the task's
+	// role (taskRoleArn), for a task that is to run or runs; only its own
+	// agent gets them, and serves them to the task's containers.
+	RoleCredentials *RoleCredentials `json:"roleCredentials,omitempty"`
+	// RoleError says why the task's role could not be assumed: a task that
+	// has not started yet cannot start.
+	RoleError string `json:"roleError,omitempty"`
+}
+
+// RoleCredentials are a task role's temporary credentials.
+type RoleCredentials struct {
+	AccessKeyID     string      `json:"accessKeyId"`
+	SecretAccessKey string      `json:"secretAccessKey"`
+	SessionToken    string      `json:"sessionToken"`
+	Expiration      *model.Time `json:"expiration"`
+	RoleArn         string      `json:"roleArn"`
 }
 
 // PollOutput is the whole desired state of an instance.

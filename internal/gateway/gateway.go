@@ -44,6 +44,14 @@ type Gateway struct {
 	// Secrets reads the value of a task definition secret's valueFrom (an
 	// SSM parameter or a Secrets Manager secret).
 	Secrets func(ctx context.Context, valueFrom string) (string, error)
+	// AssumeTaskRole mints a task role session; nil means
+	// IAM.AssumeRoleForTask for TaskSessionLength (tests count the calls).
+	AssumeTaskRole func(ctx context.Context, roleARN, taskID string) (*iam.RoleSession, error)
+	// Now is the clock that decides when a role session is renewed; nil
+	// means time.Now.
+	Now func() time.Time
+
+	roles roleCache
 
 	failedJoinsOnce sync.Once
 	failedJoins     *throttle.Throttle
@@ -194,8 +202,19 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 	out := &flottaapi.PollOutput{Revision: rev, InstanceStatus: inst.Instance.Status, Tasks: []flottaapi.Assignment{}}
 	for _, t := range tasks {
 		as := flottaapi.Assignment{Task: t.Task, Definition: t.Definition}
-		if t.Task.DesiredStatus == model.TaskRunning && model.TaskStatusRank(t.Task.LastStatus) < model.TaskStatusRank(model.TaskRunning) {
+		starting := model.TaskStatusRank(t.Task.LastStatus) < model.TaskStatusRank(model.TaskRunning)
+		if t.Task.DesiredStatus == model.TaskRunning && starting {
 			as.Secrets, as.SecretsError = g.secretsOf(ctx, &t.Definition)
+		}
+		if role := taskRole(&t.Task, &t.Definition); role != "" {
+			if t.Task.DesiredStatus == model.TaskRunning && t.Task.LastStatus != model.TaskStopped {
+				as.RoleCredentials, as.RoleError = g.roleCredentialsOf(ctx, &t.Task, role)
+				if !starting {
+					as.RoleError = "" // a running task keeps going; its containers see no new credentials
+				}
+			} else {
+				g.forgetRole(t.Task.TaskArn)
+			}
 		}
 		out.Tasks = append(out.Tasks, as)
 	}

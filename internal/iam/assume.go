@@ -134,14 +134,10 @@ func (m *IAM) AssumeRole(ctx context.Context, in AssumeRoleInput) (*RoleSession,
 		return nil, stsValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 
-	k := m.newKey("ASIA", m.SessionARN(role.RoleName, in.SessionName))
-	k.SessionToken = randomToken(96)
-	k.Expiration = m.now().UTC().Add(time.Duration(duration) * time.Second).Truncate(time.Second)
-	k.RoleID, k.SessionPolicy = role.RoleID, in.Policy
-	if err := m.state.PutAccessKey(ctx, k); err != nil {
+	out, err := m.mintSession(ctx, role, in.SessionName, time.Duration(duration)*time.Second, in.Policy)
+	if err != nil {
 		return nil, err
 	}
-	out := &RoleSession{Key: k, AssumedRoleID: role.RoleID + ":" + in.SessionName}
 	if session != nil {
 		out.PackedPolicySize = max(1, policy.CountChars(in.Policy)*100/maxSessionPolicyChars)
 	}

@@ -104,6 +104,8 @@ type node struct {
 
 type nodeOptions struct {
 	allowPrivileged, allowHostAccess bool
+	// server tunes the server (where it listens).
+	server flottatest.Options
 }
 
 func startNode(t testing.TB, opts ...nodeOptions) *node {
@@ -112,7 +114,7 @@ func startNode(t testing.TB, opts ...nodeOptions) *node {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	env := flottatest.StartServer(t)
+	env := flottatest.StartServer(t, o.server)
 	rt, err := docker.New(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -255,7 +255,7 @@ func (s *Server) routes() http.Handler {
 		}
 		return params.Resolve(ctx, valueFrom)
 	}
-	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin, Secrets: resolve}).Service()
+	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin, Secrets: resolve, Now: s.cfg.Now}).Service()
 	for name, op := range api.FlottaOps() {
 		flotta.Ops[name] = op
 	}

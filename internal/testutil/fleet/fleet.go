@@ -5,6 +5,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,9 @@ type Spec struct {
 	CPU, Memory int
 	Zone        string
 	Attributes  map[string]string
+	// CredentialsAddress is where the agent serves task role credentials;
+	// default "off" (agents of one test process cannot share an address).
+	CredentialsAddress string
 }
 
 // Fleet is a set of instances joined to one server.
@@ -132,7 +136,7 @@ func (m *Member) Start() {
 	}
 	a, err := agent.New(agent.Config{Server: m.f.env.Server.Endpoint(), Cluster: m.Spec.Cluster, JoinToken: token, DataDir: m.Dir,
 		Runtime: m.Runtime, CPU: m.Spec.CPU, Memory: m.Spec.Memory, Zone: m.Spec.Zone, Attributes: m.Spec.Attributes,
-		PollWait: 5 * time.Second, CleanupDelay: time.Hour,
+		PollWait: 5 * time.Second, CleanupDelay: time.Hour, CredentialsAddress: cmp.Or(m.Spec.CredentialsAddress, "off"),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))})
 	if err != nil {
 		t.Fatal(err)
