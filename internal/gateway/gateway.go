@@ -42,8 +42,9 @@ type Gateway struct {
 	// so that agents trust only this server ("" with plain HTTP).
 	Pin string
 	// Secrets reads the value of a task definition secret's valueFrom (an
-	// SSM parameter or a Secrets Manager secret).
-	Secrets func(ctx context.Context, valueFrom string) (string, error)
+	// SSM parameter or a Secrets Manager secret) as the task's execution
+	// role may, for the task taskID.
+	Secrets func(ctx context.Context, valueFrom, executionRole, taskID string) (string, error)
 	// AssumeTaskRole mints a task role session; nil means
 	// IAM.AssumeRoleForTask for TaskSessionLength (tests count the calls).
 	AssumeTaskRole func(ctx context.Context, roleARN, taskID string) (*iam.RoleSession, error)
@@ -204,7 +205,7 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 		as := flottaapi.Assignment{Task: t.Task, Definition: t.Definition}
 		starting := model.TaskStatusRank(t.Task.LastStatus) < model.TaskStatusRank(model.TaskRunning)
 		if t.Task.DesiredStatus == model.TaskRunning && starting {
-			as.Secrets, as.SecretsError = g.secretsOf(ctx, &t.Definition)
+			as.Secrets, as.SecretsError = g.secretsOf(ctx, &t.Definition, t.Task.TaskArn[strings.LastIndex(t.Task.TaskArn, "/")+1:])
 		}
 		if role := taskRole(&t.Task, &t.Definition); role != "" {
 			if t.Task.DesiredStatus == model.TaskRunning && t.Task.LastStatus != model.TaskStopped {
@@ -224,14 +225,14 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 // secretsOf reads the values of a task definition's secrets, for a task
 // that is about to start. A failure is told in ECS's words and stops the
 // task from starting.
-func (g *Gateway) secretsOf(ctx context.Context, td *model.TaskDefinition) (map[string]map[string]string, string) {
+func (g *Gateway) secretsOf(ctx context.Context, td *model.TaskDefinition, taskID string) (map[string]map[string]string, string) {
 	var out map[string]map[string]string
 	for _, c := range td.ContainerDefinitions {
 		for _, s := range c.Secrets {
 			if g.Secrets == nil {
 				return nil, "ResourceInitializationError: unable to pull secrets or registry auth: this server reads no secrets"
 			}
-			v, err := g.Secrets(ctx, s.ValueFrom)
+			v, err := g.Secrets(ctx, s.ValueFrom, td.ExecutionRoleArn, taskID)
 			if err != nil {
 				return nil, fmt.Sprintf("ResourceInitializationError: unable to pull secrets or registry auth: retrieve secret %s for container %s: %v",
 					model.Truncate(s.ValueFrom, 2048), c.Name, err)

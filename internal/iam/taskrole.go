@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/iam/policy"
@@ -70,4 +71,41 @@ func (m *IAM) mintSession(ctx context.Context, role *state.IAMRole, sessionName 
 		return nil, err
 	}
 	return &RoleSession{Key: k, AssumedRoleID: role.RoleID + ":" + sessionName}, nil
+}
+
+// ExecutionRoleAllows says whether a task's execution role may perform
+// action on resource as ECS's agent would, acting as the role for the task
+// taskID: the role must exist (by ARN or name), trust ecs-tasks.amazonaws.com,
+// and its policies must allow the action (ssm:GetParameters,
+// secretsmanager:GetSecretValue for a task's secrets). A refusal is in the
+// words AWS would use for the role's session.
+func (m *IAM) ExecutionRoleAllows(ctx context.Context, roleARN, taskID, action, resource string) error {
+	if !strings.HasPrefix(roleARN, "arn:") {
+		roleARN = m.RoleARN("/", roleARN)
+	}
+	role, err := m.roleByARN(ctx, roleARN)
+	if err != nil {
+		return err
+	}
+	if role == nil {
+		return &TaskRoleError{RoleARN: roleARN, Reason: "the role does not exist"}
+	}
+	trust, err := m.parsedAs(role.AssumeRolePolicyDocument, policy.KindTrust)
+	if err != nil {
+		return err
+	}
+	req := policy.Request{Principal: TasksPrincipal, Action: "sts:AssumeRole", Resource: role.Arn, Time: m.now()}
+	if policy.Evaluate(req, policy.Policies{Resource: []policy.NamedPolicy{{Name: role.Arn, Policy: trust}}}).Decision != policy.Allow {
+		return &TaskRoleError{RoleARN: roleARN, Reason: "its trust policy does not allow the service principal " + TasksPrincipal + " to perform sts:AssumeRole"}
+	}
+	pols, err := m.policiesOf(ctx, role.InlinePolicies, role.AttachedPolicies)
+	if err != nil {
+		return err
+	}
+	session := m.SessionARN(role.RoleName, taskID)
+	r := policy.Evaluate(policy.Request{Principal: session, Action: action, Resource: resource, Time: m.now()}, policy.Policies{Identity: pols})
+	if r.Decision != policy.Allow {
+		return AccessDenied(session, action, resource, r)
+	}
+	return nil
 }

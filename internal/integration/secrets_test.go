@@ -10,9 +10,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/flotta-dev/flotta/internal/iam"
 )
 
 // TestATaskReadsItsSecret: on real Docker, a container gets a SecureString
@@ -27,10 +30,21 @@ func TestATaskReadsItsSecret(t *testing.T) {
 	if _, err := params.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/it/greeting"), Value: aws.String(secret), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
 		t.Fatal(err)
 	}
+	role, err := n.env.Server.IAM().CreateRole(ctx, iam.NewRole{Name: "exec",
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.env.Server.IAM().PutRolePolicy(ctx, "exec", "read", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
 	web := app("web", "demo-app", "--port", "8080")
 	web.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
 	web.Secrets = []types.Secret{{Name: aws.String("GREETING"), ValueFrom: aws.String("/it/greeting")}}
-	n.register("secret-web", types.NetworkModeBridge, web)
+	if _, err := n.env.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("secret-web"), NetworkMode: types.NetworkModeBridge,
+		ExecutionRoleArn: aws.String(role.Arn), ContainerDefinitions: []types.ContainerDefinition{web}}); err != nil {
+		t.Fatal(err)
+	}
 	task := n.wait(n.run("secret-web"), "RUNNING", 30*time.Second, is("RUNNING"))
 	b := container(task, "web").NetworkBindings
 	if len(b) != 1 {

@@ -85,6 +85,13 @@ func validateTaskLevel(td *TaskDefinition) error {
 	if err := validateRuntimePlatform(td.RuntimePlatform); err != nil {
 		return err
 	}
+	if td.ExecutionRoleArn == "" {
+		for _, c := range td.ContainerDefinitions {
+			if len(c.Secrets) > 0 {
+				return Client("When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.")
+			}
+		}
+	}
 	for _, role := range []struct{ name, value string }{{"taskRoleArn", td.TaskRoleArn}, {"executionRoleArn", td.ExecutionRoleArn}} {
 		if IsARN(role.value) {
 			a, err := ParseARN(role.value)

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/runtime"
 	"github.com/flotta-dev/flotta/internal/runtime/fake"
 	"github.com/flotta-dev/flotta/internal/testutil/fleet"
@@ -60,9 +61,27 @@ func TestTaskSecrets(t *testing.T) {
 	}
 	f.Add(1, fleet.Spec{CPU: 1024, Memory: 1024}, nil)
 
+	// The execution role reads the secrets, as ECS's agent does: it trusts
+	// ecs-tasks and may read exactly these two.
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	exec, err := e.Server.IAM().CreateRole(ctx, iam.NewRole{Name: "exec", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paramARN := "arn:aws:ssm:" + region + ":" + e.Server.Account().ID + ":parameter/web/db-password"
+	if err := e.Server.IAM().PutRolePolicy(ctx, "exec", "read", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"`+paramARN+`"},
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+aws.ToString(sec.ARN)+`"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	weak, err := e.Server.IAM().CreateRole(ctx, iam.NewRole{Name: "weak", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	execRole := exec.Arn
 	register := func(family string, secrets []types.Secret) {
 		t.Helper()
-		if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+		if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family), ExecutionRoleArn: aws.String(execRole),
 			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64),
 				Environment: []types.KeyValuePair{{Name: aws.String("MODE"), Value: aws.String("prod")}}, Secrets: secrets}}}); err != nil {
 			t.Fatal(err)
@@ -110,6 +129,26 @@ func TestTaskSecrets(t *testing.T) {
 			}
 		}
 	}
+
+	// Secrets need an execution role, as in ECS.
+	_, err = e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("norole"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(fleet.Image), Memory: aws.Int32(64),
+			Secrets: []types.Secret{{Name: aws.String("X"), ValueFrom: aws.String("/web/db-password")}}}}})
+	if err == nil || !strings.Contains(err.Error(), "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.") {
+		t.Fatalf("secrets without an execution role: %v", err)
+	}
+	// An execution role that may not read the secret: the task does not start.
+	execRole = weak.Arn
+	register("unread", []types.Secret{{Name: aws.String("DB_PASSWORD"), ValueFrom: aws.String("/web/db-password")}})
+	run, err = e.ECS.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String("unread")})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("run unread: %+v %v", run, err)
+	}
+	denied := e.WaitTask(t, aws.ToString(run.Tasks[0].TaskArn), "STOPPED", 30*time.Second, func(tk *types.Task) bool { return aws.ToString(tk.LastStatus) == "STOPPED" })
+	if !strings.Contains(aws.ToString(denied.StoppedReason), "assumed-role/weak/") || !strings.Contains(aws.ToString(denied.StoppedReason), "is not authorized to perform: ssm:GetParameters on resource: "+paramARN) {
+		t.Fatalf("a task whose execution role may not read its secret: %s", flottatest.ShowTask(denied))
+	}
+	execRole = exec.Arn
 
 	// A secret that is not there: the task stops before it starts.
 	register("broken", []types.Secret{{Name: aws.String("MISSING"), ValueFrom: aws.String("/web/nope")}})

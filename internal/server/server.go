@@ -249,11 +249,24 @@ func (s *Server) routes() http.Handler {
 	router.Handle(params.Service())
 	secrets := &smapi.API{State: s.state, Box: s.box, Now: s.cfg.Now}
 	router.Handle(secrets.Service())
-	resolve := func(ctx context.Context, valueFrom string) (string, error) {
+	// A task's secrets are read as its execution role may read them.
+	resolve := func(ctx context.Context, valueFrom, executionRole, taskID string) (string, error) {
+		action, resource, read := "ssm:GetParameters", valueFrom, params.Resolve
 		if strings.Contains(valueFrom, ":secretsmanager:") {
-			return secrets.Resolve(ctx, valueFrom)
+			action, read = "secretsmanager:GetSecretValue", secrets.Resolve
+			// The secret's own ARN, without ECS's :json-key:stage:id selector.
+			if parts := strings.SplitN(valueFrom, ":", 8); len(parts) >= 7 {
+				resource = strings.Join(parts[:7], ":")
+			}
+		} else if !strings.HasPrefix(valueFrom, "arn:") {
+			resource = params.ARN(valueFrom)
 		}
-		return params.Resolve(ctx, valueFrom)
+		if executionRole != "" {
+			if err := s.iam.ExecutionRoleAllows(ctx, executionRole, taskID, action, resource); err != nil {
+				return "", err
+			}
+		}
+		return read(ctx, valueFrom)
 	}
 	flotta := (&gateway.Gateway{State: s.state, IAM: s.iam, Logger: s.cfg.Logger, Pin: s.sec.pin, Secrets: resolve, Now: s.cfg.Now}).Service()
 	for name, op := range api.FlottaOps() {
