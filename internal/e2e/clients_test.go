@@ -158,3 +158,69 @@ print("boto3", boto3.__version__, "ok")
 	}
 	t.Logf("%s; aws %s", strings.TrimSpace(string(out)), strings.TrimSpace(version()))
 }
+
+// TestSecretsWithAWSCLIAndBoto3: Debian's AWS CLI and boto3 store and read a
+// SecureString parameter and a secret, and get SSM's and Secrets Manager's
+// own error codes for what is not there.
+func TestSecretsWithAWSCLIAndBoto3(t *testing.T) {
+	requireClients(t)
+	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
+	env := append(cleanAWSEnv(), "AWS_CONFIG_FILE="+filepath.Join(srv.dataDir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(srv.dataDir, "credentials"), "AWS_PROFILE=flotta", "AWS_PAGER=")
+	aws := func(args ...string) (string, string, error) {
+		cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", srv.endpoint, "--output", "json")...)
+		cmd.Env = env
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	if out, errOut, err := aws("ssm", "put-parameter", "--name", "/cli/db", "--value", "s3cret-from-cli", "--type", "SecureString"); err != nil || !strings.Contains(out, `"Version": 1`) {
+		t.Fatalf("aws ssm put-parameter: %v\n%s%s", err, out, errOut)
+	}
+	if out, errOut, err := aws("ssm", "get-parameter", "--name", "/cli/db", "--with-decryption"); err != nil || !strings.Contains(out, `"Value": "s3cret-from-cli"`) {
+		t.Fatalf("aws ssm get-parameter: %v\n%s%s", err, out, errOut)
+	}
+	if _, errOut, err := aws("ssm", "get-parameter", "--name", "/cli/nope"); err == nil || !strings.Contains(errOut, "ParameterNotFound") {
+		t.Fatalf("aws ssm get-parameter of a missing one: %v\n%s", err, errOut)
+	}
+	if out, errOut, err := aws("secretsmanager", "create-secret", "--name", "cli/api", "--secret-string", `{"token":"t0k"}`); err != nil || !strings.Contains(out, "arn:aws:secretsmanager:us-east-1:123456789012:secret:cli/api-") {
+		t.Fatalf("aws secretsmanager create-secret: %v\n%s%s", err, out, errOut)
+	}
+	if out, errOut, err := aws("secretsmanager", "get-secret-value", "--secret-id", "cli/api"); err != nil || !strings.Contains(out, "t0k") || !strings.Contains(out, "AWSCURRENT") {
+		t.Fatalf("aws secretsmanager get-secret-value: %v\n%s%s", err, out, errOut)
+	}
+	if _, errOut, err := aws("secretsmanager", "get-secret-value", "--secret-id", "cli/nope"); err == nil || !strings.Contains(errOut, "ResourceNotFoundException") {
+		t.Fatalf("aws secretsmanager get-secret-value of a missing one: %v\n%s", err, errOut)
+	}
+
+	py := exec.Command("/usr/bin/python3", "-c", `
+import sys, boto3, botocore
+ssm = boto3.client("ssm", endpoint_url=sys.argv[1])
+assert ssm.get_parameter(Name="/cli/db", WithDecryption=True)["Parameter"]["Value"] == "s3cret-from-cli"
+ssm.put_parameter(Name="/cli/db", Value="v2", Type="SecureString", Overwrite=True)
+assert [p["Version"] for p in ssm.get_parameter_history(Name="/cli/db")["Parameters"]] == [1, 2]
+try:
+    ssm.put_parameter(Name="/cli/db", Value="v3", Type="SecureString")
+    sys.exit("put without overwrite succeeded")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "ParameterAlreadyExists", e.response
+sm = boto3.client("secretsmanager", endpoint_url=sys.argv[1])
+sm.put_secret_value(SecretId="cli/api", SecretString="next")
+assert sm.get_secret_value(SecretId="cli/api")["SecretString"] == "next"
+assert sm.get_secret_value(SecretId="cli/api", VersionStage="AWSPREVIOUS")["SecretString"] == '{"token":"t0k"}'
+sm.delete_secret(SecretId="cli/api", RecoveryWindowInDays=7)
+try:
+    sm.get_secret_value(SecretId="cli/api")
+    sys.exit("get of a deleted secret succeeded")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "InvalidRequestException", e.response
+print("boto3", boto3.__version__, "ok")
+`, srv.endpoint)
+	py.Env = env
+	out, err := py.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3: %v\n%s", err, out)
+	}
+	t.Logf("%s; aws %s", strings.TrimSpace(string(out)), strings.TrimSpace(version()))
+}
