@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/iam/policy"
@@ -68,13 +67,7 @@ func (m *IAM) ListGroups(ctx context.Context, prefix string) ([]state.IAMGroup, 
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, g := range all {
-		if strings.HasPrefix(g.Path, cmpOr(prefix, "/")) {
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	return underPath(all, func(g state.IAMGroup) string { return g.Path }, prefix), nil
 }
 
 // DeleteGroup deletes a group with no members and no policies, as IAM
@@ -87,10 +80,9 @@ func (m *IAM) DeleteGroup(ctx context.Context, name string) error {
 	switch {
 	case len(g.Users) > 0:
 		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must remove users from group first.")
-	case len(g.InlinePolicies) > 0:
-		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete policies first.")
-	case len(g.AttachedPolicies) > 0:
-		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
+	}
+	if err := policiesLeft(g.InlinePolicies, g.AttachedPolicies); err != nil {
+		return err
 	}
 	_, err = m.state.DeleteIAMGroup(ctx, name)
 	return err

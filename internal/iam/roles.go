@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/iam/policy"
@@ -106,13 +105,7 @@ func (m *IAM) ListRoles(ctx context.Context, prefix string) ([]state.IAMRole, er
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, r := range all {
-		if strings.HasPrefix(r.Path, cmpOr(prefix, "/")) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return underPath(all, func(r state.IAMRole) string { return r.Path }, prefix), nil
 }
 
 // DeleteRole deletes a role with no policies left, as IAM requires. Its
@@ -122,11 +115,8 @@ func (m *IAM) DeleteRole(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(r.InlinePolicies) > 0:
-		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete policies first.")
-	case len(r.AttachedPolicies) > 0:
-		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
+	if err := policiesLeft(r.InlinePolicies, r.AttachedPolicies); err != nil {
+		return err
 	}
 	_, err = m.state.DeleteIAMRole(ctx, name)
 	return err

@@ -137,13 +137,30 @@ func (m *IAM) ListUsers(ctx context.Context, prefix string) ([]state.IAMUser, er
 	if err != nil {
 		return nil, err
 	}
+	return underPath(all, func(u state.IAMUser) string { return u.Path }, prefix), nil
+}
+
+// policiesLeft refuses to delete a user, group or role that still has
+// policies, in IAM's words.
+func policiesLeft(inline map[string]string, attached []string) error {
+	switch {
+	case len(inline) > 0:
+		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete policies first.")
+	case len(attached) > 0:
+		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
+	}
+	return nil
+}
+
+// underPath keeps the entities whose path begins with prefix ("/" when empty).
+func underPath[T any](all []T, path func(T) string, prefix string) []T {
 	out := all[:0]
-	for _, u := range all {
-		if strings.HasPrefix(u.Path, cmpOr(prefix, "/")) {
-			out = append(out, u)
+	for _, e := range all {
+		if strings.HasPrefix(path(e), cmpOr(prefix, "/")) {
+			out = append(out, e)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func cmpOr(s, d string) string {
@@ -164,13 +181,11 @@ func (m *IAM) DeleteUser(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(keys) > 0:
+	if len(keys) > 0 {
 		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete access keys first.")
-	case len(u.InlinePolicies) > 0:
-		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete policies first.")
-	case len(u.AttachedPolicies) > 0:
-		return iamError(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
+	}
+	if err := policiesLeft(u.InlinePolicies, u.AttachedPolicies); err != nil {
+		return err
 	}
 	groups, err := m.groupsOf(ctx, u.UserName)
 	if err != nil {
@@ -264,18 +279,7 @@ func (m *IAM) PutUserPolicy(ctx context.Context, userName, policyName, document 
 		return err
 	}
 	u, err := m.state.UpdateIAMUser(ctx, userName, func(u *state.IAMUser) error {
-		if u.InlinePolicies == nil {
-			u.InlinePolicies = map[string]string{}
-		}
-		u.InlinePolicies[policyName] = document
-		total := 0
-		for _, d := range u.InlinePolicies {
-			total += policy.CountChars(d)
-		}
-		if total > maxUserInlineChars {
-			return iamError(CodeLimitExceeded, http.StatusConflict, "Maximum policy size of %d bytes exceeded for user %s", maxUserInlineChars, userName)
-		}
-		return nil
+		return putInline(&u.InlinePolicies, policyName, document, maxUserInlineChars, "user", userName)
 	})
 	if err == nil && u == nil {
 		return noSuchUser(userName)
@@ -286,11 +290,7 @@ func (m *IAM) PutUserPolicy(ctx context.Context, userName, policyName, document 
 // DeleteUserPolicy deletes an inline policy of a user.
 func (m *IAM) DeleteUserPolicy(ctx context.Context, userName, policyName string) error {
 	u, err := m.state.UpdateIAMUser(ctx, userName, func(u *state.IAMUser) error {
-		if _, ok := u.InlinePolicies[policyName]; !ok {
-			return iamError(CodeNoSuchEntity, http.StatusNotFound, "The user policy with name %s cannot be found.", model.Truncate(policyName, 128))
-		}
-		delete(u.InlinePolicies, policyName)
-		return nil
+		return deleteInline(u.InlinePolicies, policyName, "user")
 	})
 	if err == nil && u == nil {
 		return noSuchUser(userName)
