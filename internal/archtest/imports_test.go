@@ -51,7 +51,7 @@ var allowedInternal = map[string][]string{
 	"internal/protocol/awsjson":    {"internal/model", "internal/protocol"},
 	"internal/protocol/query":      {"internal/model", "internal/protocol"},
 	"internal/state":               {"internal/model", "internal/store"},
-	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4", "internal/pki", "internal/iam/policy"},
+	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4", "internal/pki", "internal/iam/policy", "internal/protocol"},
 	"internal/pki":                 {},
 	"internal/iam/policy":          {"internal/model"},
 	"internal/events":              {"internal/model", "internal/state", "internal/flottaapi"},

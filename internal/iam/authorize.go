@@ -8,6 +8,7 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/iam/policy"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol"
 )
 
 // agentPolicyDocument is what an agent's identity may do: the rights of
@@ -53,7 +54,7 @@ func mustParse(doc string) *policy.Policy {
 // what its role's policies allow within its session policy, as AWS
 // evaluates them. Credentials issued for other principals (tests', the
 // agent join's) keep every right.
-func (m *IAM) Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error {
+func (m *IAM) Authorize(ctx context.Context, action string, on protocol.Resolver) error {
 	p, ok := PrincipalFrom(ctx)
 	if !ok {
 		return &model.Error{Code: model.CodeAccessDenied, Status: http.StatusBadRequest,
@@ -69,6 +70,7 @@ func (m *IAM) Authorize(ctx context.Context, action string, resources []string, 
 	if err != nil || unrestricted {
 		return err
 	}
+	resources, conditions := on()
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}

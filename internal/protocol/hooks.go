@@ -19,11 +19,17 @@ type Authenticator interface {
 }
 
 // Authorizer decides whether the authenticated caller a context carries may
-// perform an IAM action ("ecs:DeleteCluster") on every one of resources,
-// with the request's condition keys; a refusal is the error to answer with.
+// perform an IAM action ("ecs:DeleteCluster") on every one of the resources
+// that on returns, with the request's condition keys; a refusal is the
+// error to answer with. on is called only when a policy must decide (never
+// for the account's root user), so that it costs nothing on most requests.
 type Authorizer interface {
-	Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error
+	Authorize(ctx context.Context, action string, on Resolver) error
 }
+
+// Resolver works out what a request is authorized on: resource ARNs and
+// condition keys.
+type Resolver func() (resources []string, conditions map[string][]string)
 
 // Limiter decides whether an authenticated caller may make one more request
 // now; when it may not, retryAfter says when it could.

@@ -233,15 +233,18 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.Authz != nil && !svc.Public[opName] {
-		resources, conditions := []string{"*"}, map[string][]string{}
-		if svc.Resources != nil {
-			resources, conditions = svc.Resources(ctx, opName, body)
-			if conditions == nil {
-				conditions = map[string][]string{}
+		on := func() ([]string, map[string][]string) {
+			resources, conditions := []string{"*"}, map[string][]string{}
+			if svc.Resources != nil {
+				resources, conditions = svc.Resources(ctx, opName, body)
+				if conditions == nil {
+					conditions = map[string][]string{}
+				}
 			}
+			conditions["aws:SourceIp"] = []string{SourceIP(ctx)}
+			return resources, conditions
 		}
-		conditions["aws:SourceIp"] = []string{SourceIP(ctx)}
-		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+opName, resources, conditions); err != nil {
+		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+opName, on); err != nil {
 			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
 			return
 		}

@@ -279,15 +279,18 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt.Authz != nil && !svc.Public[action] {
-		resources, conditions := []string{"*"}, map[string][]string{}
-		if svc.Resources != nil {
-			resources, conditions = svc.Resources(ctx, action, params)
-			if conditions == nil {
-				conditions = map[string][]string{}
+		on := func() ([]string, map[string][]string) {
+			resources, conditions := []string{"*"}, map[string][]string{}
+			if svc.Resources != nil {
+				resources, conditions = svc.Resources(ctx, action, params)
+				if conditions == nil {
+					conditions = map[string][]string{}
+				}
 			}
+			conditions["aws:SourceIp"] = []string{sourceIP(r.RemoteAddr)}
+			return resources, conditions
 		}
-		conditions["aws:SourceIp"] = []string{sourceIP(r.RemoteAddr)}
-		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+action, resources, conditions); err != nil {
+		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+action, on); err != nil {
 			rt.answerError(w, logger, svc, reqID, opLabel, err, observe)
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol"
 )
 
 const (
@@ -257,8 +258,9 @@ func (h *hooks) Authenticate(ctx context.Context, r *http.Request, body []byte, 
 	return context.WithValue(ctx, whoKey{}, "alice"), nil
 }
 
-func (h *hooks) Authorize(ctx context.Context, action string, resources []string, conditions map[string][]string) error {
+func (h *hooks) Authorize(ctx context.Context, action string, on protocol.Resolver) error {
 	h.authzCalls = append(h.authzCalls, ctx.Value(whoKey{}).(string)+" "+action)
+	resources, conditions := on()
 	if len(resources) != 1 || resources[0] != "*" || len(conditions["aws:SourceIp"]) != 1 {
 		return fmt.Errorf("authorized on %v with %v, want * and the source address", resources, conditions)
 	}
