@@ -233,6 +233,9 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 			}
 		}
 		next.Service.Events = append(reverse(events), r.Service.Events...)
+		// Tags change without a new Seq (TagResource): keep the record's,
+		// or a tag written since this reconcile read the service is lost.
+		next.Service.Tags = r.Service.Tags
 		*r = next
 		return nil
 	})
