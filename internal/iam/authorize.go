@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,13 +75,71 @@ func (m *IAM) Authorize(ctx context.Context, action string, on protocol.Resolver
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
+	tagged := m.resourceTags != nil && (pols.UsesKeyPrefix("aws:ResourceTag/") || pols.UsesKeyPrefix("ecs:ResourceTag/"))
 	for _, res := range resources {
-		r := policy.Evaluate(policy.Request{Principal: p.ARN, Action: action, Resource: res, Context: conditions, Time: m.now()}, pols)
+		keys := conditions
+		if tagged && res != "*" {
+			if keys, err = m.withResourceTags(ctx, res, conditions); err != nil {
+				return err
+			}
+		}
+		r := policy.Evaluate(policy.Request{Principal: p.ARN, Action: action, Resource: res, Context: keys, Time: m.now()}, pols)
 		if r.Decision != policy.Allow {
 			return AccessDenied(p.ARN, action, res, r)
 		}
 	}
 	return nil
+}
+
+// UseResourceTags tells the authorizer how to read a resource's tags, for
+// policies that test aws:ResourceTag/KEY (and the service's own
+// SERVICE:ResourceTag/KEY, which ECS documents beside it). tagsOf answers nil
+// for a resource that does not exist (yet): its keys are then absent, as
+// they are in AWS for a resource being created.
+func (m *IAM) UseResourceTags(tagsOf func(ctx context.Context, arn string) (map[string]string, error)) {
+	m.resourceTags = tagsOf
+}
+
+// withResourceTags is conditions with the resource's tags added as
+// aws:ResourceTag/KEY and SERVICE:ResourceTag/KEY; conditions itself is not
+// changed (it serves every resource of the request).
+func (m *IAM) withResourceTags(ctx context.Context, resource string, conditions map[string][]string) (map[string][]string, error) {
+	tags, err := m.resourceTags(ctx, resource)
+	if err != nil || len(tags) == 0 {
+		return conditions, err
+	}
+	out := make(map[string][]string, len(conditions)+2*len(tags))
+	for k, v := range conditions {
+		out[k] = v
+	}
+	service := ""
+	if arn, err := model.ParseARN(resource); err == nil {
+		service = arn.Service
+	}
+	for k, v := range tags {
+		out["aws:ResourceTag/"+k] = []string{v}
+		if service != "" {
+			out[service+":ResourceTag/"+k] = []string{v}
+		}
+	}
+	return out, nil
+}
+
+// PassRole decides whether the caller may hand role to service (ECS's
+// "ecs-tasks.amazonaws.com" for a task role or execution role): AWS's
+// iam:PassRole, with the iam:PassedToService condition key. The refusal is
+// the asking service's AccessDeniedException, in IAM's words.
+func (m *IAM) PassRole(ctx context.Context, role, service string) error {
+	err := m.Authorize(ctx, "iam:PassRole", func() ([]string, map[string][]string) {
+		return []string{role}, map[string][]string{"iam:PassedToService": {service}}
+	})
+	var me *model.Error
+	if errors.As(err, &me) && me.Code == "AccessDenied" {
+		// Authorize answers iam: actions as IAM's Query API would; the
+		// caller here is another service's API.
+		return &model.Error{Code: model.CodeAccessDenied, Status: http.StatusBadRequest, Message: me.Message}
+	}
+	return err
 }
 
 // policiesFor are the policies that decide what p may do; unrestricted when
@@ -134,7 +193,7 @@ func AccessDenied(principal, action, resource string, r policy.Result) *model.Er
 	why := fmt.Sprintf("because no identity-based policy allows the %s action", action)
 	switch {
 	case r.Decision == policy.ExplicitDeny:
-		why = fmt.Sprintf("with an explicit deny in a %s", r.Source)
+		why = "with an explicit deny in " + r.Source.WithArticle()
 	case r.Source != policy.SourceNone && r.Source != policy.SourceIdentity:
 		why = fmt.Sprintf("because no %s allows the %s action", r.Source, action)
 	}

@@ -33,6 +33,10 @@ type IAM struct {
 	account Account
 	now     func() time.Time
 
+	// resourceTags reads a resource's tags for aws:ResourceTag conditions
+	// (see UseResourceTags); nil leaves those keys absent.
+	resourceTags func(ctx context.Context, arn string) (map[string]string, error)
+
 	policyMu    sync.Mutex
 	policyCache map[string]*policy.Policy
 }

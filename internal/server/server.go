@@ -239,7 +239,14 @@ func (s *Server) routes() http.Handler {
 		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error) {
 			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
 		},
-		Endpoint: s.Endpoint}
+		Endpoint: s.Endpoint, PassRole: s.iam.PassRole}
+	// Policies that test aws:ResourceTag/KEY see ECS resources' tags.
+	s.iam.UseResourceTags(func(ctx context.Context, arn string) (map[string]string, error) {
+		if !strings.HasPrefix(arn, "arn:"+s.iam.Account().Partition+":ecs:") {
+			return nil, nil
+		}
+		return api.ResourceTags(ctx, arn)
+	})
 	observeConnections(m, s.conns)
 	observeDisk(m, s.state)
 	router := &awsjson.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,

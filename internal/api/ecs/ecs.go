@@ -32,6 +32,34 @@ type API struct {
 	PlanRollout func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error)
 	// Endpoint is the URL agents and tools reach this server at.
 	Endpoint func() string
+	// PassRole decides whether the caller may hand a role to a service
+	// (iam:PassRole with iam:PassedToService); nil lets everyone.
+	PassRole func(ctx context.Context, role, service string) error
+}
+
+// The service principals roles are passed to: tasks' own roles and
+// execution roles go to ecs-tasks, a service's load balancer role to ecs.
+const (
+	tasksPrincipal   = "ecs-tasks.amazonaws.com"
+	servicePrincipal = "ecs.amazonaws.com"
+)
+
+// passRoles asks PassRole for each role that is set, before anything is
+// written: a task definition's or a task's roles are handed to ECS when it
+// is registered or run, as AWS checks them.
+func (a *API) passRoles(ctx context.Context, service string, roles ...string) error {
+	if a.PassRole == nil {
+		return nil
+	}
+	for _, r := range roles {
+		if r == "" {
+			continue
+		}
+		if err := a.PassRole(ctx, r, service); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Service returns the protocol binding of every operation this API answers.

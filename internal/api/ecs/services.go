@@ -115,6 +115,9 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if err := a.checkServiceSettings(in, daemon); err != nil {
 		return nil, err
 	}
+	if err := a.passRoles(ctx, servicePrincipal, in.Role); err != nil {
+		return nil, err
+	}
 	if dc := in.DeploymentController; dc != nil && dc.Type != "ECS" {
 		return nil, model.InvalidParameter("Deployment controller %s is not supported; Flotta deploys services itself (type ECS).", dc.Type)
 	}

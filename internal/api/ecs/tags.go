@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -221,6 +222,25 @@ func (a *API) UntagResource(ctx context.Context, in *untagResourceInput) (*empty
 		return nil, err
 	}
 	return &empty{}, nil
+}
+
+// ResourceTags are the tags of the ECS resource arn names, for policies that
+// test aws:ResourceTag/KEY; nil when there is no such resource (or the ARN
+// is not one ECS can tag).
+func (a *API) ResourceTags(ctx context.Context, arn string) (map[string]string, error) {
+	res, err := a.resource(ctx, arn, listTags)
+	var me *model.Error
+	if errors.As(err, &me) {
+		return nil, nil
+	}
+	if err != nil || len(res.tags) == 0 {
+		return nil, err
+	}
+	out := make(map[string]string, len(res.tags))
+	for _, t := range res.tags {
+		out[t.Key] = t.Value
+	}
+	return out, nil
 }
 
 type listTagsForResourceInput struct {

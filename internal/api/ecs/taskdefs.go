@@ -32,6 +32,9 @@ func (a *API) RegisterTaskDefinition(ctx context.Context, in *registerTaskDefini
 	if err := model.ValidateTags(nil, in.Tags); err != nil {
 		return nil, err
 	}
+	if err := a.passRoles(ctx, tasksPrincipal, td.TaskRoleArn, td.ExecutionRoleArn); err != nil {
+		return nil, err
+	}
 	rec, err := a.State.RegisterTaskDefinition(ctx, td, in.Tags, a.caller(ctx))
 	if err != nil {
 		return nil, err

@@ -85,6 +85,11 @@ func (a *API) prepareTaskRequest(ctx context.Context, clusterRef, tdRef string, 
 	if err != nil {
 		return nil, err
 	}
+	if o != nil {
+		if err := a.passRoles(ctx, tasksPrincipal, o.TaskRoleArn, o.ExecutionRoleArn); err != nil {
+			return nil, err
+		}
+	}
 	if group == "" {
 		group = "family:" + def.Family
 	}

@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // NamedPolicy is a policy with the name a refusal would give it.
 type NamedPolicy struct {
@@ -75,6 +78,16 @@ func (s Source) String() string {
 	return "no policy"
 }
 
+// WithArticle is the policy type after its article, as refusals write it:
+// "an identity-based policy", "a session policy".
+func (s Source) WithArticle() string {
+	name := s.String()
+	if strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
 // Result is a decision and the statement that made it. For an implicit deny
 // Source names the policy type that allowed nothing (SourceNone when no
 // policy allowed the request) and Policy and Sid are empty.
@@ -92,7 +105,7 @@ type Result struct {
 func (r Result) Reason() string {
 	switch {
 	case r.Decision == ExplicitDeny:
-		return fmt.Sprintf("with an explicit deny in a %s: %s", r.Source, r.Policy)
+		return fmt.Sprintf("with an explicit deny in %s: %s", r.Source.WithArticle(), r.Policy)
 	case r.Decision == ImplicitDeny && r.Source != SourceNone:
 		return fmt.Sprintf("because no %s allows the action", r.Source)
 	case r.Decision == ImplicitDeny:
@@ -259,6 +272,29 @@ func anyMatch(list []string, f func(string) bool) bool {
 	for _, v := range list {
 		if f(v) {
 			return true
+		}
+	}
+	return false
+}
+
+// UsesKeyPrefix says whether any statement of these policies has a condition
+// on a key that starts with prefix (case-insensitive, as keys are), so that a
+// caller can skip working out context keys no policy looks at, such as
+// aws:ResourceTag/..., which need a read of the resource.
+func (ps Policies) UsesKeyPrefix(prefix string) bool {
+	prefix = strings.ToLower(prefix)
+	for _, list := range [][]NamedPolicy{ps.Identity, ps.Boundary, ps.Session, ps.Resource} {
+		for _, np := range list {
+			if np.Policy == nil {
+				continue
+			}
+			for _, s := range np.Policy.Statements {
+				for _, c := range s.Conditions {
+					if strings.HasPrefix(strings.ToLower(c.Key), prefix) {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false
