@@ -298,7 +298,7 @@ func (a *Agent) capabilities(info runtime.Info) []model.Attribute {
 		model.AttrTaskIAMRole, model.AttrDockerPluginPrefix + "local",
 		// The server reads secrets from Parameter Store and Secrets Manager
 		// and sends their values with the task.
-		model.AttrSecretsSSMEnv, model.AttrSecretsASMEnv,
+		model.AttrSecretsSSMEnv, model.AttrSecretsASMEnv, model.AttrPrivateRegistryAuth,
 	}
 	for _, d := range []string{"json-file", "syslog", "journald", "gelf", "fluentd", "none"} {
 		caps = append(caps, model.AttrLoggingPrefix+d)
@@ -427,8 +427,8 @@ func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out flottaapi.Pol
 			a.mu.Unlock()
 			continue
 		}
-		if as.Secrets != nil || as.SecretsError != "" {
-			a.secrets[arn] = taskSecrets{values: as.Secrets, err: as.SecretsError}
+		if as.Secrets != nil || as.RegistryAuth != nil || as.SecretsError != "" {
+			a.secrets[arn] = taskSecrets{values: as.Secrets, registry: as.RegistryAuth, err: as.SecretsError}
 		}
 		if as.RoleCredentials != nil || as.RoleError != "" {
 			a.setRole(arn, as.RoleCredentials, as.RoleError)
@@ -556,9 +556,36 @@ func (a *Agent) forget(r *runner) {
 // taskSecrets are one task's secret values, or why the server could not
 // read them.
 type taskSecrets struct {
-	values map[string]map[string]string
-	err    string
+	values   map[string]map[string]string
+	registry map[string]flottaapi.RegistryAuth
+	err      string
 }
+
+// registryAuth returns the private registry credentials of a task's
+// container whose definition names repositoryCredentials, or why there are
+// none (in ECS's words).
+func (a *Agent) registryAuth(arn, container string) (*runtime.RegistryAuth, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.secrets[arn]
+	switch {
+	case !ok:
+		return nil, initError("ResourceInitializationError: unable to pull secrets or registry auth: the server sent no registry credentials for this task")
+	case s.err != "":
+		return nil, initError(s.err)
+	}
+	auth, ok := s.registry[container]
+	if !ok {
+		return nil, initError(fmt.Sprintf("ResourceInitializationError: unable to pull secrets or registry auth: the server sent no registry credentials for container %s", container))
+	}
+	return &runtime.RegistryAuth{Username: auth.Username, Password: auth.Password}, nil
+}
+
+// initError is a task's failure to get what it needs before its containers
+// can start; its text is the task's stopped reason as it is.
+type initError string
+
+func (e initError) Error() string { return string(e) }
 
 // taskSecrets returns a task's secret values (container, then variable), or
 // why there are none.

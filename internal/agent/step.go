@@ -289,6 +289,10 @@ func (s *stepper) fold(r result) {
 	case actPullImage:
 		if r.err != nil {
 			reason := fmt.Sprintf("CannotPullContainerError: pull image %s: %v", a.Image, r.err)
+			var init initError
+			if errors.As(r.err, &init) {
+				reason = string(init)
+			}
 			cs := s.st.Containers[a.Container]
 			cs.Status, cs.Reason = model.TaskStopped, reason
 			s.fail(reason)

@@ -196,7 +196,13 @@ func (r *runner) do(ctx context.Context, act action) *result {
 		res.present, res.err = rt.ImagePresent(ctx, a.Image)
 	case actPullImage:
 		pctx, cancel := context.WithTimeout(ctx, pullTimeout)
-		res.err = rt.PullImage(pctx, a.Image)
+		var auth *runtime.RegistryAuth
+		if c := containerDef(&r.def, a.Container); c != nil && c.RepositoryCredentials != nil {
+			auth, res.err = r.a.registryAuth(r.st.Arn, a.Container)
+		}
+		if res.err == nil {
+			res.err = rt.PullImage(pctx, a.Image, auth)
+		}
 		cancel()
 	case actCreate:
 		c := containerDef(&r.def, a.Container)

@@ -86,6 +86,10 @@ type Assignment struct {
 	// then variable name), read from Parameter Store and Secrets Manager
 	// for a task that is to run; only its own agent ever gets them.
 	Secrets map[string]map[string]string `json:"secrets,omitempty"`
+	// RegistryAuth are the private registry credentials of the containers
+	// whose definitions name repositoryCredentials (by container name),
+	// read like Secrets, for a task that is to run.
+	RegistryAuth map[string]RegistryAuth `json:"registryAuth,omitempty"`
 	// SecretsError says why they could not be read: the task cannot start.
 	SecretsError string `json:"secretsError,omitempty"`
 	// RoleCredentials are the current temporary credentials of the task's
@@ -95,6 +99,13 @@ type Assignment struct {
 	// RoleError says why the task's role could not be assumed: a task that
 	// has not started yet cannot start.
 	RoleError string `json:"roleError,omitempty"`
+}
+
+// RegistryAuth is a user name and password for a private registry, from
+// the Secrets Manager secret a container's repositoryCredentials names.
+type RegistryAuth struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
 }
 
 // RoleCredentials are a task role's temporary credentials.

@@ -8,6 +8,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -205,7 +206,11 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 		as := flottaapi.Assignment{Task: t.Task, Definition: t.Definition}
 		starting := model.TaskStatusRank(t.Task.LastStatus) < model.TaskStatusRank(model.TaskRunning)
 		if t.Task.DesiredStatus == model.TaskRunning && starting {
-			as.Secrets, as.SecretsError = g.secretsOf(ctx, &t.Definition, t.Task.TaskArn[strings.LastIndex(t.Task.TaskArn, "/")+1:])
+			taskID := t.Task.TaskArn[strings.LastIndex(t.Task.TaskArn, "/")+1:]
+			as.Secrets, as.SecretsError = g.secretsOf(ctx, &t.Definition, taskID)
+			if as.SecretsError == "" {
+				as.RegistryAuth, as.SecretsError = g.registryAuthOf(ctx, &t.Definition, taskID)
+			}
 		}
 		if role := taskRole(&t.Task, &t.Definition); role != "" {
 			if t.Task.DesiredStatus == model.TaskRunning && t.Task.LastStatus != model.TaskStopped {
@@ -245,6 +250,44 @@ func (g *Gateway) secretsOf(ctx context.Context, td *model.TaskDefinition, taskI
 			}
 			out[c.Name][s.Name] = v
 		}
+	}
+	return out, ""
+}
+
+// registryAuthOf reads the private registry credentials of the containers
+// whose definitions name repositoryCredentials: a Secrets Manager secret
+// whose value is {"username": ..., "password": ...}, read as the task's
+// execution role may, as ECS reads it. A failure stops the task from
+// starting, in ECS's words.
+func (g *Gateway) registryAuthOf(ctx context.Context, td *model.TaskDefinition, taskID string) (map[string]flottaapi.RegistryAuth, string) {
+	var out map[string]flottaapi.RegistryAuth
+	for _, c := range td.ContainerDefinitions {
+		if c.RepositoryCredentials == nil {
+			continue
+		}
+		from := c.RepositoryCredentials.CredentialsParameter
+		fail := func(why string) (map[string]flottaapi.RegistryAuth, string) {
+			return nil, fmt.Sprintf("ResourceInitializationError: unable to pull secrets or registry auth: fetch registry credentials %s for container %s: %s",
+				model.Truncate(from, 2048), c.Name, why)
+		}
+		if g.Secrets == nil {
+			return fail("this server reads no secrets")
+		}
+		if td.ExecutionRoleArn == "" {
+			return fail("the task definition names no executionRoleArn to read them with")
+		}
+		v, err := g.Secrets(ctx, from, td.ExecutionRoleArn, taskID)
+		if err != nil {
+			return fail(err.Error())
+		}
+		var auth flottaapi.RegistryAuth
+		if json.Unmarshal([]byte(v), &auth) != nil || auth.Username == "" || auth.Password == "" {
+			return fail(`the secret's value is not a JSON object with "username" and "password"`)
+		}
+		if out == nil {
+			out = map[string]flottaapi.RegistryAuth{}
+		}
+		out[c.Name] = auth
 	}
 	return out, ""
 }

@@ -2,9 +2,14 @@ package integration
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -63,5 +69,60 @@ func TestATaskReadsItsSecret(t *testing.T) {
 	}
 	if strings.Contains(string(out), secret) {
 		t.Fatalf("the container's log holds the secret:\n%s", out)
+	}
+}
+
+// TestPullsWithRepositoryCredentials: on real Docker, an image whose
+// container names repositoryCredentials is pulled with that secret's user
+// name and password: a registry on loopback that asks for Basic
+// authentication sees them. The registry has no such image, so the task
+// stops with the engine's pull error, as ECS reports it.
+func TestPullsWithRepositoryCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="flotta-test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	t.Cleanup(registry.Close)
+	n := startNode(t)
+	ctx := context.Background()
+	sm := secretsmanager.New(secretsmanager.Options{Region: n.env.Server.Account().Region, BaseEndpoint: aws.String(n.env.Server.Endpoint()), HTTPClient: n.env.HTTP,
+		Credentials: credentials.NewStaticCredentialsProvider(n.env.Root.AccessKeyID, n.env.Root.SecretAccessKey, ""), RetryMaxAttempts: 1})
+	sec, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("registry"),
+		SecretString: aws.String(`{"username":"deployer","password":"s3cret-pull"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.env.Server.IAM().CreateRole(ctx, iam.NewRole{Name: "exec",
+		TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.env.Server.IAM().PutRolePolicy(ctx, "exec", "pull", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+aws.ToString(sec.ARN)+`"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	image := strings.TrimPrefix(registry.URL, "http://") + "/private/app:1"
+	if _, err := n.env.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("private"), NetworkMode: types.NetworkModeBridge,
+		ExecutionRoleArn: aws.String("exec"), ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(32),
+			RepositoryCredentials: &types.RepositoryCredentials{CredentialsParameter: sec.ARN}}}}); err != nil {
+		t.Fatal(err)
+	}
+	task := n.wait(n.run("private"), "STOPPED", 60*time.Second, is("STOPPED"))
+	if !strings.HasPrefix(aws.ToString(task.StoppedReason), "CannotPullContainerError") {
+		t.Fatalf("want the engine's pull error: %s", aws.ToString(task.StoppedReason))
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("deployer:s3cret-pull"))
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(seen, want) {
+		t.Fatalf("the registry never saw the secret's credentials; it saw Authorization %q", seen)
 	}
 }

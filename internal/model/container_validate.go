@@ -153,6 +153,11 @@ func validateContainers(td *TaskDefinition) error {
 				return Client("Invalid secret for container '%s': every secret needs a name and a valueFrom.", c.Name)
 			}
 		}
+		if rc := c.RepositoryCredentials; rc != nil {
+			if a, err := ParseARN(rc.CredentialsParameter); err != nil || a.Service != "secretsmanager" {
+				return Client("Invalid repositoryCredentials for container '%s': credentialsParameter must be the ARN of a Secrets Manager secret; got %q.", c.Name, Truncate(rc.CredentialsParameter, 300))
+			}
+		}
 		for _, sc := range c.SystemControls {
 			if sc.Namespace == "" {
 				return Client("Invalid systemControls for container '%s': every entry needs a namespace.", c.Name)

@@ -9,20 +9,22 @@ import (
 // definition can require. The agent registers the ones it supports; placement
 // only chooses instances that have every attribute a task definition requires.
 const (
-	AttrDockerAPIPrefix    = "com.amazonaws.ecs.capability.docker-remote-api."
-	AttrLoggingPrefix      = "com.amazonaws.ecs.capability.logging-driver."
-	AttrTaskIAMRole        = "com.amazonaws.ecs.capability.task-iam-role"
-	AttrPrivileged         = "com.amazonaws.ecs.capability.privileged-container"
-	AttrTaskENI            = "ecs.capability.task-eni"
-	AttrHealthCheck        = "ecs.capability.container-health-check"
-	AttrContainerOrdering  = "ecs.capability.container-ordering"
-	AttrExecutionRoleLogs  = "ecs.capability.execution-role-awslogs"
-	AttrSecretsSSMEnv      = "ecs.capability.secrets.ssm.environment-variables"
-	AttrSecretsASMEnv      = "ecs.capability.secrets.asm.environment-variables"
-	AttrTaskCPUMemLimit    = "ecs.capability.task-cpu-mem-limit"
-	AttrRestartPolicy      = "ecs.capability.container-restart-policy"
-	AttrGPU                = "ecs.capability.nvidia-gpu"
-	AttrDockerPluginPrefix = "ecs.capability.docker-plugin."
+	AttrDockerAPIPrefix   = "com.amazonaws.ecs.capability.docker-remote-api."
+	AttrLoggingPrefix     = "com.amazonaws.ecs.capability.logging-driver."
+	AttrTaskIAMRole       = "com.amazonaws.ecs.capability.task-iam-role"
+	AttrPrivileged        = "com.amazonaws.ecs.capability.privileged-container"
+	AttrTaskENI           = "ecs.capability.task-eni"
+	AttrHealthCheck       = "ecs.capability.container-health-check"
+	AttrContainerOrdering = "ecs.capability.container-ordering"
+	AttrExecutionRoleLogs = "ecs.capability.execution-role-awslogs"
+	AttrSecretsSSMEnv     = "ecs.capability.secrets.ssm.environment-variables"
+	AttrSecretsASMEnv     = "ecs.capability.secrets.asm.environment-variables"
+	// AttrPrivateRegistryAuth is what a container with repositoryCredentials needs.
+	AttrPrivateRegistryAuth = "com.amazonaws.ecs.capability.private-registry-authentication.secretsmanager"
+	AttrTaskCPUMemLimit     = "ecs.capability.task-cpu-mem-limit"
+	AttrRestartPolicy       = "ecs.capability.container-restart-policy"
+	AttrGPU                 = "ecs.capability.nvidia-gpu"
+	AttrDockerPluginPrefix  = "ecs.capability.docker-plugin."
 	// AttrHostAccess is Flotta's own: the agent lets tasks reach into its
 	// host (bind mounts of host paths, the Docker socket among them, added
 	// kernel capabilities, host devices, the host's PID or IPC namespace).
@@ -107,6 +109,9 @@ func RequiredAttributes(td *TaskDefinition) []Attribute {
 		}
 		if lp := c.LinuxParameters; lp != nil && (lp.InitProcessEnabled != nil || lp.SharedMemorySize != nil || len(lp.Tmpfs) > 0) {
 			api("1.25")
+		}
+		if c.RepositoryCredentials != nil {
+			need[AttrPrivateRegistryAuth] = true
 		}
 		for _, s := range c.Secrets {
 			if isSecretsManager(s.ValueFrom) {

@@ -139,7 +139,9 @@ type Runtime interface {
 	Info(ctx context.Context) (Info, error)
 	// ImagePresent says whether the image is available locally.
 	ImagePresent(ctx context.Context, image string) (bool, error)
-	PullImage(ctx context.Context, image string) error
+	// PullImage pulls image, with auth for a private registry when it is
+	// not nil.
+	PullImage(ctx context.Context, image string, auth *RegistryAuth) error
 	CreateContainer(ctx context.Context, spec ContainerSpec) (string, error)
 	StartContainer(ctx context.Context, id string) error
 	// StopContainer sends SIGTERM, then SIGKILL after timeout.
@@ -156,4 +158,11 @@ type Runtime interface {
 	// EnsureVolume creates a named volume unless it exists.
 	EnsureVolume(ctx context.Context, name, driver string, opts, labels map[string]string) error
 	RemoveVolume(ctx context.Context, name string) error
+}
+
+// RegistryAuth is a user name and password for the registry an image is
+// pulled from.
+type RegistryAuth struct {
+	Username string
+	Password string
 }

@@ -162,6 +162,109 @@ func TestTaskSecrets(t *testing.T) {
 	}
 }
 
+// TestRepositoryCredentials: a container whose definition names
+// repositoryCredentials has its image pulled with the user name and password
+// of that Secrets Manager secret, read as the execution role may; the
+// credentials appear in no Describe answer; an execution role that may not
+// read the secret, or a definition without one, stops the task before it
+// starts, in ECS's words.
+func TestRepositoryCredentials(t *testing.T) {
+	e := flottatest.StartServer(t)
+	ctx := context.Background()
+	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
+	sm := secretsmanager.New(secretsmanager.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
+		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+	const password = "registry-pa55"
+	sec, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("registry"),
+		SecretString: aws.String(`{"username":"deployer","password":"` + password + `"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notJSON, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("plain"), SecretString: aws.String("just-a-password")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fleet.New(t, e)
+	f.Add(1, fleet.Spec{CPU: 1024, Memory: 1024}, nil)
+	rt := f.Members()[0].Runtime
+
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	exec, err := e.Server.IAM().CreateRole(ctx, iam.NewRole{Name: "exec", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Server.IAM().PutRolePolicy(ctx, "exec", "pull", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":["`+aws.ToString(sec.ARN)+`","`+aws.ToString(notJSON.ARN)+`"]}]}`); err != nil {
+		t.Fatal(err)
+	}
+	weak, err := e.Server.IAM().CreateRole(ctx, iam.NewRole{Name: "weak", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(family, image, role, secretARN string) *types.Task {
+		t.Helper()
+		in := &ecs.RegisterTaskDefinitionInput{Family: aws.String(family),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String(image), Memory: aws.Int32(64),
+				RepositoryCredentials: &types.RepositoryCredentials{CredentialsParameter: aws.String(secretARN)}}}}
+		if role != "" {
+			in.ExecutionRoleArn = aws.String(role)
+		}
+		if _, err := e.ECS.RegisterTaskDefinition(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.ECS.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String(family)})
+		if err != nil || len(out.Tasks) != 1 {
+			t.Fatalf("run %s: %+v %v", family, out, err)
+		}
+		return &out.Tasks[0]
+	}
+	settled := func(task *types.Task) *types.Task {
+		return e.WaitTask(t, aws.ToString(task.TaskArn), "RUNNING or STOPPED", 30*time.Second, func(tk *types.Task) bool {
+			return aws.ToString(tk.LastStatus) == "RUNNING" || aws.ToString(tk.LastStatus) == "STOPPED"
+		})
+	}
+
+	_, err = e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bad"), ExecutionRoleArn: aws.String(exec.Arn),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("x"), Memory: aws.Int32(64),
+			RepositoryCredentials: &types.RepositoryCredentials{CredentialsParameter: aws.String("/a/parameter")}}}})
+	if code := apiCode(err); code != "ClientException" || !strings.Contains(err.Error(), "credentialsParameter must be the ARN of a Secrets Manager secret") {
+		t.Fatalf("repositoryCredentials naming a parameter: %v", err)
+	}
+
+	const image = "registry.internal:5000/team/app:1"
+	ok := settled(run("private", image, exec.Arn, aws.ToString(sec.ARN)))
+	if aws.ToString(ok.LastStatus) != "RUNNING" {
+		t.Fatalf("a task pulling with registry credentials: %s", flottatest.ShowTask(ok))
+	}
+	if got, pulled := rt.PullAuth(image); !pulled || got.Username != "deployer" || got.Password != password {
+		t.Fatalf("the pull was given %+v (pulled with credentials: %v)", got, pulled)
+	}
+	tasks, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(ok.TaskArn)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answer, _ := json.Marshal(tasks); bytes.Contains(answer, []byte(password)) {
+		t.Fatal("DescribeTasks holds the registry password")
+	}
+
+	for name, c := range map[string]struct{ role, secret, want string }{
+		"an execution role that may not read the secret": {weak.Arn, aws.ToString(sec.ARN), "is not authorized to perform: secretsmanager:GetSecretValue on resource: " + aws.ToString(sec.ARN)},
+		"no execution role":            {"", aws.ToString(sec.ARN), "the task definition names no executionRoleArn"},
+		"a secret that is not a login": {exec.Arn, aws.ToString(notJSON.ARN), `is not a JSON object with "username" and "password"`},
+	} {
+		family := strings.ReplaceAll(name, " ", "-")
+		stopped := settled(run(family, "registry.internal:5000/team/"+family+":1", c.role, c.secret))
+		reason := aws.ToString(stopped.StoppedReason)
+		if aws.ToString(stopped.LastStatus) != "STOPPED" || stopped.StopCode != types.TaskStopCodeTaskFailedToStart ||
+			!strings.HasPrefix(reason, "ResourceInitializationError: unable to pull secrets or registry auth") || !strings.Contains(reason, c.want) {
+			t.Fatalf("%s: %s", name, flottatest.ShowTask(stopped))
+		}
+		if _, pulled := rt.PullAuth("registry.internal:5000/team/" + family + ":1"); pulled {
+			t.Fatalf("%s: the image was pulled with credentials anyway", name)
+		}
+	}
+}
+
 func fileHolding(dir, needle string) string {
 	found := ""
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

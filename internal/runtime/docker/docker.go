@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
@@ -22,6 +23,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
@@ -84,9 +86,18 @@ func (d *Driver) ImagePresent(ctx context.Context, ref string) (bool, error) {
 }
 
 // PullImage pulls an image and waits for the pull to finish; the error is
-// the engine's own, which names the registry problem.
-func (d *Driver) PullImage(ctx context.Context, ref string) error {
-	rc, err := d.cli.ImagePull(ctx, ref, image.PullOptions{})
+// the engine's own, which names the registry problem. auth, when set, is
+// handed to the engine for the image's registry.
+func (d *Driver) PullImage(ctx context.Context, ref string, auth *runtime.RegistryAuth) error {
+	var opts image.PullOptions
+	if auth != nil {
+		encoded, err := registry.EncodeAuthConfig(registry.AuthConfig{Username: auth.Username, Password: auth.Password, ServerAddress: registryOf(ref)})
+		if err != nil {
+			return err
+		}
+		opts.RegistryAuth = encoded
+	}
+	rc, err := d.cli.ImagePull(ctx, ref, opts)
 	if err != nil {
 		return err
 	}
@@ -381,4 +392,14 @@ func (d *Driver) RemoveVolume(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
+}
+
+// registryOf is the registry host an image reference names ("docker.io"
+// when it names none), as the engine keys credentials.
+func registryOf(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
+	}
+	return reference.Domain(named)
 }

@@ -19,6 +19,7 @@ type Runtime struct {
 	seq        int
 	containers map[string]*runtime.ContainerState
 	images     map[string]bool
+	pullAuth   map[string]runtime.RegistryAuth
 	subs       []*sub
 	// OnStart, when set, is called as a container starts; it may make it exit.
 	OnStart func(r *Runtime, id string, spec runtime.ContainerSpec)
@@ -60,10 +61,17 @@ func (r *Runtime) ImagePresent(_ context.Context, ref string) (bool, error) {
 	return r.images[ref], nil
 }
 
-// PullImage succeeds unless PullError is set.
-func (r *Runtime) PullImage(_ context.Context, ref string) error {
+// PullImage succeeds unless PullError is set; it remembers the credentials
+// it was given (see PullAuth).
+func (r *Runtime) PullImage(_ context.Context, ref string, auth *runtime.RegistryAuth) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if auth != nil {
+		if r.pullAuth == nil {
+			r.pullAuth = map[string]runtime.RegistryAuth{}
+		}
+		r.pullAuth[ref] = *auth
+	}
 	if r.PullError != nil {
 		return r.PullError
 	}
@@ -268,3 +276,11 @@ func (r *Runtime) EnsureVolume(context.Context, string, string, map[string]strin
 
 // RemoveVolume does nothing.
 func (r *Runtime) RemoveVolume(context.Context, string) error { return nil }
+
+// PullAuth returns the credentials the last pull of ref was given, if any.
+func (r *Runtime) PullAuth(ref string) (runtime.RegistryAuth, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.pullAuth[ref]
+	return a, ok
+}
