@@ -9,7 +9,8 @@ import (
 )
 
 // Reaper removes tasks that stopped longer ago than Retention (ECS keeps
-// them describable for at least an hour).
+// them describable for at least an hour), and temporary credentials and join
+// tokens once they have expired.
 type Reaper struct {
 	State     *state.State
 	Logger    *slog.Logger
@@ -37,6 +38,9 @@ func (r *Reaper) Run(ctx context.Context) {
 			if n < 500 {
 				break
 			}
+		}
+		if _, err := r.State.ReapExpiredCredentials(ctx, r.State.Now()); err != nil && ctx.Err() == nil {
+			r.Logger.Warn("reap expired credentials", "err", err)
 		}
 		select {
 		case <-time.After(r.Every):

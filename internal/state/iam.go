@@ -225,3 +225,55 @@ func (s *State) DeleteJoinToken(ctx context.Context, id string) (found bool, err
 	}
 	return true, nil
 }
+
+// ReapExpiredCredentials deletes temporary access keys (STS sessions, task
+// role sessions, join sessions) and join tokens whose expiry is before now:
+// they are refused already, and would otherwise pile up in the store, one
+// per AssumeRole call. It answers how many records it deleted.
+func (s *State) ReapExpiredCredentials(ctx context.Context, now time.Time) (int, error) {
+	var dels []store.Op
+	for _, prefix := range []string{keysPrefix, joinTokensPrefix} {
+		after := ""
+		for {
+			page, err := s.db.List(ctx, prefix, store.ListOptions{After: after, Limit: 1000})
+			if err != nil {
+				return 0, err
+			}
+			for _, kv := range page.KVs {
+				var expiry time.Time
+				if prefix == keysPrefix {
+					k, err := decode[AccessKey](kv)
+					if err != nil {
+						return 0, err
+					}
+					expiry = k.Expiration
+				} else {
+					t, err := decode[JoinToken](kv)
+					if err != nil {
+						return 0, err
+					}
+					expiry = t.Expires
+				}
+				if !expiry.IsZero() && expiry.Before(now) {
+					dels = append(dels, store.Del(kv.Key))
+				}
+			}
+			if !page.More {
+				break
+			}
+			after = page.KVs[len(page.KVs)-1].Key
+		}
+	}
+	done := 0
+	for len(dels) > 0 {
+		n := min(len(dels), s.MaxTxnOps())
+		// A key deleted meanwhile (a revoked token) makes no conflict: a
+		// delete of nothing is still a delete.
+		if _, err := s.db.Commit(ctx, nil, dels[:n]); err != nil {
+			return done, fmt.Errorf("reap expired credentials: %w", err)
+		}
+		done += n
+		dels = dels[n:]
+	}
+	return done, nil
+}

@@ -386,3 +386,51 @@ func TestPlacementOps(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredCredentialsAreReaped: temporary keys and join tokens past their
+// expiry are deleted, in as many transactions as they need; long-lived keys,
+// and temporary ones still valid, stay.
+func TestExpiredCredentialsAreReaped(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	keep := []string{"AKIAUSER", "ASIAVALID"}
+	if err := s.PutAccessKey(ctx, AccessKey{AccessKeyID: "AKIAUSER", PrincipalARN: "arn:aws:iam::123456789012:user/u"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAccessKey(ctx, AccessKey{AccessKeyID: "ASIAVALID", Expiration: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	// More expired sessions than one transaction may delete.
+	expired := s.MaxTxnOps() + 7
+	for i := range expired {
+		if err := s.PutAccessKey(ctx, AccessKey{AccessKeyID: fmt.Sprintf("ASIAOLD%04d", i), Expiration: now.Add(-time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutJoinToken(ctx, JoinToken{ID: "old", Expires: now.Add(-time.Hour), UsesLeft: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutJoinToken(ctx, JoinToken{ID: "fresh", Expires: now.Add(time.Hour), UsesLeft: 1}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.ReapExpiredCredentials(ctx, now)
+	if err != nil || n != expired+1 {
+		t.Fatalf("reaped %d (want %d): %v", n, expired+1, err)
+	}
+	for _, id := range keep {
+		if k, _ := s.GetAccessKey(ctx, id); k == nil {
+			t.Fatalf("%s was reaped", id)
+		}
+	}
+	if k, _ := s.GetAccessKey(ctx, "ASIAOLD0003"); k != nil {
+		t.Fatal("an expired session key is still stored")
+	}
+	tokens, err := s.ListJoinTokens(ctx)
+	if err != nil || len(tokens) != 1 || tokens[0].ID != "fresh" {
+		t.Fatalf("join tokens left: %+v %v", tokens, err)
+	}
+	if n, err := s.ReapExpiredCredentials(ctx, now); n != 0 || err != nil {
+		t.Fatalf("a second pass reaped %d: %v", n, err)
+	}
+}
