@@ -155,3 +155,44 @@ func clusterARN(e *flottatest.Env, name string) string {
 	a := e.Server.Account()
 	return "arn:aws:ecs:" + a.Region + ":" + a.ID + ":cluster/" + name
 }
+
+// TestIAMActionsAreAuthorizedOnPathedARNs: a user's, group's or role's ARN
+// holds its path, and IAM actions on it are authorized on that ARN, so a
+// policy on user/dev/* governs the users under /dev/ (and a Create call on
+// the ARN its Path would give).
+func TestIAMActionsAreAuthorizedOnPathedARNs(t *testing.T) {
+	e := flottatest.StartServer(t)
+	ctx := context.Background()
+	acct := e.Server.Account().ID
+	admin, _, _ := clients(e, e.Root.AccessKeyID, e.Root.SecretAccessKey)
+	for _, u := range []struct{ name, path string }{{"alice", "/dev/"}, {"bob", "/"}} {
+		if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u.name), Path: aws.String(u.path)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("lead")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("lead"), PolicyName: aws.String("dev"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:CreateUser"],"Resource":"arn:aws:iam::` + acct + `:user/dev/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("lead")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead, _, _ := clients(e, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey))
+	if out, err := lead.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")}); err != nil || aws.ToString(out.User.Arn) != "arn:aws:iam::"+acct+":user/dev/alice" {
+		t.Fatalf("GetUser of a user under /dev/: %+v %v", out, err)
+	}
+	_, err = lead.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bob")})
+	if code(err) != "AccessDenied" || !strings.Contains(err.Error(), "on resource: arn:aws:iam::"+acct+":user/bob ") {
+		t.Fatalf("GetUser of a user under /: %v", err)
+	}
+	if _, err := lead.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("carol"), Path: aws.String("/dev/")}); err != nil {
+		t.Fatalf("CreateUser under /dev/: %v", err)
+	}
+	if _, err := lead.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dave")}); code(err) != "AccessDenied" {
+		t.Fatalf("CreateUser under /: %v", err)
+	}
+}

@@ -207,12 +207,12 @@ func (a *API) resources(ctx context.Context, action string, params url.Values) (
 		if g, err := a.IAM.GetGroup(ctx, params.Get("GroupName")); err == nil {
 			return []string{g.Arn}, nil
 		}
-		return []string{a.IAM.GroupARN("/", params.Get("GroupName"))}, nil
+		return []string{a.IAM.GroupARN(pathOf(params), params.Get("GroupName"))}, nil
 	case params.Get("RoleName") != "":
 		if r, err := a.IAM.GetRole(ctx, params.Get("RoleName")); err == nil {
 			return []string{r.Arn}, nil
 		}
-		return []string{a.IAM.RoleARN("/", params.Get("RoleName"))}, nil
+		return []string{a.IAM.RoleARN(pathOf(params), params.Get("RoleName"))}, nil
 	case params.Get("PolicyArn") != "" && !strings.Contains(action, "User"):
 		return []string{params.Get("PolicyArn")}, nil
 	case strings.Contains(action, "User") || strings.Contains(action, "AccessKey"):
@@ -220,9 +220,23 @@ func (a *API) resources(ctx context.Context, action string, params url.Values) (
 		if name == "" {
 			return []string{"*"}, nil
 		}
-		return []string{a.IAM.UserARN("/", name)}, nil
+		// The user's ARN holds its path: a policy on user/dev/* covers
+		// the users made under /dev/.
+		if u, err := a.IAM.GetUser(ctx, name); err == nil {
+			return []string{u.Arn}, nil
+		}
+		return []string{a.IAM.UserARN(pathOf(params), name)}, nil
 	}
 	return []string{"*"}, nil
+}
+
+// pathOf is the Path a Create call names, "/" when it names none: the
+// entity it would make is authorized on the ARN it would have.
+func pathOf(params url.Values) string {
+	if p := params.Get("Path"); strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") {
+		return p
+	}
+	return "/"
 }
 
 // GetCallerIdentity says who is calling.
