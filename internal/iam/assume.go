@@ -10,6 +10,7 @@ import (
 
 	"github.com/flotta-dev/flotta/internal/iam/policy"
 	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/protocol"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -124,7 +125,11 @@ func (m *IAM) AssumeRole(ctx context.Context, in AssumeRoleInput) (*RoleSession,
 	if unrestricted {
 		caller = policy.Policies{Identity: []policy.NamedPolicy{{Name: "unrestricted", Policy: allowAll}}}
 	}
-	if !m.trusts(p, role, trust, caller) {
+	keys := map[string][]string{"sts:RoleSessionName": {in.SessionName}}
+	if ip := protocol.SourceIP(ctx); ip != "" {
+		keys["aws:SourceIp"] = []string{ip}
+	}
+	if !m.trusts(p, role, trust, caller, keys) {
 		return nil, denied
 	}
 	if _, _, chained := RoleSessionOf(p.ARN); chained && duration > chainedSessionLimit {
@@ -149,15 +154,21 @@ func (m *IAM) AssumeRole(ctx context.Context, in AssumeRoleInput) (*RoleSession,
 // caller's own policies; then the whole evaluation, with the trust policy as
 // the resource-based policy, must allow, so that the caller's policies
 // decide unless the trust policy names the caller itself.
-func (m *IAM) trusts(p Principal, role *state.IAMRole, trust *policy.Policy, caller policy.Policies) bool {
+//
+// keys are the request's condition keys (aws:SourceIp, sts:RoleSessionName),
+// which trust policies may test as AWS lets them.
+func (m *IAM) trusts(p Principal, role *state.IAMRole, trust *policy.Policy, caller policy.Policies, keys map[string][]string) bool {
 	trustOnly := policy.Policies{Resource: []policy.NamedPolicy{{Name: role.Arn, Policy: trust}}}
-	req := policy.Request{Principal: p.ARN, Action: "sts:AssumeRole", Resource: role.Arn, Time: m.now()}
+	req := policy.Request{Principal: p.ARN, Action: "sts:AssumeRole", Resource: role.Arn, Time: m.now(), Context: keys}
 	named := policy.Evaluate(req, trustOnly)
 	// The account's root stands for the account: a statement that names it
 	// trusts every principal of the account its policies let assume roles.
 	asAccount := req
 	asAccount.Principal = "arn:" + m.account.Partition + ":iam::" + m.account.ID + ":root"
 	asAccount.Context = map[string][]string{"aws:PrincipalArn": {m.principalARN(p.ARN)}}
+	for k, v := range keys {
+		asAccount.Context[k] = v
+	}
 	delegated := policy.Evaluate(asAccount, trustOnly)
 	if named.Decision == policy.ExplicitDeny || delegated.Decision == policy.ExplicitDeny ||
 		(named.Decision != policy.Allow && delegated.Decision != policy.Allow) {

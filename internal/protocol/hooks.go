@@ -7,6 +7,7 @@ package protocol
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"time"
 )
@@ -40,4 +41,23 @@ type Limiter interface {
 // Observer is told about every answered request, for metrics.
 type Observer interface {
 	ObserveRequest(service, operation, code string, elapsed time.Duration)
+}
+
+type sourceIPKey struct{}
+
+// WithSourceIP remembers the address a request came from (the host of
+// remoteAddr), for aws:SourceIp wherever the request is decided.
+func WithSourceIP(ctx context.Context, remoteAddr string) context.Context {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	return context.WithValue(ctx, sourceIPKey{}, host)
+}
+
+// SourceIP is the address a request came from (aws:SourceIp), "" outside a
+// request.
+func SourceIP(ctx context.Context) string {
+	ip, _ := ctx.Value(sourceIPKey{}).(string)
+	return ip
 }

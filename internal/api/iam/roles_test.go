@@ -446,3 +446,38 @@ func TestExpiredSession(t *testing.T) {
 		t.Fatalf("an expired session: %v", err)
 	}
 }
+
+// TestTrustPoliciesSeeRequestKeys: a trust policy may test the request's
+// keys as in AWS: sts:RoleSessionName and aws:SourceIp (the tests call from
+// 127.0.0.1).
+func TestTrustPoliciesSeeRequestKeys(t *testing.T) {
+	e := flottatest.StartServer(t)
+	ctx := context.Background()
+	acct := e.Server.Account().ID
+	admin, _, _ := clients(e, e.Root.AccessKeyID, e.Root.SecretAccessKey)
+	_, ciSTS, _ := newUser(t, admin, e, "ci", allow("sts:AssumeRole"))
+	trust := func(condition string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:user/ci"},"Action":"sts:AssumeRole","Condition":` + condition + `}]}`
+	}
+	for name, doc := range map[string]string{
+		"deploy":  trust(`{"StringLike":{"sts:RoleSessionName":"build-*"},"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}`),
+		"offsite": trust(`{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}`),
+	} {
+		if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assume := func(role, session string) error {
+		_, err := ciSTS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + acct + ":role/" + role), RoleSessionName: aws.String(session)})
+		return err
+	}
+	if err := assume("deploy", "build-42"); err != nil {
+		t.Fatalf("a session named build-* from loopback: %v", err)
+	}
+	if err := assume("deploy", "laptop"); code(err) != "AccessDenied" {
+		t.Fatalf("a session not named build-*: %v", err)
+	}
+	if err := assume("offsite", "build-43"); code(err) != "AccessDenied" {
+		t.Fatalf("a trust policy for 10.0.0.0/8, called from loopback: %v", err)
+	}
+}

@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -211,7 +210,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("X-Amz-Target %q names no service this endpoint speaks.", target)})
 		return
 	}
-	ctx := withSourceIP(r.Context(), r.RemoteAddr)
+	ctx := protocol.WithSourceIP(r.Context(), r.RemoteAddr)
 	if rt.Auth != nil && !svc.Public[opName] {
 		ctx, err = rt.Auth.Authenticate(ctx, r, body, svc.SigningName)
 		if err != nil {
@@ -340,18 +339,6 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-type sourceIPKey struct{}
-
-func withSourceIP(ctx context.Context, remoteAddr string) context.Context {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	return context.WithValue(ctx, sourceIPKey{}, host)
-}
-
-// SourceIP is the address a request came from (aws:SourceIp), "" outside a request.
-func SourceIP(ctx context.Context) string {
-	ip, _ := ctx.Value(sourceIPKey{}).(string)
-	return ip
-}
+// SourceIP is the address a request came from (aws:SourceIp), "" outside a
+// request; see protocol.SourceIP.
+func SourceIP(ctx context.Context) string { return protocol.SourceIP(ctx) }

@@ -26,7 +26,6 @@ import (
 	"log/slog"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -257,7 +256,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		opLabel = action
 	}
 
-	ctx := r.Context()
+	ctx := protocol.WithSourceIP(r.Context(), r.RemoteAddr)
 	if rt.Auth != nil && !svc.Public[action] {
 		var err error
 		ctx, err = rt.Auth.Authenticate(ctx, r, body, svc.SigningName)
@@ -287,7 +286,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					conditions = map[string][]string{}
 				}
 			}
-			conditions["aws:SourceIp"] = []string{sourceIP(r.RemoteAddr)}
+			conditions["aws:SourceIp"] = []string{protocol.SourceIP(ctx)}
 			return resources, conditions
 		}
 		if err := rt.Authz.Authorize(ctx, svc.ActionPrefix+":"+action, on); err != nil {
@@ -420,13 +419,4 @@ func newRequestID() string {
 	rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// sourceIP is the host of a remote address (aws:SourceIp).
-func sourceIP(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		return remoteAddr
-	}
-	return host
 }
