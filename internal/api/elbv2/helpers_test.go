@@ -128,3 +128,7 @@ func (e *env) unchanged(t *testing.T, what string, fn func()) {
 		t.Errorf("%s changed the store (revision %d -> %d)", what, before, after)
 	}
 }
+
+func flottaOptions(now func() time.Time) flottatest.Options {
+	return flottatest.Options{Now: now}
+}
