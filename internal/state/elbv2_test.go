@@ -103,7 +103,7 @@ func TestELBDrainingTargetsAreSweptWithTheirHealth(t *testing.T) {
 	if n, err := s.SweepELBTargets(ctx, deadline.Add(-time.Second)); err != nil || n != 0 {
 		t.Fatalf("sweep before the deadline removed %d (%v)", n, err)
 	}
-	if h, _ := s.ELBTargetHealths(ctx, testTG); len(h) != 1 {
+	if h, _ := s.ELBTargetHealths(ctx, testTG, nil); len(h) != 1 {
 		t.Fatalf("health before the sweep: %v", h)
 	}
 	if n, err := s.SweepELBTargets(ctx, deadline); err != nil || n != 1 {
@@ -113,8 +113,22 @@ func TestELBDrainingTargetsAreSweptWithTheirHealth(t *testing.T) {
 	if ts := got.TargetGroups[testTG].Targets; len(ts) != 1 || ts[0].ID != "10.0.0.2" {
 		t.Fatalf("targets after the sweep: %+v", ts)
 	}
-	if h, _ := s.ELBTargetHealths(ctx, testTG); len(h) != 0 {
+	if h, _ := s.ELBTargetHealths(ctx, testTG, nil); len(h) != 0 {
 		t.Fatalf("the swept target's health is still there: %v", h)
+	}
+	// An observation made before a target's registration is not its health.
+	if err := s.PutELBTargetHealth(ctx, testTG, ELBTargetHealth{TargetID: "10.0.0.2", Port: 80, State: "healthy", ObservedAt: deadline}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateELB(ctx, func(tx *ELBTxn) error {
+		tx.Config.TargetGroups[testTG].Targets[0].RegisteredAt = deadline.Add(time.Second)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.ReadELB(ctx)
+	if h, _ := s.ELBTargetHealths(ctx, testTG, got.TargetGroups[testTG]); len(h) != 0 {
+		t.Fatalf("an observation older than the registration counts: %v", h)
 	}
 	select {
 	case batch := <-changes:

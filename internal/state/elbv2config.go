@@ -165,7 +165,8 @@ func (tx *ELBTxn) ServerCertificate(arn string) (*ServerCertificate, error) {
 // the difference in one transaction, guarded so that it applies only to the
 // configuration fn saw; on a conflict it reads again and runs fn again. An
 // error from fn changes nothing. Health observations of the targets a write
-// removes are deleted with it.
+// removes stay until SweepELBTargets deletes them; until then they are
+// ignored, being older than any registration of the same target.
 func (s *State) UpdateELB(ctx context.Context, fn func(tx *ELBTxn) error) (*ELBConfig, error) {
 	var out *ELBConfig
 	err := retry(ctx, func() error {
@@ -177,12 +178,11 @@ func (s *State) UpdateELB(ctx context.Context, fn func(tx *ELBTxn) error) (*ELBC
 		if err != nil {
 			return err
 		}
-		old, _, _ := parseELB(page) // an untouched copy, for the targets removed
 		tx := &ELBTxn{Config: cfg, ctx: ctx, s: s}
 		if err := fn(tx); err != nil {
 			return err
 		}
-		ops := elbDiff(old, cfg, raw)
+		ops := elbDiff(cfg, raw)
 		if len(ops) == 0 {
 			out = cfg
 			return nil
@@ -203,7 +203,7 @@ func (s *State) UpdateELB(ctx context.Context, fn func(tx *ELBTxn) error) (*ELBC
 }
 
 // elbDiff is the writes that turn the stored records (raw, by key) into cfg.
-func elbDiff(old, cfg *ELBConfig, raw map[string][]byte) []store.Op {
+func elbDiff(cfg *ELBConfig, raw map[string][]byte) []store.Op {
 	want := map[string][]byte{}
 	for arn, v := range cfg.LoadBalancers {
 		want[elbKey("lb", arn)] = mustJSON(v)
@@ -226,19 +226,6 @@ func elbDiff(old, cfg *ELBConfig, raw map[string][]byte) []store.Op {
 	for k := range raw {
 		if _, ok := want[k]; !ok {
 			ops = append(ops, store.Del(k))
-		}
-	}
-	for arn, tg := range old.TargetGroups {
-		kept := map[string]bool{}
-		if now := cfg.TargetGroups[arn]; now != nil {
-			for _, t := range now.Targets {
-				kept[elbHealthKey(arn, t.ID, t.Port)] = true
-			}
-		}
-		for _, t := range tg.Targets {
-			if k := elbHealthKey(arn, t.ID, t.Port); !kept[k] {
-				ops = append(ops, store.Del(k))
-			}
 		}
 	}
 	slices.SortFunc(ops, func(a, b store.Op) int { return strings.Compare(a.Key, b.Key) })

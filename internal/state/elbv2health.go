@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"time"
@@ -26,9 +27,14 @@ type ELBTargetHealth struct {
 }
 
 // PutELBTargetHealth records a health observation of a registered target of
-// a target group. Observations of targets no longer registered are deleted
-// with their registration, and ignored until then.
+// a target group. An observation counts only for the registration it was
+// made in: one older than the target's RegisteredAt is ignored (see
+// ELBTargetHealths), and SweepELBTargets deletes those of targets no longer
+// registered.
 func (s *State) PutELBTargetHealth(ctx context.Context, tgArn string, h ELBTargetHealth) error {
+	if h.ObservedAt.IsZero() {
+		h.ObservedAt = s.Now()
+	}
 	key := elbHealthKey(tgArn, h.TargetID, h.Port)
 	if _, err := s.db.Commit(ctx, nil, []store.Op{store.Put(key, mustJSON(h))}); err != nil {
 		return fmt.Errorf("record the health of %s:%d in %s: %w", h.TargetID, h.Port, tgArn, err)
@@ -37,23 +43,35 @@ func (s *State) PutELBTargetHealth(ctx context.Context, tgArn string, h ELBTarge
 }
 
 // ELBTargetHealths reads the health observations of a target group's
-// targets, keyed by "id:port".
-func (s *State) ELBTargetHealths(ctx context.Context, tgArn string) (map[string]ELBTargetHealth, error) {
+// targets, keyed by "id:port". Pass the group's record to keep only the
+// observations of its current registrations (made at or after each
+// target's RegisteredAt); nil keeps all.
+func (s *State) ELBTargetHealths(ctx context.Context, tgArn string, tg *ELBTargetGroup) (map[string]ELBTargetHealth, error) {
 	all, err := listAll[ELBTargetHealth](ctx, s.db, elbHealthPrefix+path.Base(tgArn)+"/")
 	if err != nil {
 		return nil, err
 	}
+	registered := map[string]time.Time{}
+	if tg != nil {
+		for _, t := range tg.Targets {
+			registered[fmt.Sprintf("%s:%d", t.ID, t.Port)] = t.RegisteredAt
+		}
+	}
 	out := make(map[string]ELBTargetHealth, len(all))
 	for _, h := range all {
-		out[fmt.Sprintf("%s:%d", h.TargetID, h.Port)] = h
+		k := fmt.Sprintf("%s:%d", h.TargetID, h.Port)
+		if at, ok := registered[k]; tg != nil && (!ok || h.ObservedAt.Before(at)) {
+			continue
+		}
+		out[k] = h
 	}
 	return out, nil
 }
 
 // SweepELBTargets removes the draining targets whose deregistration delay
-// has passed by now, with their health observations, in one transaction; it
-// returns how many it removed. A loop on the leader calls it every few
-// seconds.
+// has passed by now, in one transaction, and then deletes the health
+// observations of targets no longer registered; it returns how many targets
+// it removed. A loop on the leader calls it every few seconds.
 func (s *State) SweepELBTargets(ctx context.Context, now time.Time) (int, error) {
 	removed := 0
 	_, err := s.UpdateELB(ctx, func(tx *ELBTxn) error {
@@ -76,5 +94,53 @@ func (s *State) SweepELBTargets(ctx context.Context, now time.Time) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("sweep drained targets: %w", err)
 	}
-	return removed, nil
+	return removed, s.deleteOrphanHealth(ctx)
+}
+
+// deleteOrphanHealth deletes the health observations of targets (or
+// groups) that are no longer registered, a bounded batch per transaction.
+// An observation written meanwhile for a target registered meanwhile is
+// guarded: the delete of a key that changed since it was read fails and is
+// left for the next sweep.
+func (s *State) deleteOrphanHealth(ctx context.Context) error {
+	cfg, err := s.ReadELB(ctx)
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	for arn, tg := range cfg.TargetGroups {
+		for _, t := range tg.Targets {
+			live[elbHealthKey(arn, t.ID, t.Port)] = true
+		}
+	}
+	page, err := s.db.List(ctx, elbHealthPrefix, store.ListOptions{KeysOnly: true})
+	if err != nil {
+		return err
+	}
+	var guards []store.Guard
+	var ops []store.Op
+	flush := func() error {
+		if len(ops) == 0 {
+			return nil
+		}
+		_, err := s.db.Commit(ctx, guards, ops)
+		guards, ops = nil, nil
+		if errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		return err
+	}
+	for _, kv := range page.KVs {
+		if live[kv.Key] {
+			continue
+		}
+		guards = append(guards, store.Guard{Key: kv.Key, ModRev: kv.ModRev})
+		ops = append(ops, store.Del(kv.Key))
+		if len(ops) == 50 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }

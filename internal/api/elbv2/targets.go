@@ -166,7 +166,7 @@ func (a *API) DescribeTargetHealth(ctx context.Context, in *describeTargetHealth
 	if err != nil {
 		return nil, err
 	}
-	seen, err := a.State.ELBTargetHealths(ctx, tg.Arn)
+	seen, err := a.State.ELBTargetHealths(ctx, tg.Arn, tg)
 	if err != nil {
 		return nil, err
 	}

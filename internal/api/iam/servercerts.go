@@ -289,8 +289,8 @@ func ListenerCertificatePEMs(ctx context.Context, st *state.State, box *sealing.
 }
 
 // serverCertificateResource is the ARN an action on a named server
-// certificate is authorized on (its path is not in the request: "/*"
-// stands for any).
+// certificate is authorized on: the request names no path, so the ARN is
+// the one the certificate has under the path "/".
 func (a *API) serverCertificateResource(name string) string {
 	acct := a.IAM.Account()
 	return "arn:" + acct.Partition + ":iam::" + acct.ID + ":server-certificate/" + name
