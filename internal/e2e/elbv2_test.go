@@ -11,9 +11,9 @@ import (
 // TestELBWithAWSCLIAndBoto3: Debian's AWS CLI makes a load balancer, a
 // target group, a listener and a rule, registers targets and reads their
 // health (unused while no listener forwards to the group, then initial),
-// gets ELB's
-// DuplicateListener for a taken port, and deletes it all; boto3 reads the
-// same objects, pages load balancers and gets TargetGroupNotFound.
+// gets ELB's DuplicateListener for a taken port and ResourceInUse for a
+// group in use, and deletes it all; boto3 reads the same objects, pages
+// load balancers and gets TargetGroupNotFound.
 func TestELBWithAWSCLIAndBoto3(t *testing.T) {
 	requireClients(t)
 	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
