@@ -15,8 +15,8 @@ import (
 //
 //	elbv2/lb/<id>        ELBLoadBalancer  (id: the ARN's last segment)
 //	elbv2/tg/<id>        ELBTargetGroup   (its targets and attributes inside)
-//	elbv2/listener/<id>  ELBListener      (its default actions inside)
-//	elbv2/rule/<id>      ELBRule          (a listener's non-default rules)
+//	elbv2/listener/<id>  ELBListener      (its default actions inside, and
+//	                     its rules, ELBRule, under "rules", by priority)
 //
 // Every write reads the whole prefix and commits with a guard over it
 // (UpdateELB), so a write sees and keeps every cross-record rule (a target

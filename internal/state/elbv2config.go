@@ -78,7 +78,16 @@ func (c *ELBConfig) LoadBalancersOf(tgArn string) []string {
 	return out
 }
 
-// elbKey is where a record of kind ("lb", "tg", "listener", "rule") with
+// listenerRecord is how a listener is stored: with its rules, so that
+// deleting a load balancer with its listeners and their rules is one
+// operation a listener (51 at most, under etcd's default limit of 128 a
+// transaction) rather than one a rule.
+type listenerRecord struct {
+	*ELBListener
+	Rules []*ELBRule `json:"rules,omitempty"`
+}
+
+// elbKey is where a record of kind ("lb", "tg", "listener") with
 // this ARN lives: under the ARN's last segment, a random hex id.
 func elbKey(kind, arn string) string {
 	return elbPrefix + kind + "/" + path.Base(arn)
@@ -119,9 +128,13 @@ func parseELB(page store.Page) (*ELBConfig, map[string][]byte, error) {
 		case "tg":
 			err = decodeInto(kv, cfg.TargetGroups, func(v *ELBTargetGroup) string { return v.Arn })
 		case "listener":
-			err = decodeInto(kv, cfg.Listeners, func(v *ELBListener) string { return v.Arn })
-		case "rule":
-			err = decodeInto(kv, cfg.Rules, func(v *ELBRule) string { return v.Arn })
+			var rec *listenerRecord
+			if rec, err = decode[listenerRecord](kv); err == nil {
+				cfg.Listeners[rec.Arn] = rec.ELBListener
+				for _, r := range rec.Rules {
+					cfg.Rules[r.Arn] = r
+				}
+			}
 		}
 		if err != nil {
 			return nil, nil, err
@@ -212,10 +225,7 @@ func elbDiff(cfg *ELBConfig, raw map[string][]byte) []store.Op {
 		want[elbKey("tg", arn)] = mustJSON(v)
 	}
 	for arn, v := range cfg.Listeners {
-		want[elbKey("listener", arn)] = mustJSON(v)
-	}
-	for arn, v := range cfg.Rules {
-		want[elbKey("rule", arn)] = mustJSON(v)
+		want[elbKey("listener", arn)] = mustJSON(listenerRecord{ELBListener: v, Rules: cfg.RulesOf(arn)})
 	}
 	var ops []store.Op
 	for k, v := range want {
@@ -235,7 +245,8 @@ func elbDiff(cfg *ELBConfig, raw map[string][]byte) []store.Op {
 // ELBChange says that a configuration record changed at a revision: the
 // data plane reads the configuration again (ReadELB) when it sees one.
 type ELBChange struct {
-	// Kind is lb, tg, listener or rule; ID the ARN's last segment.
+	// Kind is lb, tg or listener (whose record holds its rules); ID the
+	// ARN's last segment.
 	Kind, ID string
 	Deleted  bool
 	ModRev   int64

@@ -11,7 +11,10 @@ import (
 func page[T any](items []T, key func(T) string, marker string, pageSize *int) ([]T, string, error) {
 	limit := 400
 	if pageSize != nil {
-		if *pageSize < 1 || *pageSize > 400 {
+		if *pageSize < 1 {
+			return nil, "", invalid("1 validation error detected: Value '%d' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1", *pageSize)
+		}
+		if *pageSize > 400 {
 			return nil, "", invalid("1 validation error detected: Value '%d' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 400", *pageSize)
 		}
 		limit = *pageSize

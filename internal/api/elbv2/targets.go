@@ -37,7 +37,11 @@ func target(tg *state.ELBTargetGroup, t targetIn) (string, int32, error) {
 	if tg.TargetType == "ip" {
 		ip, err := netip.ParseAddr(t.ID)
 		if err != nil || ip.Zone() != "" {
-			return "", 0, fail(CodeInvalidTarget, "The IP address '%s' is not a valid IPv4 address", t.ID)
+			version := "IPv4"
+			if tg.IPAddressType == "ipv6" {
+				version = "IPv6"
+			}
+			return "", 0, fail(CodeInvalidTarget, "The IP address '%s' is not a valid %s address", t.ID, version)
 		}
 		if ip.Is4() != (tg.IPAddressType == "ipv4") {
 			return "", 0, fail(CodeInvalidTarget, "The IP address '%s' is not of the target group's IP address type '%s'", t.ID, tg.IPAddressType)
