@@ -43,6 +43,8 @@ var (
 		"access_logs.s3.bucket":       anyString(""),
 		"access_logs.s3.prefix":       anyString(""),
 		"deletion_protection.enabled": boolean(false),
+		"ipv6.deny_all_igw_traffic":   boolean(false),
+		"zonal_shift.config.enabled":  boolean(false),
 	}
 	applicationLBAttrs = map[string]attrSpec{
 		"idle_timeout.timeout_seconds":                             between(60, 1, 4000),
@@ -55,10 +57,18 @@ var (
 		"routing.http.desync_mitigation_mode":                      oneOf("defensive", "monitor", "defensive", "strictest"),
 		"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": boolean(false),
 		"waf.fail_open.enabled":                                    boolean(false),
+		"load_balancing.cross_zone.enabled":                        oneOf("true", "true"),
+		"connection_logs.s3.enabled":                               boolean(false),
+		"connection_logs.s3.bucket":                                anyString(""),
+		"connection_logs.s3.prefix":                                anyString(""),
+		"health_check_logs.s3.enabled":                             boolean(false),
+		"health_check_logs.s3.bucket":                              anyString(""),
+		"health_check_logs.s3.prefix":                              anyString(""),
 	}
 	networkLBAttrs = map[string]attrSpec{
-		"load_balancing.cross_zone.enabled": boolean(false),
-		"dns_record.client_routing_policy":  oneOf("any_availability_zone", "availability_zone_affinity", "partial_availability_zone_affinity", "any_availability_zone"),
+		"load_balancing.cross_zone.enabled":    boolean(false),
+		"dns_record.client_routing_policy":     oneOf("any_availability_zone", "availability_zone_affinity", "partial_availability_zone_affinity", "any_availability_zone"),
+		"secondary_ips.auto_assign.per_subnet": between(0, 0, 7),
 	}
 	httpTGAttrs = map[string]attrSpec{
 		"deregistration_delay.timeout_seconds":   between(300, 0, 3600),
@@ -71,19 +81,46 @@ var (
 			n, err := strconv.Atoi(v)
 			return err == nil && (n == 0 || n >= 30 && n <= 900)
 		}},
-		"load_balancing.algorithm.type":     oneOf("round_robin", "round_robin", "least_outstanding_requests", "weighted_random"),
-		"load_balancing.cross_zone.enabled": oneOf("use_load_balancer_configuration", "true", "false", "use_load_balancer_configuration"),
+		"load_balancing.algorithm.type":                                                  oneOf("round_robin", "round_robin", "least_outstanding_requests", "weighted_random"),
+		"load_balancing.algorithm.anomaly_mitigation":                                    oneOf("off", "on", "off"),
+		"load_balancing.cross_zone.enabled":                                              oneOf("use_load_balancer_configuration", "true", "false", "use_load_balancer_configuration"),
+		"target_group_health.dns_failover.minimum_healthy_targets.count":                 countOrOff("1"),
+		"target_group_health.dns_failover.minimum_healthy_targets.percentage":            percentOrOff("off"),
+		"target_group_health.unhealthy_state_routing.minimum_healthy_targets.count":      countOrOff("1"),
+		"target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": percentOrOff("off"),
 	}
 	tcpTGAttrs = map[string]attrSpec{
-		"deregistration_delay.timeout_seconds":                between(300, 0, 3600),
-		"deregistration_delay.connection_termination.enabled": boolean(false),
-		"stickiness.enabled":                                  boolean(false),
-		"stickiness.type":                                     oneOf("source_ip", "source_ip"),
-		"proxy_protocol_v2.enabled":                           boolean(false),
-		"preserve_client_ip.enabled":                          boolean(true),
-		"load_balancing.cross_zone.enabled":                   oneOf("use_load_balancer_configuration", "true", "false", "use_load_balancer_configuration"),
+		"deregistration_delay.timeout_seconds":                                           between(300, 0, 3600),
+		"deregistration_delay.connection_termination.enabled":                            boolean(false),
+		"stickiness.enabled":                                                             boolean(false),
+		"stickiness.type":                                                                oneOf("source_ip", "source_ip"),
+		"proxy_protocol_v2.enabled":                                                      boolean(false),
+		"preserve_client_ip.enabled":                                                     boolean(true),
+		"load_balancing.cross_zone.enabled":                                              oneOf("use_load_balancer_configuration", "true", "false", "use_load_balancer_configuration"),
+		"target_health_state.unhealthy.connection_termination.enabled":                   boolean(true),
+		"target_health_state.unhealthy.draining_interval_seconds":                        between(0, 0, 360000),
+		"target_group_health.dns_failover.minimum_healthy_targets.count":                 countOrOff("1"),
+		"target_group_health.dns_failover.minimum_healthy_targets.percentage":            percentOrOff("off"),
+		"target_group_health.unhealthy_state_routing.minimum_healthy_targets.count":      countOrOff("1"),
+		"target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage": percentOrOff("off"),
 	}
 )
+
+// countOrOff is a count of healthy targets (1 or more) or "off".
+func countOrOff(def string) attrSpec {
+	return attrSpec{def: def, valid: func(v string) bool {
+		n, err := strconv.Atoi(v)
+		return v == "off" || err == nil && n >= 1 && n <= 5000
+	}}
+}
+
+// percentOrOff is a percentage of healthy targets (1-100) or "off".
+func percentOrOff(def string) attrSpec {
+	return attrSpec{def: def, valid: func(v string) bool {
+		n, err := strconv.Atoi(v)
+		return v == "off" || err == nil && n >= 1 && n <= 100
+	}}
+}
 
 // lbAttrSpecs are the attributes of a load balancer type.
 func lbAttrSpecs(lbType string) map[string]attrSpec {

@@ -108,9 +108,6 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 		made = &state.ELBLoadBalancer{Arn: a.arn("loadbalancer/" + typeSegment(lbType) + "/" + in.Name + "/" + id), Name: in.Name,
 			Type: lbType, Scheme: scheme, DNSName: strings.ToLower(dns), IPAddressType: ipType, Subnets: subnets,
 			SecurityGroups: in.SecurityGroups, CreatedTime: a.now(), Attributes: defaults(lbAttrSpecs(lbType)), Tags: tags}
-		if lbType == "network" {
-			made.SecurityGroups = nil
-		}
 		tx.Config.LoadBalancers[made.Arn] = made
 		return nil
 	})
