@@ -103,7 +103,9 @@ type ELBTarget struct {
 // Draining says whether the target is being deregistered.
 func (t ELBTarget) Draining() bool { return !t.DrainingUntil.IsZero() }
 
-// ELBCertificate is a listener's certificate (an IAM server certificate ARN).
+// ELBCertificate is a listener's certificate (an IAM server certificate
+// ARN): the default one, served when a client names no host or one that no
+// other certificate covers, and others chosen by SNI.
 type ELBCertificate struct {
 	Arn       string `json:"arn"`
 	IsDefault bool   `json:"isDefault,omitempty"`
@@ -121,6 +123,9 @@ type ELBListener struct {
 	Certificates   []ELBCertificate `json:"certificates,omitempty"`
 	AlpnPolicy     []string         `json:"alpnPolicy,omitempty"`
 	DefaultActions []ELBAction      `json:"defaultActions"`
+	// Attributes are the listener attributes set; the others have their
+	// defaults.
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// DefaultRuleArn names the listener's default rule, which DescribeRules
 	// shows with priority "default".
 	DefaultRuleArn string      `json:"defaultRuleArn"`

@@ -89,6 +89,16 @@ func (a *API) Service() *query.Service {
 			"AddTags":                        query.Op(a.AddTags),
 			"RemoveTags":                     query.Op(a.RemoveTags),
 			"DescribeTags":                   query.Op(a.DescribeTags),
+			"DescribeListenerAttributes":     query.Op(a.DescribeListenerAttributes),
+			"ModifyListenerAttributes":       query.Op(a.ModifyListenerAttributes),
+			"AddListenerCertificates":        query.Op(a.AddListenerCertificates),
+			"RemoveListenerCertificates":     query.Op(a.RemoveListenerCertificates),
+			"DescribeListenerCertificates":   query.Op(a.DescribeListenerCertificates),
+			"SetSecurityGroups":              query.Op(a.SetSecurityGroups),
+			"SetSubnets":                     query.Op(a.SetSubnets),
+			"SetIpAddressType":               query.Op(a.SetIpAddressType),
+			"DescribeAccountLimits":          query.Op(a.DescribeAccountLimits),
+			"DescribeSSLPolicies":            query.Op(a.DescribeSSLPolicies),
 		}}
 }
 

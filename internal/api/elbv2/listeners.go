@@ -119,7 +119,8 @@ func (a *API) configure(tx *state.ELBTxn, lb *state.ELBLoadBalancer, l *state.EL
 			if c == nil {
 				return fail(CodeCertificateNotFound, "Certificate '%s' not found", arn)
 			}
-			l.Certificates = []state.ELBCertificate{{Arn: arn, IsDefault: true}}
+			others := slices.DeleteFunc(slices.Clone(l.Certificates), func(c state.ELBCertificate) bool { return c.IsDefault || c.Arn == arn })
+			l.Certificates = append([]state.ELBCertificate{{Arn: arn, IsDefault: true}}, others...)
 		}
 		if len(l.Certificates) == 0 {
 			return invalid("A certificate must be specified for HTTPS listeners")

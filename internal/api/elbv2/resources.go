@@ -31,11 +31,11 @@ func (a *API) resources(_ context.Context, action string, params url.Values) ([]
 		return []string{a.arn("loadbalancer/" + t + "/" + params.Get("Name") + "/*")}, nil
 	case "CreateTargetGroup":
 		return []string{a.arn("targetgroup/" + params.Get("Name") + "/*")}, nil
-	case "DeleteLoadBalancer", "ModifyLoadBalancerAttributes", "CreateListener":
+	case "DeleteLoadBalancer", "ModifyLoadBalancerAttributes", "CreateListener", "SetSecurityGroups", "SetSubnets", "SetIpAddressType":
 		return one("LoadBalancerArn"), nil
 	case "ModifyTargetGroup", "ModifyTargetGroupAttributes", "DeleteTargetGroup", "RegisterTargets", "DeregisterTargets":
 		return one("TargetGroupArn"), nil
-	case "ModifyListener", "DeleteListener", "CreateRule":
+	case "ModifyListener", "DeleteListener", "CreateRule", "ModifyListenerAttributes", "AddListenerCertificates", "RemoveListenerCertificates":
 		return one("ListenerArn"), nil
 	case "ModifyRule", "DeleteRule":
 		return one("RuleArn"), nil
