@@ -21,6 +21,7 @@ import (
 	"time"
 
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
+	elbv2api "github.com/flotta-dev/flotta/internal/api/elbv2"
 	iamapi "github.com/flotta-dev/flotta/internal/api/iam"
 	smapi "github.com/flotta-dev/flotta/internal/api/secretsmanager"
 	ssmapi "github.com/flotta-dev/flotta/internal/api/ssm"
@@ -283,11 +284,12 @@ func (s *Server) routes() http.Handler {
 	router.Handle(flotta)
 
 	// IAM and STS speak the AWS Query protocol: form bodies, XML answers.
-	iamAPI := &iamapi.API{IAM: s.iam}
+	iamAPI := &iamapi.API{IAM: s.iam, State: s.state, Box: s.box, Now: s.cfg.Now}
 	queries := &query.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
 	queries.Handle(iamAPI.Service())
 	queries.Handle(iamAPI.STSService())
+	queries.Handle((&elbv2api.API{State: s.state, Now: s.cfg.Now}).Service())
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())

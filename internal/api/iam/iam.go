@@ -17,6 +17,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/iam"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/query"
+	"github.com/flotta-dev/flotta/internal/sealing"
 	"github.com/flotta-dev/flotta/internal/state"
 )
 
@@ -31,6 +32,12 @@ const (
 // API answers IAM and STS.
 type API struct {
 	IAM *iam.IAM
+	// State, Box and Now serve the server certificates (servercerts.go):
+	// their records, the sealing of their private keys, and their upload
+	// dates (nil Now means time.Now).
+	State *state.State
+	Box   *sealing.Box
+	Now   func() time.Time
 }
 
 // Tag is an IAM tag.
@@ -129,7 +136,7 @@ func page[T any](items []T, key func(T) string, marker string, maxItems *int) ([
 
 // Service is the IAM API for the query router.
 func (a *API) Service() *query.Service {
-	return &query.Service{SigningName: "iam", Version: IAMVersion, Namespace: IAMNamespace, ActionPrefix: "iam",
+	s := &query.Service{SigningName: "iam", Version: IAMVersion, Namespace: IAMNamespace, ActionPrefix: "iam",
 		InternalErrorCode: "ServiceFailure", Resources: a.resources,
 		Ops: map[string]query.HandlerFunc{
 			"CreateUser":               query.Op(a.CreateUser),
@@ -182,6 +189,8 @@ func (a *API) Service() *query.Service {
 			"DetachRolePolicy":         query.OpNoResult(a.DetachRolePolicy),
 			"ListAttachedRolePolicies": query.Op(a.ListAttachedRolePolicies),
 		}}
+	a.serverCertificateOps(s.Ops)
+	return s
 }
 
 // STSService is STS's GetCallerIdentity and AssumeRole for the query
@@ -200,6 +209,8 @@ func (a *API) STSService() *query.Service {
 // when it names none), else the policy it names, else "*".
 func (a *API) resources(ctx context.Context, action string, params url.Values) ([]string, map[string][]string) {
 	switch {
+	case params.Get("ServerCertificateName") != "":
+		return []string{a.serverCertificateResource(params.Get("ServerCertificateName"))}, nil
 	case strings.HasPrefix(action, "List") && strings.HasSuffix(action, "s") && !strings.Contains(action, "For") &&
 		params.Get("UserName") == "" && params.Get("GroupName") == "" && params.Get("RoleName") == "":
 		return []string{"*"}, nil // ListUsers, ListGroups, ListRoles, ListPolicies

@@ -1,0 +1,120 @@
+package elbv2_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// TestListenerCertificatesAndAttributes: an HTTPS listener serves its
+// default certificate and others added by SNI; changing the default keeps
+// the others, the default cannot be removed, and the state hands the data
+// plane the default first. Listener attributes have ELB's defaults and
+// refuse unknown keys.
+func TestListenerCertificatesAndAttributes(t *testing.T) {
+	e := start(t)
+	lb := e.loadBalancer(t, "web", "application")
+	a, b, c := e.certificate(t, "a"), e.certificate(t, "b"), e.certificate(t, "c")
+	out, err := e.elb.CreateListener(e.ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443),
+		Certificates:   []types.Certificate{{CertificateArn: aws.String(a)}},
+		DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := out.Listeners[0].ListenerArn
+	if _, err := e.elb.AddListenerCertificates(e.ctx, &elb.AddListenerCertificatesInput{ListenerArn: l, Certificates: []types.Certificate{{CertificateArn: aws.String(b)}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.unchanged(t, "an unknown certificate", func() {
+		_, err := e.elb.AddListenerCertificates(e.ctx, &elb.AddListenerCertificatesInput{ListenerArn: l,
+			Certificates: []types.Certificate{{CertificateArn: aws.String(a[:len(a)-1] + "z")}}})
+		if code(err) != "CertificateNotFound" {
+			t.Errorf("unknown certificate: %v", err)
+		}
+	})
+	if _, err := e.elb.ModifyListener(e.ctx, &elb.ModifyListenerInput{ListenerArn: l, Certificates: []types.Certificate{{CertificateArn: aws.String(c)}}}); err != nil {
+		t.Fatal(err)
+	}
+	certs, err := e.elb.DescribeListenerCertificates(e.ctx, &elb.DescribeListenerCertificatesInput{ListenerArn: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, x := range certs.Certificates {
+		got[*x.CertificateArn] = *x.IsDefault
+	}
+	if len(got) != 2 || !got[c] || got[b] {
+		t.Fatalf("certificates after changing the default: %v (want %s default, %s by SNI)", got, c, b)
+	}
+	if _, err := e.elb.RemoveListenerCertificates(e.ctx, &elb.RemoveListenerCertificatesInput{ListenerArn: l, Certificates: []types.Certificate{{CertificateArn: aws.String(c)}}}); code(err) != "OperationNotPermitted" {
+		t.Fatalf("removing the default certificate: %v", err)
+	}
+	served, err := e.Server.State().ListenerCertificates(e.ctx, *l)
+	if err != nil || len(served) != 2 || served[0].Arn != c {
+		t.Fatalf("the data plane's certificates: %+v %v", served, err)
+	}
+	if _, err := e.elb.RemoveListenerCertificates(e.ctx, &elb.RemoveListenerCertificatesInput{ListenerArn: l, Certificates: []types.Certificate{{CertificateArn: aws.String(b)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if served, _ = e.Server.State().ListenerCertificates(e.ctx, *l); len(served) != 1 {
+		t.Fatalf("after removing the SNI certificate: %+v", served)
+	}
+
+	attrs, err := e.elb.DescribeListenerAttributes(e.ctx, &elb.DescribeListenerAttributesInput{ListenerArn: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]string{}
+	for _, x := range attrs.Attributes {
+		vals[*x.Key] = *x.Value
+	}
+	if vals["routing.http.response.server.enabled"] != "true" {
+		t.Fatalf("listener attributes %v", vals)
+	}
+	mod, err := e.elb.ModifyListenerAttributes(e.ctx, &elb.ModifyListenerAttributesInput{ListenerArn: l,
+		Attributes: []types.ListenerAttribute{{Key: aws.String("routing.http.response.server.enabled"), Value: aws.String("false")}}})
+	if err != nil || len(mod.Attributes) != len(attrs.Attributes) {
+		t.Fatalf("modify listener attributes: %+v %v", mod, err)
+	}
+	e.unchanged(t, "an unknown listener attribute", func() {
+		_, err := e.elb.ModifyListenerAttributes(e.ctx, &elb.ModifyListenerAttributesInput{ListenerArn: l,
+			Attributes: []types.ListenerAttribute{{Key: aws.String("tcp.idle_timeout.seconds"), Value: aws.String("100")}}})
+		if code(err) != "ValidationError" {
+			t.Errorf("a TCP attribute on an HTTPS listener: %v", err)
+		}
+	})
+}
+
+// TestNetworkSettingsLimitsAndPolicies: security groups, subnets and the
+// IP address type are kept and shown; the account's limits and the SSL
+// policies are listed.
+func TestNetworkSettingsLimitsAndPolicies(t *testing.T) {
+	e := start(t)
+	lb := e.loadBalancer(t, "web", "application")
+	if out, err := e.elb.SetSecurityGroups(e.ctx, &elb.SetSecurityGroupsInput{LoadBalancerArn: lb.LoadBalancerArn, SecurityGroups: []string{"sg-1"}}); err != nil || out.SecurityGroupIds[0] != "sg-1" {
+		t.Fatalf("set security groups: %+v %v", out, err)
+	}
+	if out, err := e.elb.SetSubnets(e.ctx, &elb.SetSubnetsInput{LoadBalancerArn: lb.LoadBalancerArn, Subnets: []string{"subnet-1", "subnet-2"}}); err != nil || len(out.AvailabilityZones) != 2 {
+		t.Fatalf("set subnets: %+v %v", out, err)
+	}
+	if _, err := e.elb.SetIpAddressType(e.ctx, &elb.SetIpAddressTypeInput{LoadBalancerArn: lb.LoadBalancerArn, IpAddressType: types.IpAddressTypeDualstack}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.elb.DescribeLoadBalancers(e.ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{*lb.LoadBalancerArn}})
+	if err != nil || d.LoadBalancers[0].SecurityGroups[0] != "sg-1" || *d.LoadBalancers[0].AvailabilityZones[1].SubnetId != "subnet-2" || d.LoadBalancers[0].IpAddressType != "dualstack" {
+		t.Fatalf("after the settings: %+v %v", d, err)
+	}
+	limits, err := e.elb.DescribeAccountLimits(e.ctx, &elb.DescribeAccountLimitsInput{})
+	if err != nil || len(limits.Limits) < 5 {
+		t.Fatalf("limits: %+v %v", limits, err)
+	}
+	pols, err := e.elb.DescribeSSLPolicies(e.ctx, &elb.DescribeSSLPoliciesInput{Names: []string{"ELBSecurityPolicy-2016-08"}})
+	if err != nil || len(pols.SslPolicies) != 1 || len(pols.SslPolicies[0].SslProtocols) != 3 {
+		t.Fatalf("SSL policies: %+v %v", pols, err)
+	}
+	if _, err := e.elb.DescribeSSLPolicies(e.ctx, &elb.DescribeSSLPoliciesInput{Names: []string{"nope"}}); code(err) != "SSLPolicyNotFound" {
+		t.Fatalf("an unknown SSL policy: %v", err)
+	}
+}
