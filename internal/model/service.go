@@ -45,7 +45,7 @@ type Service struct {
 	ServiceArn                    string                         `json:"serviceArn"`
 	ServiceName                   string                         `json:"serviceName"`
 	ClusterArn                    string                         `json:"clusterArn"`
-	LoadBalancers                 []json.RawMessage              `json:"loadBalancers"`
+	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers"`
 	ServiceRegistries             []json.RawMessage              `json:"serviceRegistries"`
 	Status                        string                         `json:"status"`
 	DesiredCount                  int                            `json:"desiredCount"`
@@ -140,7 +140,7 @@ type ServiceRevision struct {
 	ClusterArn           string            `json:"clusterArn"`
 	TaskDefinition       string            `json:"taskDefinition"`
 	LaunchType           string            `json:"launchType,omitempty"`
-	LoadBalancers        []json.RawMessage `json:"loadBalancers,omitempty"`
+	LoadBalancers        []LoadBalancer    `json:"loadBalancers,omitempty"`
 	ServiceRegistries    []json.RawMessage `json:"serviceRegistries,omitempty"`
 	NetworkConfiguration json.RawMessage   `json:"networkConfiguration,omitempty"`
 	ContainerImages      []ContainerImage  `json:"containerImages,omitempty"`
@@ -257,4 +257,14 @@ func ValidateDeploymentConfiguration(c *DeploymentConfiguration, daemon bool) er
 		return InvalidParameter("bakeTimeInMinutes must be between 0 and 1440.")
 	}
 	return nil
+}
+
+// LoadBalancer is one of a service's load balancer registrations: each of
+// its tasks' containerName:containerPort is a target of the target group.
+// LoadBalancerName names a Classic Load Balancer, which Flotta does not have.
+type LoadBalancer struct {
+	TargetGroupArn   string `json:"targetGroupArn,omitempty"`
+	LoadBalancerName string `json:"loadBalancerName,omitempty"`
+	ContainerName    string `json:"containerName,omitempty"`
+	ContainerPort    *int   `json:"containerPort,omitempty"`
 }

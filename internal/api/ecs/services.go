@@ -19,7 +19,7 @@ type serviceInput struct {
 	ServiceName                   string                               `json:"serviceName"`
 	Service                       string                               `json:"service"`
 	TaskDefinition                string                               `json:"taskDefinition"`
-	LoadBalancers                 []json.RawMessage                    `json:"loadBalancers"`
+	LoadBalancers                 []model.LoadBalancer                 `json:"loadBalancers"`
 	ServiceRegistries             []json.RawMessage                    `json:"serviceRegistries"`
 	DesiredCount                  *int                                 `json:"desiredCount"`
 	LaunchType                    string                               `json:"launchType"`
@@ -58,8 +58,8 @@ func (a *API) checkServiceSettings(in *serviceInput, daemon bool) error {
 	if err := model.ValidateDeploymentConfiguration(in.DeploymentConfiguration, daemon); err != nil {
 		return err
 	}
-	if len(in.LoadBalancers) > 0 || len(in.ServiceRegistries) > 0 {
-		return model.InvalidParameter("Load balancers and service registries are not supported yet.")
+	if len(in.ServiceRegistries) > 0 {
+		return model.InvalidParameter("Service registries are not supported yet.")
 	}
 	switch in.LaunchType {
 	case "", "EC2", "EXTERNAL":
@@ -141,13 +141,20 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if _, _, err := placement.Rules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
 		return nil, err
 	}
+	if err := a.checkLoadBalancers(ctx, in.LoadBalancers, &td.TaskDefinition); err != nil {
+		return nil, err
+	}
+	lbs := in.LoadBalancers
+	if lbs == nil {
+		lbs = []model.LoadBalancer{}
+	}
 	desired := 0
 	if in.DesiredCount != nil {
 		desired = *in.DesiredCount
 	}
 	svc := model.Service{
 		ServiceArn: a.State.ServiceARN(c.ClusterName, in.ServiceName), ServiceName: in.ServiceName, ClusterArn: c.ClusterArn,
-		LoadBalancers: []json.RawMessage{}, ServiceRegistries: []json.RawMessage{}, Status: model.ServiceActive,
+		LoadBalancers: lbs, ServiceRegistries: []json.RawMessage{}, Status: model.ServiceActive,
 		DesiredCount: desired, LaunchType: "EC2", TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
 		DeploymentConfiguration: deploymentConfiguration(in.DeploymentConfiguration, daemon),
 		Events:                  []model.ServiceEvent{}, CreatedAt: model.At(a.State.Now()),
@@ -326,6 +333,15 @@ func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluste
 			return nil, nil, nil, err
 		}
 	}
+	// The load balancers, new or kept, must fit the task definition that
+	// will run.
+	lbs := cur.Service.LoadBalancers
+	if in.LoadBalancers != nil {
+		lbs = in.LoadBalancers
+	}
+	if err := a.checkLoadBalancers(ctx, lbs, &td.TaskDefinition); err != nil {
+		return nil, nil, nil, err
+	}
 	return c, cur, td, nil
 }
 
@@ -360,6 +376,12 @@ func (a *API) applyServiceUpdate(r *state.ServiceRecord, in *serviceInput, td *s
 	}
 	if in.HealthCheckGracePeriodSeconds != nil {
 		s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.LoadBalancers != nil {
+		// A change of target groups is a new deployment, as in ECS: the
+		// new tasks register with the new groups.
+		s.LoadBalancers = in.LoadBalancers
+		redeploy = true
 	}
 	if in.EnableExecuteCommand != nil {
 		s.EnableExecuteCommand = *in.EnableExecuteCommand
