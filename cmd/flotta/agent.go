@@ -25,6 +25,7 @@ type agentFlags struct {
 	allowPrivileged, allowHostAccess bool
 	cleanup                          time.Duration
 	credentialsAddress               string
+	advertiseAddress                 string
 }
 
 func (f *agentFlags) add(cmd *cobra.Command, withConnection bool) {
@@ -45,6 +46,7 @@ func (f *agentFlags) add(cmd *cobra.Command, withConnection bool) {
 	cmd.Flags().BoolVar(&f.allowHostAccess, "allow-host-access", false, "let tasks mount host paths (the Docker socket among them), add kernel capabilities, use host devices and share the host's PID or IPC namespace")
 	cmd.Flags().StringVar(&f.credentialsAddress, "credentials-address", agent.DefaultCredentialsAddress,
 		"host:port where tasks' containers read their task role credentials (added to the loopback interface when the host lacks it; \"off\" serves none)")
+	cmd.Flags().StringVar(&f.advertiseAddress, "advertise-address", "", "address at which load balancers reach this host's published ports (default: the address this host uses to reach the server)")
 	cmd.Flags().DurationVar(&f.cleanup, "cleanup-delay", 10*time.Minute, "how long a stopped task's containers are kept")
 }
 
@@ -75,7 +77,7 @@ func (f *agentFlags) runAgent(ctx context.Context, logger *slog.Logger, ready fu
 		Server: f.server, Cluster: f.cluster, JoinToken: f.token, CAFingerprint: f.caFingerprint, DataDir: f.dataDir,
 		CPU: f.cpu, Memory: f.memory, ReservedMemory: f.reservedMemory, Zone: f.zone, InstanceType: f.instanceType,
 		Attributes: attrs, AllowPrivileged: f.allowPrivileged, AllowHostAccess: f.allowHostAccess, Runtime: rt, PauseImage: pause,
-		CleanupDelay: f.cleanup, CredentialsAddress: f.credentialsAddress, Version: version, Logger: logger,
+		CleanupDelay: f.cleanup, CredentialsAddress: f.credentialsAddress, AdvertiseAddress: f.advertiseAddress, Version: version, Logger: logger,
 	})
 	if err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -67,6 +69,10 @@ type Config struct {
 	// the agent adds to the loopback interface when the host lacks it;
 	// "off" serves none, and tasks with a role do not start).
 	CredentialsAddress string
+	// AdvertiseAddress is the address load balancers reach this host's
+	// published ports at (attribute com.flotta.host-address); empty: the
+	// address this host uses to reach the server.
+	AdvertiseAddress string
 	// ContainerLabels are added to every container the agent makes (tests
 	// mark theirs, so that a crashed run's leftovers can be found).
 	ContainerLabels map[string]string
@@ -326,6 +332,9 @@ func (a *Agent) capabilities(info runtime.Info) []model.Attribute {
 	}
 	for _, c := range caps {
 		attrs = append(attrs, model.Attribute{Name: c})
+	}
+	if addr := a.hostAddress(); addr != "" {
+		attrs = append(attrs, model.Attribute{Name: model.AttrHostAddress, Value: addr})
 	}
 	keys := make([]string, 0, len(a.cfg.Attributes))
 	for k := range a.cfg.Attributes {
@@ -597,4 +606,30 @@ func (a *Agent) taskSecrets(arn string) (map[string]map[string]string, string) {
 		return nil, "ResourceInitializationError: unable to pull secrets or registry auth: the server sent no secret values for this task"
 	}
 	return s.values, s.err
+}
+
+// hostAddress is where this host's published ports are reached: the
+// configured address, else the local address of a route to the server (a
+// UDP socket "connected" to it sends nothing), "" when neither is known.
+func (a *Agent) hostAddress() string {
+	if a.cfg.AdvertiseAddress != "" {
+		return a.cfg.AdvertiseAddress
+	}
+	u, err := url.Parse(a.cfg.Server)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	conn, err := net.Dial("udp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	if addr, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		return addr.IP.String()
+	}
+	return ""
 }

@@ -25,6 +25,10 @@ const (
 	AttrInstanceType = "ecs.instance-type"
 	AttrAMI          = "ecs.ami-id"
 	AttrOSFamily     = "ecs.os-family"
+	// AttrHostAddress is Flotta's own: the address at which the host's
+	// published ports (a bridge or host mode task's host ports) are
+	// reached, which load balancers send traffic to.
+	AttrHostAddress = "com.flotta.host-address"
 )
 
 // ContainerInstance is a machine that runs the flotta agent.
