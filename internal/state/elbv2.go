@@ -98,6 +98,10 @@ type ELBTarget struct {
 	// requests, finishes those in flight, and is removed at this time
 	// (SweepELBTargets).
 	DrainingUntil time.Time `json:"drainingUntil,omitzero"`
+	// TaskArn is the ECS task this target stands for, when a service's
+	// load balancer registration made it (ECS registers and deregisters
+	// those itself; targets a user registered have none).
+	TaskArn string `json:"taskArn,omitempty"`
 }
 
 // Draining says whether the target is being deregistered.

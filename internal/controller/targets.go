@@ -1,0 +1,288 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// Targets keeps the load balancer targets of services' tasks as ECS does:
+// a task of a service with loadBalancers is registered in each target group
+// once it runs (its host address and host port for target type instance,
+// its own address and container port for ip), and is deregistered, to
+// drain for the group's deregistration delay, as soon as it is to stop. It
+// also removes the targets whose delay has passed (SweepELBTargets).
+//
+// It meets the other controllers only in the store: it reads services,
+// their tasks and instances, and writes the load balancing configuration
+// and service events.
+type Targets struct {
+	State  *state.State
+	Logger *slog.Logger
+	// Every is how often it reconciles without a store change (for drain
+	// deadlines); store changes to services and their tasks wake it at once.
+	Every time.Duration
+}
+
+// Run reconciles until ctx ends.
+func (t *Targets) Run(ctx context.Context) {
+	if t.Every == 0 {
+		t.Every = time.Second
+	}
+	if t.Logger == nil {
+		t.Logger = slog.Default()
+	}
+	for ctx.Err() == nil {
+		rev, err := t.State.Revision(ctx)
+		if err != nil {
+			sleep(ctx, time.Second)
+			continue
+		}
+		t.follow(ctx, rev)
+	}
+}
+
+// follow reconciles on every change of a service or a service's task, and
+// on a tick, until a watch ends.
+func (t *Targets) follow(ctx context.Context, rev int64) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	svcs, e1 := t.State.WatchServices(wctx, rev)
+	tasks, e2 := t.State.WatchServiceTasks(wctx, rev)
+	tick := time.NewTicker(t.Every)
+	defer tick.Stop()
+	for {
+		if err := t.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			t.Logger.Warn("reconcile load balancer targets", "err", err)
+		}
+		select {
+		case _, ok := <-svcs:
+			if !ok {
+				return
+			}
+		case _, ok := <-tasks:
+			if !ok {
+				return
+			}
+		case <-tick.C:
+		case err := <-e1:
+			t.Logger.Warn("service watch ended", "err", err)
+			return
+		case err := <-e2:
+			t.Logger.Warn("service task watch ended", "err", err)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// wantedTarget is a target a running task should be.
+type wantedTarget struct {
+	id      string
+	port    int32
+	taskArn string
+	service string // "cluster/name", for its events
+}
+
+func (w wantedTarget) key() string { return w.id + ":" + strconv.Itoa(int(w.port)) }
+
+// Reconcile makes the service-owned targets of every target group match
+// the running tasks of the services that name it, once.
+func (t *Targets) Reconcile(ctx context.Context) error {
+	now := t.State.Now()
+	wanted, services, err := t.wanted(ctx)
+	if err != nil {
+		return err
+	}
+	type change struct{ registered, deregistered int }
+	changes := map[string]map[string]*change{} // service -> target group -> counts
+	note := func(service, tg string) *change {
+		if changes[service] == nil {
+			changes[service] = map[string]*change{}
+		}
+		if changes[service][tg] == nil {
+			changes[service][tg] = &change{}
+		}
+		return changes[service][tg]
+	}
+	_, err = t.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
+		clear(changes)
+		for arn, tg := range tx.Config.TargetGroups {
+			want := wanted[arn]
+			delay := deregistrationDelay(tg)
+			kept := make(map[string]bool, len(tg.Targets))
+			for i := range tg.Targets {
+				tgt := &tg.Targets[i]
+				k := tgt.ID + ":" + strconv.Itoa(int(tgt.Port))
+				kept[k] = true
+				if tgt.TaskArn == "" {
+					continue // a user's own target
+				}
+				w, ok := want[k]
+				switch {
+				case ok && w.taskArn == tgt.TaskArn && !tgt.Draining():
+				case ok && w.taskArn == tgt.TaskArn:
+					// Draining, but running again (a deregistration undone).
+					tgt.DrainingUntil, tgt.RegisteredAt = time.Time{}, now
+					note(w.service, arn).registered++
+				case !tgt.Draining():
+					tgt.DrainingUntil = now.Add(delay)
+					if svc := services[tgt.TaskArn]; svc != "" {
+						note(svc, arn).deregistered++
+					}
+				}
+			}
+			keys := make([]string, 0, len(want))
+			for k := range want {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if kept[k] {
+					continue
+				}
+				w := want[k]
+				tg.Targets = append(tg.Targets, state.ELBTarget{ID: w.id, Port: w.port, RegisteredAt: now, TaskArn: w.taskArn})
+				note(w.service, arn).registered++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for service, byGroup := range changes {
+		cluster, name, _ := strings.Cut(service, "/")
+		var evs []model.ServiceEvent
+		for tg, c := range byGroup {
+			if c.registered > 0 {
+				evs = append(evs, event(t.State, "(service %s) registered %d targets in (target-group %s)", name, c.registered, tg))
+			}
+			if c.deregistered > 0 {
+				evs = append(evs, event(t.State, "(service %s) deregistered %d targets in (target-group %s)", name, c.deregistered, tg))
+			}
+		}
+		_, err := t.State.UpdateService(ctx, cluster, name, func(r *state.ServiceRecord) error {
+			r.Service.Events = append(evs, r.Service.Events...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := t.State.SweepELBTargets(ctx, now); err != nil {
+		return err
+	}
+	return nil
+}
+
+// wanted works out, for every target group that services name, the targets
+// their running tasks should be (by "id:port"), and which service each
+// service-owned task belongs to.
+func (t *Targets) wanted(ctx context.Context) (map[string]map[string]wantedTarget, map[string]string, error) {
+	keys, err := t.State.ServiceKeys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	wanted := map[string]map[string]wantedTarget{}
+	services := map[string]string{}
+	instances := map[string]map[string]*state.InstanceRecord{} // cluster -> id
+	for _, key := range keys {
+		cluster, name, _ := strings.Cut(key, "/")
+		rec, err := t.State.GetService(ctx, cluster, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rec == nil || len(rec.Service.LoadBalancers) == 0 {
+			continue
+		}
+		summaries, err := t.State.ServiceTasks(ctx, cluster, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, s := range summaries {
+			services[s.Arn] = key
+			if s.LastStatus != model.TaskRunning || s.DesiredStatus != model.TaskRunning {
+				continue
+			}
+			task, err := t.State.GetTask(ctx, cluster, s.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if task == nil {
+				continue
+			}
+			if instances[cluster] == nil {
+				instances[cluster] = map[string]*state.InstanceRecord{}
+			}
+			inst, ok := instances[cluster][s.InstanceID]
+			if !ok {
+				if inst, err = t.State.GetInstance(ctx, cluster, s.InstanceID); err != nil {
+					return nil, nil, err
+				}
+				instances[cluster][s.InstanceID] = inst
+			}
+			for _, lb := range rec.Service.LoadBalancers {
+				w, ok := targetOf(&task.Task, inst, lb)
+				if !ok {
+					continue
+				}
+				w.service = key
+				if wanted[lb.TargetGroupArn] == nil {
+					wanted[lb.TargetGroupArn] = map[string]wantedTarget{}
+				}
+				wanted[lb.TargetGroupArn][w.key()] = w
+			}
+		}
+	}
+	return wanted, services, nil
+}
+
+// targetOf is the target a running task is for one load balancer entry of
+// its service: its own address and the container port in awsvpc mode
+// (target type ip), else its instance and the host port the container port
+// is published on (target type instance).
+func targetOf(task *model.Task, inst *state.InstanceRecord, lb model.LoadBalancer) (wantedTarget, bool) {
+	if lb.ContainerPort == nil {
+		return wantedTarget{}, false
+	}
+	for _, c := range task.Containers {
+		if c.Name != lb.ContainerName {
+			continue
+		}
+		for _, ni := range c.NetworkInterfaces {
+			if ni.PrivateIpv4Address != "" {
+				return wantedTarget{id: ni.PrivateIpv4Address, port: int32(*lb.ContainerPort), taskArn: task.TaskArn}, true
+			}
+		}
+		if inst == nil {
+			return wantedTarget{}, false
+		}
+		for _, b := range c.NetworkBindings {
+			if b.ContainerPort == *lb.ContainerPort && b.HostPort != 0 && (b.Protocol == "" || b.Protocol == "tcp") {
+				return wantedTarget{id: inst.Instance.Ec2InstanceID, port: int32(b.HostPort), taskArn: task.TaskArn}, true
+			}
+		}
+	}
+	return wantedTarget{}, false
+}
+
+// deregistrationDelay is a target group's deregistration_delay.timeout_seconds.
+func deregistrationDelay(tg *state.ELBTargetGroup) time.Duration {
+	s, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"])
+	if err != nil {
+		s = 300 // ELB's default
+	}
+	return time.Duration(s) * time.Second
+}
+
+// String names a wanted target in logs.
+func (w wantedTarget) String() string { return fmt.Sprintf("%s:%d (%s)", w.id, w.port, w.taskArn) }
