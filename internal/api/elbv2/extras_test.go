@@ -1,6 +1,8 @@
 package elbv2_test
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,4 +168,35 @@ func TestDeletionProtectionAndTheDefaultRule(t *testing.T) {
 	if _, err := e.elb.DeleteLoadBalancer(e.ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestNetworkLoadBalancer: a network load balancer's ARNs say net; its TCP
+// target groups get ELB's TCP health check defaults (no path, no matcher);
+// its listeners are TCP and only forward; its listeners take no rules.
+func TestNetworkLoadBalancer(t *testing.T) {
+	e := start(t)
+	nlb := e.loadBalancer(t, "tcp", "network")
+	tg := e.targetGroup(t, "db", "TCP", types.TargetTypeEnumIp)
+	if tg.HealthCheckProtocol != "TCP" || *tg.HealthCheckTimeoutSeconds != 10 || tg.HealthCheckPath != nil || tg.Matcher != nil || tg.ProtocolVersion != nil {
+		t.Fatalf("TCP target group defaults: %+v", tg)
+	}
+	l := e.listener(t, *nlb.LoadBalancerArn, "TCP", 5432, forward(*tg.TargetGroupArn))
+	if !regexp.MustCompile(`:listener/net/tcp/[0-9a-f]{16}/[0-9a-f]{16}$`).MatchString(*l.ListenerArn) {
+		t.Fatalf("network listener ARN %s", *l.ListenerArn)
+	}
+	e.unchanged(t, "refusals", func() {
+		_, err := e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(1), Conditions: pathRule("/"), Actions: forward(*tg.TargetGroupArn)})
+		if code(err) != "InvalidConfigurationRequest" {
+			t.Errorf("a rule on a network listener: %v", err)
+		}
+		_, err = e.elb.ModifyListener(e.ctx, &elb.ModifyListenerInput{ListenerArn: l.ListenerArn,
+			DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+		if code(err) != "InvalidLoadBalancerAction" {
+			t.Errorf("a fixed response on a network listener: %v", err)
+		}
+		_, err = e.elb.ModifyListener(e.ctx, &elb.ModifyListenerInput{ListenerArn: l.ListenerArn, Protocol: types.ProtocolEnumHttp})
+		if code(err) != "ValidationError" || !strings.Contains(err.Error(), "Listener protocol 'HTTP' must be one of 'TLS, TCP, TCP_UDP, UDP'") {
+			t.Errorf("HTTP on a network load balancer: %v", err)
+		}
+	})
 }
