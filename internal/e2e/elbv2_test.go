@@ -1,19 +1,32 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestELBWithAWSCLIAndBoto3: Debian's AWS CLI makes a load balancer, a
-// target group, a listener and a rule, registers targets and reads their
+// target group, an HTTP listener, an HTTPS one serving a certificate it
+// uploaded to IAM (a key given as the certificate is MalformedCertificate)
+// and a rule, registers targets and reads their
 // health (unused while no listener forwards to the group, then initial),
 // gets ELB's DuplicateListener for a taken port and ResourceInUse for a
-// group in use, and deletes it all; boto3 reads the same objects, pages
-// load balancers and gets TargetGroupNotFound.
+// group in use, and deletes it all, its waiters (load-balancer-available,
+// target-deregistered, load-balancers-deleted) returning at once; boto3
+// reads the same objects, pages load balancers and gets
+// TargetGroupNotFound.
 func TestELBWithAWSCLIAndBoto3(t *testing.T) {
 	requireClients(t)
 	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
@@ -47,6 +60,7 @@ func TestELBWithAWSCLIAndBoto3(t *testing.T) {
 		t.Fatalf("create-load-balancer: %+v", lbs)
 	}
 	lbArn := lbs.LoadBalancers[0].LoadBalancerArn
+	must(nil, "elbv2", "wait", "load-balancer-available", "--load-balancer-arns", lbArn)
 	var tgs struct {
 		TargetGroups []struct{ TargetGroupArn string }
 	}
@@ -80,6 +94,16 @@ func TestELBWithAWSCLIAndBoto3(t *testing.T) {
 	if th.TargetHealthDescriptions[0].TargetHealth.State != "initial" || th.TargetHealthDescriptions[0].TargetHealth.Reason != "Elb.RegistrationInProgress" {
 		t.Fatalf("describe-target-health with a listener: %+v", th)
 	}
+	certFile, keyFile := writeCertificate(t)
+	var uploaded struct{ ServerCertificateMetadata struct{ Arn string } }
+	must(&uploaded, "iam", "upload-server-certificate", "--server-certificate-name", "cli-web",
+		"--certificate-body", "file://"+certFile, "--private-key", "file://"+keyFile)
+	if out, errOut, err := aws("iam", "upload-server-certificate", "--server-certificate-name", "bad",
+		"--certificate-body", "file://"+keyFile, "--private-key", "file://"+keyFile); err == nil || !strings.Contains(errOut, "MalformedCertificate") {
+		t.Fatalf("upload of a key as a certificate: %v\n%s%s", err, out, errOut)
+	}
+	must(&ls, "elbv2", "create-listener", "--load-balancer-arn", lbArn, "--protocol", "HTTPS", "--port", "443",
+		"--certificates", "CertificateArn="+uploaded.ServerCertificateMetadata.Arn, "--default-actions", "Type=forward,TargetGroupArn="+tgArn)
 	if out, errOut, err := aws("elbv2", "create-listener", "--load-balancer-arn", lbArn, "--protocol", "HTTP", "--port", "80",
 		"--default-actions", "Type=forward,TargetGroupArn="+tgArn); err == nil || !strings.Contains(errOut, "DuplicateListener") {
 		t.Fatalf("a second listener on port 80: %v\n%s%s", err, out, errOut)
@@ -94,8 +118,9 @@ elb = boto3.client("elbv2", endpoint_url=sys.argv[1])
 lb = elb.describe_load_balancers(Names=["cli-web"])["LoadBalancers"][0]
 assert lb["State"]["Code"] == "active" and lb["Type"] == "application", lb
 ls = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
-assert [l["Port"] for l in ls] == [80], ls
-rules = elb.describe_rules(ListenerArn=ls[0]["ListenerArn"])["Rules"]
+assert [l["Port"] for l in ls] == [80, 443], ls
+assert ls[1]["Certificates"][0]["CertificateArn"].startswith("arn:aws:iam::123456789012:server-certificate/cli-web"), ls
+rules = elb.describe_rules(ListenerArn=[l for l in ls if l["Port"] == 80][0]["ListenerArn"])["Rules"]
 assert [r["Priority"] for r in rules] == ["10", "default"], rules
 assert rules[0]["Actions"][0]["FixedResponseConfig"]["StatusCode"] == "418", rules
 tg = elb.describe_target_groups(Names=["cli-blue"])["TargetGroups"][0]
@@ -119,10 +144,43 @@ print("boto3", boto3.__version__, "ok")
 		t.Fatalf("boto3: %v\n%s", err, out)
 	}
 
+	must(nil, "elbv2", "modify-target-group-attributes", "--target-group-arn", tgArn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=0")
+	must(nil, "elbv2", "deregister-targets", "--target-group-arn", tgArn, "--targets", "Id=10.0.0.1")
+	must(nil, "elbv2", "wait", "target-deregistered", "--target-group-arn", tgArn, "--targets", "Id=10.0.0.1")
 	must(nil, "elbv2", "delete-load-balancer", "--load-balancer-arn", lbArn)
+	must(nil, "elbv2", "wait", "load-balancers-deleted", "--load-balancer-arns", lbArn)
 	must(nil, "elbv2", "delete-target-group", "--target-group-arn", tgArn)
 	if out, errOut, err := aws("elbv2", "describe-listeners", "--listener-arns", listenerArn); err == nil || !strings.Contains(errOut, "ListenerNotFound") {
 		t.Fatalf("describe-listeners after the load balancer was deleted: %v\n%s%s", err, out, errOut)
 	}
 	t.Logf("%s; aws %s", strings.TrimSpace(string(out)), strings.TrimSpace(version()))
+}
+
+// writeCertificate writes a self-signed certificate and its key as PEM
+// files for the CLI's file:// arguments.
+func writeCertificate(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "web.example"}, DNSNames: []string{"web.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }

@@ -154,7 +154,7 @@ func (sc actionScope) forward(a actionIn) (*state.ELBForward, error) {
 		}
 		for _, other := range sc.cfg.LoadBalancersOf(tg.Arn) {
 			if other != sc.lb.Arn {
-				return nil, fail("TargetGroupAssociationLimit", "The following target groups cannot be associated with more than one load balancer: %s", tg.Arn)
+				return nil, fail(CodeTargetGroupAssociated, "The following target groups cannot be associated with more than one load balancer: %s", tg.Arn)
 			}
 		}
 	}

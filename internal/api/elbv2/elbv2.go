@@ -128,9 +128,10 @@ const (
 	CodeTooManyTargets        = "TooManyTargets"
 	CodeTooManyListeners      = "TooManyListeners"
 	CodeTooManyTags           = "TooManyTags"
-	CodeTooManyActions        = "TooManyActions"
 	CodeTooManyLoadBalancers  = "TooManyLoadBalancers"
 	CodeTooManyTargetGroups   = "TooManyTargetGroups"
+	CodeTooManyCertificates   = "TooManyCertificates"
+	CodeTargetGroupAssociated = "TargetGroupAssociationLimit"
 )
 
 // Quotas, ELB's defaults per region and per resource.

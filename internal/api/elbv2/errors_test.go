@@ -211,6 +211,23 @@ func TestCertificateErrors(t *testing.T) {
 			t.Errorf("mismatched key: %v", err)
 		}
 	})
+	for name, in := range map[string]*iam.UploadServerCertificateInput{
+		"a name with a space":    {ServerCertificateName: aws.String("a b"), CertificateBody: aws.String(cert), PrivateKey: aws.String(key)},
+		"a path without slashes": {ServerCertificateName: aws.String("p"), Path: aws.String("prod"), CertificateBody: aws.String(cert), PrivateKey: aws.String(key)},
+		"a chain that does not parse": {ServerCertificateName: aws.String("c"), CertificateBody: aws.String(cert), PrivateKey: aws.String(key),
+			CertificateChain: aws.String("garbage")},
+		"a key that does not parse": {ServerCertificateName: aws.String("k"), CertificateBody: aws.String(cert), PrivateKey: aws.String("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")},
+	} {
+		want := "ValidationError"
+		if strings.Contains(name, "parse") {
+			want = "MalformedCertificate"
+		}
+		e.unchanged(t, name, func() {
+			if _, err := e.iam.UploadServerCertificate(e.ctx, in); code(err) != want {
+				t.Errorf("%s: %v, want %s", name, err, want)
+			}
+		})
+	}
 	arn := e.certificate(t, "web")
 	if _, err := e.iam.UploadServerCertificate(e.ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String("web"),
 		CertificateBody: aws.String(cert), PrivateKey: aws.String(key)}); code(err) != "EntityAlreadyExists" {

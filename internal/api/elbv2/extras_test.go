@@ -1,6 +1,8 @@
 package elbv2_test
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,4 +119,84 @@ func TestNetworkSettingsLimitsAndPolicies(t *testing.T) {
 	if _, err := e.elb.DescribeSSLPolicies(e.ctx, &elb.DescribeSSLPoliciesInput{Names: []string{"nope"}}); code(err) != "SSLPolicyNotFound" {
 		t.Fatalf("an unknown SSL policy: %v", err)
 	}
+}
+
+// TestDeletionProtectionAndTheDefaultRule: a load balancer with deletion
+// protection is not deleted (OperationNotPermitted) until it is turned
+// off; a listener's default rule takes new actions through ModifyRule (its
+// listener's default actions then), refuses conditions and keeps its place.
+func TestDeletionProtectionAndTheDefaultRule(t *testing.T) {
+	e := start(t)
+	lb := e.loadBalancer(t, "web", "application")
+	blue := e.targetGroup(t, "blue", "HTTP", types.TargetTypeEnumIp)
+	green := e.targetGroup(t, "green", "HTTP", types.TargetTypeEnumIp)
+	l := e.listener(t, *lb.LoadBalancerArn, "HTTP", 80, forward(*blue.TargetGroupArn))
+	rules, err := e.elb.DescribeRules(e.ctx, &elb.DescribeRulesInput{ListenerArn: l.ListenerArn})
+	if err != nil || len(rules.Rules) != 1 {
+		t.Fatalf("rules of a new listener: %+v %v", rules, err)
+	}
+	def := rules.Rules[0].RuleArn
+	if _, err := e.elb.ModifyRule(e.ctx, &elb.ModifyRuleInput{RuleArn: def, Actions: forward(*green.TargetGroupArn)}); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := e.elb.DescribeListeners(e.ctx, &elb.DescribeListenersInput{ListenerArns: []string{*l.ListenerArn}})
+	if *ls.Listeners[0].DefaultActions[0].TargetGroupArn != *green.TargetGroupArn {
+		t.Fatalf("the listener's default action after ModifyRule of its default rule: %+v", ls.Listeners[0].DefaultActions)
+	}
+	e.unchanged(t, "conditions on the default rule", func() {
+		if _, err := e.elb.ModifyRule(e.ctx, &elb.ModifyRuleInput{RuleArn: def, Conditions: pathRule("/x")}); code(err) != "OperationNotPermitted" {
+			t.Errorf("conditions on the default rule: %v", err)
+		}
+	})
+	if _, err := e.elb.DeleteTargetGroup(e.ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: blue.TargetGroupArn}); err != nil {
+		t.Fatalf("the group the listener no longer uses: %v", err)
+	}
+
+	if _, err := e.elb.ModifyLoadBalancerAttributes(e.ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: lb.LoadBalancerArn,
+		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.unchanged(t, "a protected delete", func() {
+		if _, err := e.elb.DeleteLoadBalancer(e.ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn}); code(err) != "OperationNotPermitted" {
+			t.Errorf("delete with deletion protection: %v", err)
+		}
+	})
+	if _, err := e.elb.ModifyLoadBalancerAttributes(e.ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: lb.LoadBalancerArn,
+		Attributes: []types.LoadBalancerAttribute{{Key: aws.String("deletion_protection.enabled"), Value: aws.String("false")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.elb.DeleteLoadBalancer(e.ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNetworkLoadBalancer: a network load balancer's ARNs say net; its TCP
+// target groups get ELB's TCP health check defaults (no path, no matcher);
+// its listeners are TCP and only forward; its listeners take no rules.
+func TestNetworkLoadBalancer(t *testing.T) {
+	e := start(t)
+	nlb := e.loadBalancer(t, "tcp", "network")
+	tg := e.targetGroup(t, "db", "TCP", types.TargetTypeEnumIp)
+	if tg.HealthCheckProtocol != "TCP" || *tg.HealthCheckTimeoutSeconds != 10 || tg.HealthCheckPath != nil || tg.Matcher != nil || tg.ProtocolVersion != nil {
+		t.Fatalf("TCP target group defaults: %+v", tg)
+	}
+	l := e.listener(t, *nlb.LoadBalancerArn, "TCP", 5432, forward(*tg.TargetGroupArn))
+	if !regexp.MustCompile(`:listener/net/tcp/[0-9a-f]{16}/[0-9a-f]{16}$`).MatchString(*l.ListenerArn) {
+		t.Fatalf("network listener ARN %s", *l.ListenerArn)
+	}
+	e.unchanged(t, "refusals", func() {
+		_, err := e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(1), Conditions: pathRule("/"), Actions: forward(*tg.TargetGroupArn)})
+		if code(err) != "InvalidConfigurationRequest" {
+			t.Errorf("a rule on a network listener: %v", err)
+		}
+		_, err = e.elb.ModifyListener(e.ctx, &elb.ModifyListenerInput{ListenerArn: l.ListenerArn,
+			DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+		if code(err) != "InvalidLoadBalancerAction" {
+			t.Errorf("a fixed response on a network listener: %v", err)
+		}
+		_, err = e.elb.ModifyListener(e.ctx, &elb.ModifyListenerInput{ListenerArn: l.ListenerArn, Protocol: types.ProtocolEnumHttp})
+		if code(err) != "ValidationError" || !strings.Contains(err.Error(), "Listener protocol 'HTTP' must be one of 'TLS, TCP, TCP_UDP, UDP'") {
+			t.Errorf("HTTP on a network load balancer: %v", err)
+		}
+	})
 }

@@ -55,8 +55,13 @@ func healthCheck(tgProtocol string, cur state.ELBHealthCheck, in healthCheckIn) 
 		default:
 			return hc, invalid("1 validation error detected: Value '%s' at 'healthCheckProtocol' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, HTTPS, TCP]", in.HealthCheckProtocol)
 		}
-		fresh := defaultHealthCheck(tgProtocol, in.HealthCheckProtocol)
-		hc.Protocol, hc.Path, hc.Matcher = fresh.Protocol, fresh.Path, fresh.Matcher
+		// Between HTTP and HTTPS the path and matcher stay; to or from TCP
+		// they are the new protocol's defaults.
+		if (in.HealthCheckProtocol == "TCP") != (hc.Protocol == "TCP") {
+			fresh := defaultHealthCheck(tgProtocol, in.HealthCheckProtocol)
+			hc.Path, hc.Matcher = fresh.Path, fresh.Matcher
+		}
+		hc.Protocol = in.HealthCheckProtocol
 	}
 	if in.HealthCheckEnabled != nil {
 		hc.Enabled = *in.HealthCheckEnabled

@@ -129,7 +129,7 @@ func (a *API) AddListenerCertificates(ctx context.Context, in *listenerCertifica
 			out.Certificates = append(out.Certificates, Certificate{CertificateArn: c.CertificateArn, IsDefault: &no})
 		}
 		if len(l.Certificates) > MaxCertificatesPerListener {
-			return fail("TooManyCertificates", "You've reached the limit on the number of certificates per listener (%d)", MaxCertificatesPerListener)
+			return fail(CodeTooManyCertificates, "You've reached the limit on the number of certificates per listener (%d)", MaxCertificatesPerListener)
 		}
 		return nil
 	})
