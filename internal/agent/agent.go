@@ -97,6 +97,9 @@ type Agent struct {
 	// secrets are the values of each task's secrets as the server sent
 	// them, kept in memory only (never checkpointed, never logged).
 	secrets map[string]taskSecrets
+	// draining holds the tasks being kept running while load balancers
+	// drain them (see stopAfterDrain).
+	draining map[string]bool
 	// roles hold each task's role credentials and token (memory only).
 	roles        map[string]*taskRole
 	endpoint     credentialsEndpoint
@@ -156,7 +159,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	return &Agent{cfg: cfg, logger: cfg.Logger, runners: map[string]*runner{}, byCtr: map[string]*runner{}, secrets: map[string]taskSecrets{},
+	return &Agent{cfg: cfg, logger: cfg.Logger, runners: map[string]*runner{}, byCtr: map[string]*runner{}, secrets: map[string]taskSecrets{}, draining: map[string]bool{},
 		roles: map[string]*taskRole{},
 		done:  map[string]bool{}, registered: make(chan struct{})}, nil
 }
@@ -453,6 +456,10 @@ func (a *Agent) apply(ctx context.Context, wg *sync.WaitGroup, out flottaapi.Pol
 			}()
 		}
 		a.mu.Unlock()
+		if as.Task.DesiredStatus == model.TaskStopped && as.DrainUntil != nil && time.Until(as.DrainUntil.Time) > 0 {
+			a.stopAfterDrain(arn, r, as.DrainUntil.Time)
+			continue
+		}
 		r.setDesired(as.Task.DesiredStatus)
 	}
 	// A running task the server no longer assigns here must stop.
@@ -551,6 +558,7 @@ func (a *Agent) forget(r *runner) {
 	defer a.mu.Unlock()
 	delete(a.runners, r.st.Arn)
 	delete(a.secrets, r.st.Arn)
+	delete(a.draining, r.st.Arn)
 	delete(a.roles, r.st.Arn)
 	if r.st.Status == model.TaskStopped {
 		a.done[r.st.Arn] = true
@@ -560,6 +568,23 @@ func (a *Agent) forget(r *runner) {
 			delete(a.byCtr, id)
 		}
 	}
+}
+
+// maxDrain bounds how long a task is kept running for load balancers to
+// drain it (ELB's longest deregistration delay).
+const maxDrain = time.Hour
+
+// stopAfterDrain keeps a task that is to stop running until its load
+// balancer targets have drained, then stops it; once per task.
+func (a *Agent) stopAfterDrain(arn string, r *runner, until time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.draining[arn] {
+		return
+	}
+	a.draining[arn] = true
+	a.logger.Info("task to stop once load balancers drain it", "task", arn, "until", until)
+	time.AfterFunc(min(time.Until(until), maxDrain), func() { r.setDesired(model.TaskStopped) })
 }
 
 // taskSecrets are one task's secret values, or why the server could not

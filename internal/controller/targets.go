@@ -62,27 +62,38 @@ func (t *Targets) follow(ctx context.Context, rev int64) {
 		if err := t.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			t.Logger.Warn("reconcile load balancer targets", "err", err)
 		}
-		select {
-		case _, ok := <-svcs:
-			if !ok {
+		// One pass serves a burst of changes: wait a moment, then take
+		// whatever arrived meanwhile at once.
+		sleep(ctx, minTargetsPass)
+		woken := false
+		for !woken || len(svcs) > 0 || len(tasks) > 0 {
+			select {
+			case _, ok := <-svcs:
+				if !ok {
+					return
+				}
+			case _, ok := <-tasks:
+				if !ok {
+					return
+				}
+			case <-tick.C:
+			case err := <-e1:
+				t.Logger.Warn("service watch ended", "err", err)
+				return
+			case err := <-e2:
+				t.Logger.Warn("service task watch ended", "err", err)
+				return
+			case <-ctx.Done():
 				return
 			}
-		case _, ok := <-tasks:
-			if !ok {
-				return
-			}
-		case <-tick.C:
-		case err := <-e1:
-			t.Logger.Warn("service watch ended", "err", err)
-			return
-		case err := <-e2:
-			t.Logger.Warn("service task watch ended", "err", err)
-			return
-		case <-ctx.Done():
-			return
+			woken = true
 		}
 	}
 }
+
+// minTargetsPass spaces the passes of the targets controller: a pass reads
+// every service, so a burst of task changes must not cost one pass each.
+const minTargetsPass = 100 * time.Millisecond
 
 // wantedTarget is a target a running task should be.
 type wantedTarget struct {
@@ -98,6 +109,10 @@ func (w wantedTarget) key() string { return w.id + ":" + strconv.Itoa(int(w.port
 // the running tasks of the services that name it, once.
 func (t *Targets) Reconcile(ctx context.Context) error {
 	now := t.State.Now()
+	cfg, err := t.State.ReadELB(ctx)
+	if err != nil || len(cfg.TargetGroups) == 0 {
+		return err // no target group, nothing to register (the common case without load balancers)
+	}
 	wanted, services, err := t.wanted(ctx)
 	if err != nil {
 		return err

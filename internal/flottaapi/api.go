@@ -96,6 +96,11 @@ type Assignment struct {
 	// role (taskRoleArn), for a task that is to run or runs; only its own
 	// agent gets them, and serves them to the task's containers.
 	RoleCredentials *RoleCredentials `json:"roleCredentials,omitempty"`
+	// DrainUntil is set for a running task that is to stop while load
+	// balancers drain it (its targets are deregistering): the agent keeps
+	// it running until then, so that requests in flight finish, and stops
+	// it after. ECS's agent waits the same way.
+	DrainUntil *model.Time `json:"drainUntil,omitempty"`
 	// RoleError says why the task's role could not be assumed: a task that
 	// has not started yet cannot start.
 	RoleError string `json:"roleError,omitempty"`

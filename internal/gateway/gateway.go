@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -202,8 +203,12 @@ func (g *Gateway) Poll(ctx context.Context, in *flottaapi.PollInput) (*flottaapi
 		return nil, err
 	}
 	out := &flottaapi.PollOutput{Revision: rev, InstanceStatus: inst.Instance.Status, Tasks: []flottaapi.Assignment{}}
+	drains, err := g.drainDeadlines(ctx, tasks)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range tasks {
-		as := flottaapi.Assignment{Task: t.Task, Definition: t.Definition}
+		as := flottaapi.Assignment{Task: t.Task, Definition: t.Definition, DrainUntil: drains[t.Task.TaskArn]}
 		starting := model.TaskStatusRank(t.Task.LastStatus) < model.TaskStatusRank(model.TaskRunning)
 		if t.Task.DesiredStatus == model.TaskRunning && starting {
 			taskID := t.Task.TaskArn[strings.LastIndex(t.Task.TaskArn, "/")+1:]
@@ -453,4 +458,50 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 	g.groups[key] = lease
 	g.mu.Unlock()
 	return &flottaapi.HeartbeatOutput{Sessions: len(ids)}, nil
+}
+
+// drainDeadlines says, for each running task that is to stop and that a
+// load balancer has as a target, until when the load balancers drain it: the
+// latest deregistration deadline of its targets, or now plus the group's
+// deregistration delay for a target not yet deregistered (the targets
+// controller is about to). The configuration is read only when some task
+// is stopping.
+func (g *Gateway) drainDeadlines(ctx context.Context, tasks []*state.TaskRecord) (map[string]*model.Time, error) {
+	stopping := map[string]bool{}
+	for _, t := range tasks {
+		if t.Task.DesiredStatus == model.TaskStopped && t.Task.LastStatus == model.TaskRunning {
+			stopping[t.Task.TaskArn] = true
+		}
+	}
+	if len(stopping) == 0 {
+		return nil, nil
+	}
+	cfg, err := g.State.ReadELB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := g.State.Now()
+	out := map[string]*model.Time{}
+	for _, tg := range cfg.TargetGroups {
+		delay := 300 * time.Second
+		if s, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"]); err == nil {
+			delay = time.Duration(s) * time.Second
+		}
+		for _, tgt := range tg.Targets {
+			if !stopping[tgt.TaskArn] {
+				continue
+			}
+			until := tgt.DrainingUntil
+			if !tgt.Draining() {
+				until = now.Add(delay)
+			}
+			if !until.After(now) {
+				continue
+			}
+			if cur := out[tgt.TaskArn]; cur == nil || until.After(cur.Time) {
+				out[tgt.TaskArn] = model.At(until)
+			}
+		}
+	}
+	return out, nil
 }

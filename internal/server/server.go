@@ -323,6 +323,7 @@ func (s *Server) startLoops() {
 		(&controller.Services{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "services")}).Run,
 		(&controller.LostInstances{State: s.state, Logger: log.With("controller", "instances"), Grace: s.cfg.LostInstanceGrace}).Run,
 		(&controller.Reaper{State: s.state, Logger: log.With("controller", "reaper"), Retention: s.cfg.StoppedTaskRetention}).Run,
+		(&controller.Targets{State: s.state, Logger: log.With("controller", "targets")}).Run,
 	} {
 		s.loops.Add(1)
 		go func() {

@@ -215,3 +215,22 @@ func ShowTask(t *types.Task) string {
 	}
 	return s
 }
+
+// Eventually polls cond until it holds or timeout passes; it then fails the
+// test saying what was awaited and what cond last saw.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		last = seen
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s; last saw: %s", timeout, what, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
