@@ -46,7 +46,9 @@ func (a *API) checkLoadBalancers(ctx context.Context, lbs []model.LoadBalancer, 
 		if c == nil {
 			return model.InvalidParameter("The container %s does not exist in the task definition.", model.Truncate(lb.ContainerName, 300))
 		}
-		if !slices.ContainsFunc(c.PortMappings, func(pm model.PortMapping) bool { return pm.ContainerPort != nil && *pm.ContainerPort == *lb.ContainerPort }) {
+		if !slices.ContainsFunc(c.PortMappings, func(pm model.PortMapping) bool {
+			return pm.ContainerPort != nil && *pm.ContainerPort == *lb.ContainerPort
+		}) {
 			return model.InvalidParameter("The container %s did not have a container port %d defined.", c.Name, *lb.ContainerPort)
 		}
 		tg := cfg.TargetGroups[lb.TargetGroupArn]
