@@ -112,6 +112,9 @@ func (b *Balancer) Apply(cfg Config) error {
 	var events []func()
 	for _, tg := range cfg.TargetGroups {
 		g := groups[tg.ARN]
+		if b.groups[tg.ARN] != g {
+			g.used = len(used[tg.ARN]) > 0 // new: report its targets' first state right
+		}
 		gc, _ := compileGroup(tg)
 		events = append(events, g.update(gc, tg.Targets)...)
 	}

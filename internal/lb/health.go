@@ -136,6 +136,7 @@ func (g *group) check(ctx context.Context, cfg *groupConfig, t *target) result {
 	defer cancel()
 	var timedOut atomic.Bool
 	tm := g.b.clock.NewTimer(cfg.timeout)
+	defer tm.Stop()
 	stopped := make(chan struct{})
 	defer close(stopped)
 	go func() {
@@ -144,7 +145,6 @@ func (g *group) check(ctx context.Context, cfg *groupConfig, t *target) result {
 			timedOut.Store(true)
 			cancel()
 		case <-stopped:
-			tm.Stop()
 		}
 	}()
 	port := t.ref.Port
