@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // changes records OnHealthChange reports.
@@ -61,7 +63,17 @@ func TestHealthStateMachine(t *testing.T) {
 	tg := httpGroup("tg", targetOf(t, s, "t1"))
 	tg.HealthCheck = HealthCheck{Path: "/health", IntervalSeconds: 10, TimeoutSeconds: 5, HealthyThreshold: 3, UnhealthyThreshold: 2, Matcher: "200-299"}
 	cfg := albConfig(forward("tg"), nil, tg)
-	b, _ := start(t, Options{Clock: fc, OnHealthChange: ch.record}, cfg)
+	reg := prometheus.NewRegistry()
+	b, _ := start(t, Options{Clock: fc, OnHealthChange: ch.record, Registerer: reg}, cfg)
+	dims := map[string]string{"LoadBalancer": "app/web/1", "TargetGroup": "targetgroup/tg/1"}
+	hosts := func(healthy, unhealthy float64) {
+		t.Helper()
+		h := metricValue(t, reg, "flotta_lb_healthy_host_count", dims)
+		u := metricValue(t, reg, "flotta_lb_unhealthy_host_count", dims)
+		if h != healthy || u != unhealthy {
+			t.Fatalf("HealthyHostCount %v UnHealthyHostCount %v, want %v %v", h, u, healthy, unhealthy)
+		}
+	}
 	g := b.liveGroups()[0]
 	rounds := int64(1)
 	eventually(t, "the first health check round", func() bool { return g.rounds.Load() >= rounds })
@@ -84,6 +96,7 @@ func TestHealthStateMachine(t *testing.T) {
 	state(HealthInitial, ReasonInitialHealthChecking)
 	next()
 	state(HealthHealthy, "")
+	hosts(1, 0)
 
 	code.Store(500)
 	next()
@@ -93,6 +106,7 @@ func TestHealthStateMachine(t *testing.T) {
 	if d := b.Health()[0].Description; d != "Health checks failed with these codes: [500]" {
 		t.Fatalf("description %q", d)
 	}
+	hosts(0, 1)
 
 	hang.Store(true)
 	fc.waitTimer(t, 10*time.Second)
@@ -173,5 +187,41 @@ func TestTCPHealthCheck(t *testing.T) {
 	h := b.Health()
 	if h[0].Target.ID != "gone" || h[0].State != HealthUnhealthy || h[1].State != HealthHealthy {
 		t.Fatalf("health %+v, want gone unhealthy and one healthy", h)
+	}
+}
+
+// TestSlowStart: a target that just became healthy gets a share of requests
+// that grows with the time it has been healthy.
+func TestSlowStart(t *testing.T) {
+	fc := newFakeClock()
+	b := &Balancer{clock: fc}
+	gc := &groupConfig{arn: "tg", slowStart: 100 * time.Second}
+	g := newGroup(b, gc)
+	g.update(gc, []Target{{ID: "old", Host: "10.0.0.1", Port: 80}, {ID: "new", Host: "10.0.0.2", Port: 80}})
+	g.mu.Lock()
+	g.targets["10.0.0.1:80"].state, g.targets["10.0.0.1:80"].healthySince = HealthHealthy, fc.Now().Add(-time.Hour)
+	g.targets["10.0.0.2:80"].state, g.targets["10.0.0.2:80"].healthySince = HealthHealthy, fc.Now()
+	g.rebuild()
+	g.mu.Unlock()
+	share := func() float64 {
+		n := 0
+		for range 10000 {
+			if g.pick("").ref.ID == "new" {
+				n++
+			}
+		}
+		return float64(n) / 10000
+	}
+	fc.Advance(time.Second)
+	if s := share(); s > 0.02 {
+		t.Fatalf("1 s into slow start the new target got %.3f of requests", s)
+	}
+	fc.Advance(49 * time.Second) // half way: weight ~500 of 1000
+	if s := share(); s < 0.30 || s > 0.37 {
+		t.Fatalf("half way through slow start the new target got %.3f, want about 1/3", s)
+	}
+	fc.Advance(60 * time.Second)
+	if s := share(); s < 0.49 || s > 0.51 {
+		t.Fatalf("after slow start the new target got %.3f, want 1/2", s)
 	}
 }

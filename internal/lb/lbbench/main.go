@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -35,11 +36,14 @@ func main() {
 	wrk := flag.String("wrk", "wrk", "wrk binary")
 	nginx := flag.String("nginx", "nginx", "nginx binary")
 	only := flag.String("only", "", "comma-separated subset of direct,flotta,reverseproxy,nginx")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process while wrk runs against Flotta")
 	flag.Parse()
 	if err := run(*duration, *conns, *threads, *wrk, *nginx, *only); err != nil {
 		log.Fatal(err)
 	}
 }
+
+var cpuProfile string
 
 var body = []byte("hello from the static backend\n")
 
@@ -117,7 +121,19 @@ func run(d time.Duration, conns, threads int, wrk, nginx, only string) error {
 		if err := warm("http://" + tgt.addr + "/"); err != nil {
 			return fmt.Errorf("%s: %w", tgt.name, err)
 		}
+		if tgt.name == "flotta" && cpuProfile != "" {
+			f, err := os.Create(cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		r, p50, p99, err := runWrk(wrk, "http://"+tgt.addr+"/", d, conns, threads)
+		if tgt.name == "flotta" && cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", tgt.name, err)
 		}
