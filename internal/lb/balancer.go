@@ -282,7 +282,7 @@ func (b *Balancer) serve(p plan) error {
 	if r != nil {
 		port = strconv.Itoa(r.addr().(*net.TCPAddr).Port)
 	}
-	st := &httpState{routes: p.routes, lb: b.metrics.forLB(p.lb.Dimension), scheme: scheme, port: port}
+	st := &httpState{routes: p.routes, lb: b.metrics.forLB(p.lb.Dimension), scheme: scheme, port: port, h1: tr.fast}
 	if r != nil {
 		st.rp = b.newReverseProxy(scheme, port, tr)
 		r.(*httpListener).h.state.Store(st)

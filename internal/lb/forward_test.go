@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +257,48 @@ func TestStreaming(t *testing.T) {
 	rest, _ := io.ReadAll(resp.Body)
 	if string(rest) != "second\n" {
 		t.Fatalf("rest %q", rest)
+	}
+}
+
+// TestRequestBodiesAndReuse: bodies of known and unknown length reach the
+// target, HEAD answers carry no body, and a keep-alive connection the
+// target closed while idle is replaced without the client noticing.
+func TestRequestBodiesAndReuse(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Length", strconv.FormatInt(r.ContentLength, 10))
+		io.WriteString(w, r.Method+" "+string(b))
+	}))
+	t.Cleanup(s.Close)
+	_, url := start(t, Options{}, albConfig(forward("tg"), nil, httpGroup("tg", targetOf(t, s, "s"))))
+	c := &http.Client{}
+	resp, err := c.Post(url, "text/plain", strings.NewReader("known"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "POST known" || resp.Header.Get("X-Length") != "5" {
+		t.Fatalf("known length: %q, length %s", b, resp.Header.Get("X-Length"))
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.Write([]byte("stre")); pw.Write([]byte("amed")); pw.Close() }()
+	resp, err = c.Post(url, "text/plain", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "POST streamed" {
+		t.Fatalf("chunked: %q", b)
+	}
+	resp, err = c.Head(url)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HEAD: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	s.CloseClientConnections() // the pooled connection to the target dies
+	if resp, body := get(t, c, url); resp.StatusCode != 200 || body != "GET " {
+		t.Fatalf("after the target closed its idle connections: %d %q", resp.StatusCode, body)
 	}
 }

@@ -21,6 +21,7 @@ type httpState struct {
 	scheme string // http or https: the client's protocol
 	port   string
 	rp     *httputil.ReverseProxy
+	h1     *h1Pool
 }
 
 // httpHandler is an application listener's request path.
@@ -76,6 +77,12 @@ func (h *httpHandler) forward(st *httpState, fa *forwardAction, w http.ResponseW
 	}
 	fg.m.requests.Inc()
 
+	if fastPath(r, cfg.scheme) {
+		start := h.b.clock.Now()
+		code, headerAt, elb := st.h1.serve(w, r, t.addr, st.scheme, st.port, h.b.clock)
+		h.count(st, fg, code, elb, headerAt.Sub(start))
+		return
+	}
 	out := *r
 	u := *r.URL
 	u.Scheme, u.Host = cfg.scheme, t.addr
@@ -84,17 +91,22 @@ func (h *httpHandler) forward(st *httpState, fa *forwardAction, w http.ResponseW
 	*pw = proxyWriter{ResponseWriter: w, clock: h.b.clock}
 	start := h.b.clock.Now()
 	st.rp.ServeHTTP(pw, &out)
-	switch {
-	case pw.elb:
-		st.lb.elbCode(pw.code)
-	case pw.code >= 200:
-		if c := pw.code/100 - 2; c < 4 {
-			fg.m.codes[c].Inc()
-		}
-		fg.m.respTime.Observe(pw.headerAt.Sub(start).Seconds())
-	}
+	h.count(st, fg, pw.code, pw.elb, pw.headerAt.Sub(start))
 	*pw = proxyWriter{}
 	writerPool.Put(pw)
+}
+
+// count records one forwarded request's outcome.
+func (h *httpHandler) count(st *httpState, fg *fwdGroup, code int, elb bool, rt time.Duration) {
+	switch {
+	case elb:
+		st.lb.elbCode(code)
+	case code >= 200:
+		if c := code/100 - 2; c < 4 {
+			fg.m.codes[c].Inc()
+		}
+		fg.m.respTime.Observe(rt.Seconds())
+	}
 }
 
 func (h *httpHandler) setCookie(w http.ResponseWriter, name, value string, d time.Duration) {

@@ -12,6 +12,7 @@ import (
 // groups whose protocol version is HTTP2. There is one per idle timeout.
 type transports struct {
 	h1, h2c *http.Transport
+	fast    *h1Pool
 }
 
 func newTransports(idle time.Duration) *transports {
@@ -27,7 +28,7 @@ func newTransports(idle time.Duration) *transports {
 			TLSClientConfig:       &tls.Config{InsecureSkipVerify: true}, // ALB does not verify target certificates
 		}
 	}
-	t := &transports{h1: mk(), h2c: mk()}
+	t := &transports{h1: mk(), h2c: mk(), fast: newH1Pool(idle)}
 	p := new(http.Protocols)
 	p.SetUnencryptedHTTP2(true)
 	t.h2c.Protocols = p
@@ -50,4 +51,5 @@ func (t *transports) RoundTrip(r *http.Request) (*http.Response, error) {
 func (t *transports) close() {
 	t.h1.CloseIdleConnections()
 	t.h2c.CloseIdleConnections()
+	t.fast.close()
 }

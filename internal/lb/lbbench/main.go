@@ -145,7 +145,7 @@ func run(d time.Duration, conns, threads int, wrk, nginx, only string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "target\treq/s\tp50\tp99\tadded p50\t\n")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%v\t\n", r.name, r.rps, r.p50, r.p99, r.add)
+		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%v\t\n", r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.add.Round(10*time.Microsecond))
 	}
 	return tw.Flush()
 }
