@@ -118,19 +118,23 @@ func (b *Balancer) Apply(cfg Config) error {
 		gc, _ := compileGroup(tg)
 		events = append(events, g.update(gc, tg.Targets)...)
 	}
-	var errs []error
-	seen := map[string]bool{}
+	// Free the ports of removed and rebound listeners first: a port may
+	// move from one listener to another in one Apply.
+	keep := map[string]string{}
 	for _, p := range plans {
-		seen[p.l.ARN] = true
-		if err := b.serve(p); err != nil {
-			errs = append(errs, err)
-		}
+		keep[p.l.ARN] = bindKey(p.l)
 	}
 	for arn, r := range b.listeners {
-		if !seen[arn] {
+		if key, ok := keep[arn]; !ok || key != b.keys[arn] {
 			r.shutdown()
 			delete(b.listeners, arn)
 			delete(b.keys, arn)
+		}
+	}
+	var errs []error
+	for _, p := range plans {
+		if err := b.serve(p); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	var stops []*group
@@ -245,17 +249,11 @@ func (b *Balancer) compile(cfg Config) (map[string]*group, []plan, map[string]ma
 	return groups, plans, used, nil
 }
 
-// serve opens p's listener or swaps the configuration of the running one.
-// b.mu is held.
+// serve opens p's listener or swaps the configuration of the running one
+// (Apply has closed it if it must bind anew). b.mu is held.
 func (b *Balancer) serve(p plan) error {
 	key := bindKey(p.l)
-	r := b.listeners[p.l.ARN]
-	if r != nil && b.keys[p.l.ARN] != key {
-		r.shutdown()
-		delete(b.listeners, p.l.ARN)
-		delete(b.keys, p.l.ARN)
-		r = nil
-	}
+	r := b.listeners[p.l.ARN] // bound with the same key, if at all
 	if p.tcp != nil {
 		if r != nil {
 			r.(*tcpListener).group.Store(p.tcp)

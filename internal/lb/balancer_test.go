@@ -171,3 +171,23 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyMovesPort: a port that passes from one listener to another in
+// one Apply is freed before it is bound again.
+func TestApplyMovesPort(t *testing.T) {
+	a := backend(t, "a")
+	cfg := albConfig(forward("tg"), nil, httpGroup("tg", targetOf(t, a, "a")))
+	b, url := start(t, Options{}, cfg)
+	port := b.Addr("l-1").(*net.TCPAddr).Port
+	cfg.LoadBalancers[0].Listeners[0].ARN = "l-2"
+	cfg.LoadBalancers[0].Listeners[0].Port = port
+	if err := b.Apply(cfg); err != nil {
+		t.Fatalf("moving port %d to another listener: %v", port, err)
+	}
+	if b.Addr("l-1") != nil {
+		t.Fatal("the old listener is still bound")
+	}
+	if _, body := get(t, &http.Client{}, url); body != "a" {
+		t.Fatalf("the moved port answered %q", body)
+	}
+}
