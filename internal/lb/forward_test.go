@@ -60,15 +60,14 @@ func TestLeastOutstandingRequests(t *testing.T) {
 	tg := httpGroup("tg", targetOf(t, slow, "slow"), targetOf(t, fast, "fast"))
 	tg.Attributes.Algorithm = AlgorithmLeastOutstanding
 	b, url := start(t, Options{}, albConfig(forward("tg"), nil, tg))
-	// Occupy the slow target until it is counted in flight.
-	go http.Get(url)
-	go http.Get(url)
+	// Send requests until one occupies the slow target.
 	eventually(t, "a request in flight to the slow target", func() bool {
 		for _, tt := range b.liveGroups()[0].set.Load().all {
 			if tt.ref.ID == "slow" && tt.inflight.Load() > 0 {
 				return true
 			}
 		}
+		go http.Get(url)
 		return false
 	})
 	for range 20 {
