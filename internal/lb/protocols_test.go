@@ -185,3 +185,21 @@ func TestTCPListener(t *testing.T) {
 		t.Fatalf("connections per target %v, want 2 each", seen)
 	}
 }
+
+// TestHTTPSTargets: an HTTPS target group is reached over TLS without
+// verifying the target's certificate, as ALB does, and health-checked so.
+func TestHTTPSTargets(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "tls:"+r.Header.Get("X-Forwarded-Proto"))
+	}))
+	t.Cleanup(s.Close)
+	h, p := hostPort(t, strings.Replace(s.URL, "https://", "http://", 1))
+	tg := httpGroup("tg", Target{ID: "s", Host: h, Port: p})
+	tg.Protocol = ProtocolHTTPS
+	tg.HealthCheck = HealthCheck{HealthyThreshold: 2}
+	b, url := start(t, Options{}, albConfig(forward("tg"), nil, tg))
+	if resp, body := get(t, http.DefaultClient, url); resp.StatusCode != 200 || body != "tls:http" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	eventually(t, "the first health check", func() bool { return b.Health()[0].Reason == ReasonInitialHealthChecking })
+}
