@@ -300,4 +300,14 @@ func TestRequestBodiesAndReuse(t *testing.T) {
 	if resp, body := get(t, c, url); resp.StatusCode != 200 || body != "GET " {
 		t.Fatalf("after the target closed its idle connections: %d %q", resp.StatusCode, body)
 	}
+	s.CloseClientConnections()
+	resp, err = c.Post(url, "text/plain", strings.NewReader("again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "POST again" {
+		t.Fatalf("a POST after the target closed its idle connections: %d %q", resp.StatusCode, b)
+	}
 }

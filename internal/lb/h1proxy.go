@@ -37,6 +37,15 @@ type h1Conn struct {
 	bw *bufio.Writer
 }
 
+// alive reports whether an idle connection is still open: the target has
+// neither closed it nor sent anything unasked.
+func (c *h1Conn) alive() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	return peekAlive(c.c)
+}
+
 func newH1Pool(idle time.Duration) *h1Pool {
 	return &h1Pool{
 		idleTimeout: idle,
@@ -111,6 +120,10 @@ func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port
 	for attempt := 0; ; attempt++ {
 		var reused bool
 		c, reused, err = p.get(r.Context(), addr)
+		if err == nil && reused && !replayable && !c.alive() {
+			c.c.Close() // a body cannot be sent twice: do not bet it on a stale connection
+			continue
+		}
 		if err == nil {
 			// A client that goes away unblocks whatever waits on c.
 			cc := c.c
