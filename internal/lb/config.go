@@ -180,7 +180,10 @@ type TargetGroup struct {
 	Targets         []Target    `json:"targets,omitempty"`
 }
 
-// HealthCheck is a target group's health check, with ELB's fields.
+// HealthCheck is a target group's health check, with ELB's fields. Zero
+// values take ELB's defaults: the group's protocol and traffic port, path
+// "/", every 30 s, timeout 5 s (10 s for TCP), 5 successes to become
+// healthy, 2 failures to become unhealthy, matcher "200".
 type HealthCheck struct {
 	// Protocol is HTTP, HTTPS or TCP; empty means the group's protocol.
 	Protocol string `json:"protocol,omitempty"`
@@ -198,7 +201,8 @@ type HealthCheck struct {
 }
 
 // Attributes are the target group attributes the data plane acts on; the
-// JSON names are ELB's attribute keys.
+// JSON names are ELB's attribute keys. DeregistrationDelaySeconds is for the
+// control plane, which turns it into each draining target's DrainDeadline.
 type Attributes struct {
 	DeregistrationDelaySeconds int    `json:"deregistration_delay.timeout_seconds,omitempty"`
 	StickinessEnabled          bool   `json:"stickiness.enabled,omitempty"`
