@@ -1,7 +1,9 @@
 package lb
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -206,5 +208,62 @@ func TestZeroDowntimeSwap(t *testing.T) {
 	}
 	if last.Load() != "v2" {
 		t.Fatalf("last answer from %v, want v2", last.Load())
+	}
+}
+
+// TestTCPDraining: a network load balancer's draining target keeps its open
+// connection, new connections go elsewhere, and Drained fires when the
+// connection closes.
+func TestTCPDraining(t *testing.T) {
+	one, two := tcpEcho(t, "one"), tcpEcho(t, "two")
+	var dr drains
+	cfg := func(ts ...Target) Config {
+		return Config{
+			LoadBalancers: []LoadBalancer{{ARN: "nlb", Type: TypeNetwork, Dimension: "net/n/1",
+				Listeners: []Listener{{ARN: "l-1", Host: "127.0.0.1", Protocol: ProtocolTCP, DefaultActions: forward("tg")}}}},
+			TargetGroups: []TargetGroup{{ARN: "tg", Dimension: "targetgroup/t/1", Protocol: ProtocolTCP, Targets: ts}},
+		}
+	}
+	b, _ := start(t, Options{OnDrained: dr.record}, cfg(one))
+	dial := func() (net.Conn, *bufio.Reader, string) {
+		t.Helper()
+		c, err := net.Dial("tcp", b.Addr("l-1").String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		name, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, br, name
+	}
+	held, br, name := dial()
+	if name != "one\n" {
+		t.Fatalf("first connection reached %q", name)
+	}
+	one.State, one.DrainDeadline = TargetDraining, time.Now().Add(time.Hour)
+	if err := b.Apply(cfg(one, two)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c, _, name := dial()
+		c.Close()
+		if name != "two\n" {
+			t.Fatalf("a new connection reached the draining target (%q)", name)
+		}
+	}
+	io.WriteString(held, "still here\n")
+	if got, err := br.ReadString('\n'); got != "still here\n" {
+		t.Fatalf("the held connection echoed %q, %v", got, err)
+	}
+	if len(dr.list()) != 0 {
+		t.Fatal("drained while a connection is open")
+	}
+	held.Close()
+	eventually(t, "the drained report", func() bool { return len(dr.list()) == 1 })
+	if d := dr.list()[0]; d.Target.ID != "one" || d.Reason != DrainIdle {
+		t.Fatalf("drained %+v", d)
 	}
 }
