@@ -191,3 +191,14 @@ func TestApplyMovesPort(t *testing.T) {
 		t.Fatalf("the moved port answered %q", body)
 	}
 }
+
+func TestDecodeConfigStrict(t *testing.T) {
+	if _, err := DecodeConfig(strings.NewReader(`{"loadBalancers":[],"targetGroups":[{"arn":"tg","protocol":"HTTP","healthCheck":{},"attributes":{"stickiness.enabled":true}}]}`)); err != nil {
+		t.Fatalf("valid configuration: %v", err)
+	}
+	for _, bad := range []string{`{"loadBalancer":[]}`, `{"targetGroups":[{"arn":"tg","weight":3}]}`, `{} {}`, `{"loadBalancers":`} {
+		if _, err := DecodeConfig(strings.NewReader(bad)); err == nil {
+			t.Errorf("%s: decoded, want an error", bad)
+		}
+	}
+}
