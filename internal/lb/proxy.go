@@ -30,6 +30,7 @@ type httpHandler struct {
 	state atomic.Pointer[httpState]
 }
 
+// ServeHTTP routes one request and carries out the action it matched.
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := h.state.Load()
 	st.lb.requests.Inc()
@@ -172,6 +173,7 @@ type proxyWriter struct {
 
 var writerPool = sync.Pool{New: func() any { return new(proxyWriter) }}
 
+// WriteHeader notes the first final status and when it came.
 func (p *proxyWriter) WriteHeader(code int) {
 	if p.code == 0 && code >= 200 {
 		p.code, p.headerAt = code, p.clock.Now()
@@ -179,6 +181,7 @@ func (p *proxyWriter) WriteHeader(code int) {
 	p.ResponseWriter.WriteHeader(code)
 }
 
+// Write notes an implicit 200.
 func (p *proxyWriter) Write(b []byte) (int, error) {
 	if p.code == 0 {
 		p.code, p.headerAt = http.StatusOK, p.clock.Now()
@@ -194,5 +197,6 @@ type bufferPool struct{}
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
+// Get and Put implement httputil.BufferPool.
 func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
