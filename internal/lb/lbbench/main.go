@@ -1,11 +1,13 @@
 // Command lbbench measures Flotta's load balancer against
-// net/http/httputil.ReverseProxy and nginx in front of one static backend,
+// net/http/httputil.ReverseProxy and nginx in front of one static backend
+// (a process of its own),
 // with the same wrk client in one run, and prints requests/s, p50, p99 and
 // the latency each proxy adds at p50. scripts/bench-lb.sh installs wrk and
 // nginx and runs it.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -37,7 +39,12 @@ func main() {
 	nginx := flag.String("nginx", "nginx", "nginx binary")
 	only := flag.String("only", "", "comma-separated subset of direct,flotta,reverseproxy,nginx")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process while wrk runs against Flotta")
+	serveBackend := flag.Bool("backend", false, "only serve the static backend and print its address (the harness runs itself so)")
 	flag.Parse()
+	if *serveBackend {
+		runBackend()
+		return
+	}
 	if err := run(*duration, *conns, *threads, *wrk, *nginx, *only); err != nil {
 		log.Fatal(err)
 	}
@@ -46,6 +53,46 @@ func main() {
 var cpuProfile string
 
 var body = []byte("hello from the static backend\n")
+
+// runBackend serves the static body and prints the address it listens on.
+func runBackend() {
+	ln := listen()
+	fmt.Println(ln.Addr().String())
+	log.Fatal(http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})))
+}
+
+// startBackend runs this program again with -backend.
+func startBackend() (*net.TCPAddr, func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(self, "-backend")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	addr, err := net.ResolveTCPAddr("tcp", strings.TrimSpace(line))
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return addr, stop, nil
+}
 
 func listen() net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -56,16 +103,13 @@ func listen() net.Listener {
 }
 
 func run(d time.Duration, conns, threads int, wrk, nginx, only string) error {
-	// The static backend.
-	bln := listen()
-	backend := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	})}
-	go func() { _ = backend.Serve(bln) }()
-	defer backend.Close()
-	baddr := bln.Addr().(*net.TCPAddr)
+	// The static backend, in a process of its own so that it shares no Go
+	// runtime with the proxies measured.
+	baddr, stopBackend, err := startBackend()
+	if err != nil {
+		return fmt.Errorf("backend: %w", err)
+	}
+	defer stopBackend()
 
 	// Flotta's load balancer.
 	b, err := lb.New(lb.Options{})
