@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,8 @@ type serverFlags struct {
 	tls           bool
 	insecureHTTP  bool
 	secretsKey    string
+	lbHost        string
+	noLB          bool
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
@@ -60,6 +63,12 @@ func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
 	cmd.Flags().StringSliceVar(&f.tlsHosts, "tls-san", nil, "more host names or addresses for the server's own certificate (comma-separated)")
 	cmd.Flags().BoolVar(&f.tls, "tls", false, "serve HTTPS also when listening on loopback only")
 	cmd.Flags().StringVar(&f.secretsKey, "secrets-key-file", "", "the key that seals Parameter Store and Secrets Manager values at rest (default DATA_DIR/secrets.key, made on first start; keep a copy apart from etcd's data)")
+	lbHost := ""
+	if host, _, err := net.SplitHostPort(listen); err == nil && net.ParseIP(host).IsLoopback() {
+		lbHost = host // a local server's load balancers stay local too
+	}
+	cmd.Flags().StringVar(&f.lbHost, "lb-host", lbHost, "address the load balancers' listeners bind (empty: every interface)")
+	cmd.Flags().BoolVar(&f.noLB, "no-lb", false, "do not serve load balancer listeners in this process (run `flotta lb serve` elsewhere)")
 	cmd.Flags().BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP beyond loopback: credentials and tasks cross the network in clear text")
 	d := model.DefaultQuotas()
 	cmd.Flags().IntVar(&f.quotas.TasksPerService, "max-tasks-per-service", d.TasksPerService, "quota: a service's largest desiredCount")
@@ -76,7 +85,8 @@ func (f *serverFlags) config(logger *slog.Logger) server.Config {
 	return server.Config{DataDir: f.dataDir, Listen: f.listen, EtcdEndpoints: f.etcdEndpoints, Region: f.region, AccountID: f.accountID, Logger: logger,
 		LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention, MaxConnections: f.maxConns,
 		RequestRate: rate, RequestBurst: f.apiBurst, Quotas: f.quotas,
-		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSHosts: f.tlsHosts, TLS: f.tls, InsecureHTTP: f.insecureHTTP, SecretsKeyFile: f.secretsKey}
+		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSHosts: f.tlsHosts, TLS: f.tls, InsecureHTTP: f.insecureHTTP, SecretsKeyFile: f.secretsKey,
+		LoadBalancers: !f.noLB, LoadBalancerHost: f.lbHost}
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {

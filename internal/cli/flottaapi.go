@@ -49,3 +49,10 @@ func (o *Options) flottaClient(ctx context.Context) (*flottaapi.Client, error) {
 type sdkTransport struct{ c aws.HTTPClient }
 
 func (t sdkTransport) RoundTrip(r *http.Request) (*http.Response, error) { return t.c.Do(r) }
+
+// CallFlotta calls one of Flotta's own operations with the endpoint and
+// credentials of every other verb (for commands built outside this package,
+// such as `flotta lb serve`).
+func (o *Options) CallFlotta(ctx context.Context, op string, in, out any) error {
+	return o.callFlotta(ctx, op, in, out)
+}

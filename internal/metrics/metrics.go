@@ -1,6 +1,7 @@
-// Package metrics owns Flotta's Prometheus instrumentation: the registry, the
-// collectors, and the /metrics handler. It is the only package that imports
-// the Prometheus client.
+// Package metrics owns the server's Prometheus instrumentation: the registry, the
+// API's collectors, and the /metrics handler. The load balancer data plane
+// (internal/lb) registers its own collectors on the same registry
+// (Registerer); no other package imports the Prometheus client.
 package metrics
 
 import (
@@ -58,3 +59,7 @@ func (m *Metrics) CounterFunc(name, help string, fn func() float64) {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
+
+// Registerer is where other parts of the server (the load balancer data
+// plane) register their own collectors, served on the same /metrics.
+func (m *Metrics) Registerer() prometheus.Registerer { return m.registry }

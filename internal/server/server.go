@@ -31,6 +31,8 @@ import (
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/gateway"
 	"github.com/flotta-dev/flotta/internal/iam"
+	"github.com/flotta-dev/flotta/internal/lb"
+	"github.com/flotta-dev/flotta/internal/lbsync"
 	"github.com/flotta-dev/flotta/internal/metrics"
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
@@ -91,6 +93,12 @@ type Config struct {
 	// (default DataDir/secrets.key, made on first start). It is never in
 	// the store: keep it, and back it up, apart from etcd's data.
 	SecretsKeyFile string
+	// LoadBalancers runs the load balancer data plane in this server: the
+	// listeners of every load balancer bind on LoadBalancerHost ("" for
+	// every interface). Separate `flotta lb serve` processes can serve the
+	// same configuration besides.
+	LoadBalancers    bool
+	LoadBalancerHost string
 }
 
 // Server is a running control plane.
@@ -107,6 +115,10 @@ type Server struct {
 	loops    sync.WaitGroup
 	sec      security
 	box      *sealing.Box
+	// lbSource builds load balancer configurations; balancer is the
+	// in-process data plane (nil unless Config.LoadBalancers).
+	lbSource *lbsync.Source
+	balancer *lb.Balancer
 	// FirstStart reports whether this start created the account.
 	FirstStart bool
 }
@@ -281,6 +293,25 @@ func (s *Server) routes() http.Handler {
 		flotta.Ops[name] = op
 	}
 	flotta.Ops["GetEvents"] = awsjson.Op((&events.Stream{State: s.state}).Read)
+	// Load balancer data planes follow the configuration and report health.
+	s.lbSource = &lbsync.Source{State: s.state, Box: s.box, BindHost: s.cfg.LoadBalancerHost}
+	flotta.Ops["GetLoadBalancerConfig"] = awsjson.Op(s.lbSource.GetConfig)
+	flotta.Ops["PutTargetHealth"] = awsjson.Op(s.lbSource.PutHealth)
+	if s.cfg.LoadBalancers {
+		log := s.cfg.Logger.With("component", "lb")
+		b, err := lb.New(lb.Options{Registerer: m.Registerer(), Logger: log, OnHealthChange: func(h lb.TargetHealth) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := s.lbSource.RecordHealth(ctx, h); err != nil {
+				log.Warn("record target health", "target", h.Target.ID, "err", err)
+			}
+		}})
+		if err != nil {
+			log.Error("start the load balancer data plane", "err", err)
+		} else {
+			s.balancer = b
+		}
+	}
 	router.Handle(flotta)
 
 	// IAM and STS speak the AWS Query protocol: form bodies, XML answers.
@@ -312,8 +343,9 @@ func byProtocol(jsonAPI, queryAPI http.Handler) http.Handler {
 }
 
 // startLoops starts what runs on its own until Shutdown: the scheduler's
-// placement loops and the controllers that keep services running, notice
-// lost agents and reap stopped tasks.
+// placement loops, the controllers that keep services running, notice lost
+// agents, reap stopped tasks and register services' tasks with load
+// balancers, and the in-process load balancer data plane.
 func (s *Server) startLoops() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
@@ -329,6 +361,13 @@ func (s *Server) startLoops() {
 		go func() {
 			defer s.loops.Done()
 			run(ctx)
+		}()
+	}
+	if s.balancer != nil {
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			s.lbSource.Follow(ctx, log.With("component", "lb"), 0, s.balancer.Apply)
 		}()
 	}
 }
@@ -407,6 +446,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
 	s.sched.Wait()
 	s.loops.Wait()
+	if s.balancer != nil {
+		s.balancer.Close()
+	}
 	if cerr := s.state.Close(); err == nil {
 		err = cerr
 	}

@@ -278,3 +278,32 @@ func (s *State) GetInstances(ctx context.Context, cluster string, ids []string) 
 	}
 	return out, nil
 }
+
+// InstanceAddresses maps every container instance's EC2 instance id (the id
+// of its load balancer targets) to the address its agent advertises
+// (attribute com.flotta.host-address), across clusters.
+func (s *State) InstanceAddresses(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	after := ""
+	for {
+		page, err := s.db.List(ctx, Root+"instances/", store.ListOptions{After: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range page.KVs {
+			r, err := decode[InstanceRecord](kv)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range r.Instance.Attributes {
+				if a.Name == model.AttrHostAddress && a.Value != "" {
+					out[r.Instance.Ec2InstanceID] = a.Value
+				}
+			}
+		}
+		if !page.More {
+			return out, nil
+		}
+		after = page.KVs[len(page.KVs)-1].Key
+	}
+}

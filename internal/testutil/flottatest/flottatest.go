@@ -58,6 +58,9 @@ type Options struct {
 	// LogTo, when set, takes the server's log at debug level (to check what
 	// it says, and what it must never say).
 	LogTo io.Writer
+	// LoadBalancers serves load balancers' listeners in the server, on
+	// 127.0.0.1 (off by default: most tests only drive the API).
+	LoadBalancers bool
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -84,7 +87,7 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	}
 	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: o.Listen, Logger: logger, Now: o.Now, TLS: o.TLS, InsecureHTTP: o.InsecureHTTP,
 		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas,
-		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst})
+		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst, LoadBalancers: o.LoadBalancers, LoadBalancerHost: "127.0.0.1"})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
