@@ -64,7 +64,8 @@ const SettleAfter = time.Second
 
 // Reasons a service stops its tasks, in ECS's words.
 const (
-	reasonUnhealthy = "Task failed container health checks"
+	reasonUnhealthy       = "Task failed container health checks"
+	reasonUnhealthyTarget = "Task failed ELB health checks in (target-group %s)"
 	reasonScaleIn   = "Scaling activity initiated by (deployment %s)"
 	reasonReplaced  = "Task replaced by a new deployment"
 	reasonMoved     = "Task moved off a container instance that is draining or gone"

@@ -92,7 +92,11 @@ func replaceUnhealthy(failed []failure) []Stop {
 	var stops []Stop
 	for _, f := range failed {
 		if f.unhealthy {
-			stops = append(stops, Stop{TaskID: f.task.ID, Reason: reasonUnhealthy})
+			reason := reasonUnhealthy
+			if tg := f.task.UnhealthyTargetGroup; tg != "" {
+				reason = fmt.Sprintf(reasonUnhealthyTarget, tg)
+			}
+			stops = append(stops, Stop{TaskID: f.task.ID, Reason: reason})
 		}
 	}
 	return stops

@@ -184,6 +184,9 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.foldTargetHealth(ctx, rec, tasks); err != nil {
+		return err
+	}
 	plan := Decide(View{Service: *rec, Tasks: tasks, Instances: instances, Now: c.State.Now()})
 	var events []model.ServiceEvent
 	events = append(events, plan.Next.Service.Events...)

@@ -17,7 +17,11 @@ type target struct {
 	cookie string // AWSALB value that names it
 
 	inflight atomic.Int64
-	draining atomic.Bool
+	// unreachableUntil (unix nanoseconds) passes the target over after a
+	// connection to it failed, until its next passed health check or
+	// unreachableFor.
+	unreachableUntil atomic.Int64
+	draining         atomic.Bool
 	drained  atomic.Bool // Drained reported (or the target is gone)
 	done     chan struct{}
 	deadline time.Time
@@ -278,14 +282,29 @@ func (g *group) pick(sticky string) *target {
 	}
 	n := uint64(len(cands))
 	start := g.rr.Add(1)
+	now := g.b.clock.Now().UnixNano()
 	if s.cfg.leastOutstd {
-		best := cands[start%n]
-		for i := uint64(1); i < n; i++ {
-			if t := cands[(start+i)%n]; t.inflight.Load() < best.inflight.Load() {
+		var best *target
+		for i := uint64(0); i < n; i++ {
+			t := cands[(start+i)%n]
+			if t.unreachableUntil.Load() > now {
+				continue
+			}
+			if best == nil || t.inflight.Load() < best.inflight.Load() {
 				best = t
 			}
 		}
+		if best == nil {
+			best = cands[start%n] // every one failed lately: try anyway
+		}
 		return best
+	}
+	if t := cands[start%n]; t.unreachableUntil.Load() > now {
+		for i := uint64(1); i < n; i++ {
+			if t := cands[(start+i)%n]; t.unreachableUntil.Load() <= now {
+				return t
+			}
+		}
 	}
 	if !s.slowUntil.IsZero() && len(s.healthy) > 0 {
 		if now := g.b.clock.Now(); now.Before(s.slowUntil) {
@@ -315,4 +334,15 @@ func (g *group) pickSlowStart(s *targetSet, now time.Time) *target {
 	}
 	best.cw -= total
 	return best
+}
+
+// unreachableFor is how long a target that refused a connection is passed
+// over (unless a health check passes first).
+const unreachableFor = 10 * time.Second
+
+// markUnreachable passes t over for new requests for a while: a connection
+// to it just failed (its process died, say), which the health checks would
+// notice only after their interval and threshold.
+func (g *group) markUnreachable(t *target) {
+	t.unreachableUntil.Store(g.b.clock.Now().Add(unreachableFor).UnixNano())
 }

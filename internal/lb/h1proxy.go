@@ -108,8 +108,10 @@ var hopHeaders = map[string]bool{
 var errRetry = errors.New("stale keep-alive connection")
 
 // serve proxies r to addr and writes the answer to w. It returns the
-// target's status, or the load balancer's own (502, 504) with elb set.
-func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port string, clock Clock) (code int, headerAt time.Time, elb bool) {
+// target's status, or the load balancer's own (502, 504) with elb set; or,
+// with unreached set and nothing written, that no connection to the target
+// could be made, so that the caller may send the request elsewhere.
+func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port string, clock Clock) (code int, headerAt time.Time, elb, unreached bool) {
 	replayable := r.Body == nil || r.Body == http.NoBody
 	var (
 		c    *h1Conn
@@ -120,6 +122,9 @@ func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port
 	for attempt := 0; ; attempt++ {
 		var reused bool
 		c, reused, err = p.get(r.Context(), addr)
+		if err != nil && r.Context().Err() == nil {
+			return 0, time.Time{}, false, true // not even a connection: the target never saw it
+		}
 		if err == nil && reused && !replayable && !c.alive() {
 			c.c.Close() // a body cannot be sent twice: do not bet it on a stale connection
 			continue
@@ -141,7 +146,7 @@ func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port
 			continue
 		}
 		if r.Context().Err() != nil {
-			return 460, time.Time{}, true
+			return 460, time.Time{}, true, false
 		}
 		code := http.StatusBadGateway
 		var ne net.Error
@@ -149,7 +154,7 @@ func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port
 			code = http.StatusGatewayTimeout
 		}
 		writeELBError(w, code)
-		return code, time.Time{}, true
+		return code, time.Time{}, true, false
 	}
 	headerAt = clock.Now()
 	h := w.Header()
@@ -186,7 +191,7 @@ func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port
 	} else {
 		p.put(addr, c)
 	}
-	return resp.StatusCode, headerAt, false
+	return resp.StatusCode, headerAt, false, false
 }
 
 // roundTrip writes r on c and reads the response headers.

@@ -107,6 +107,7 @@ func (g *group) judge(cfg *groupConfig, t *target, r result, now time.Time) bool
 	state, reason := t.state, t.reason
 	if r.ok {
 		t.okRun++
+		t.unreachableUntil.Store(0) // it answers again
 		t.failRun = 0
 		if t.state != HealthHealthy {
 			if t.okRun >= cfg.healthyN {

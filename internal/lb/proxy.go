@@ -66,6 +66,42 @@ func (h *httpHandler) forward(st *httpState, fa *forwardAction, w http.ResponseW
 			tCookie = c.Value
 		}
 	}
+	fg.m.requests.Inc()
+	if fastPath(r, cfg.scheme) {
+		// A target that cannot be connected to (its container just died)
+		// never saw the request: send it to another, and pass that target
+		// over until it answers again.
+		for attempt := 0; attempt < maxUnreached; attempt++ {
+			t := fg.g.acquire(tCookie)
+			if t == nil {
+				break
+			}
+			cookies := w.Header()["Set-Cookie"]
+			if cfg.stickyFor > 0 {
+				h.setCookie(w, "AWSALB", t.cookie, cfg.stickyFor)
+			}
+			start := h.b.clock.Now()
+			code, headerAt, elb, unreached := st.h1.serve(w, r, t.addr, st.scheme, st.port, h.b.clock)
+			fg.g.release(t)
+			if unreached {
+				fg.g.markUnreachable(t)
+				tCookie = ""
+				if cfg.stickyFor > 0 { // nothing was written: stick to the next one instead
+					w.Header()["Set-Cookie"] = cookies
+				}
+				continue
+			}
+			h.count(st, fg, code, elb, headerAt.Sub(start))
+			return
+		}
+		code := http.StatusServiceUnavailable
+		if fg.g.set.Load().all != nil {
+			code = http.StatusBadGateway
+		}
+		writeELBError(w, code)
+		st.lb.elbCode(code)
+		return
+	}
 	t := fg.g.acquire(tCookie)
 	if t == nil {
 		writeELBError(w, http.StatusServiceUnavailable)
@@ -75,14 +111,6 @@ func (h *httpHandler) forward(st *httpState, fa *forwardAction, w http.ResponseW
 	defer fg.g.release(t)
 	if cfg.stickyFor > 0 {
 		h.setCookie(w, "AWSALB", t.cookie, cfg.stickyFor)
-	}
-	fg.m.requests.Inc()
-
-	if fastPath(r, cfg.scheme) {
-		start := h.b.clock.Now()
-		code, headerAt, elb := st.h1.serve(w, r, t.addr, st.scheme, st.port, h.b.clock)
-		h.count(st, fg, code, elb, headerAt.Sub(start))
-		return
 	}
 	out := *r
 	u := *r.URL
@@ -96,6 +124,10 @@ func (h *httpHandler) forward(st *httpState, fa *forwardAction, w http.ResponseW
 	*pw = proxyWriter{}
 	writerPool.Put(pw)
 }
+
+// maxUnreached is how many targets one request tries when it cannot connect
+// to them.
+const maxUnreached = 3
 
 // count records one forwarded request's outcome.
 func (h *httpHandler) count(st *httpState, fg *fwdGroup, code int, elb bool, rt time.Duration) {

@@ -78,6 +78,10 @@ type TaskSummary struct {
 	ProtectedTill *model.Time `json:"protectedTill,omitempty"`
 	// Essential exits and failed starts are failures; scheduler stops are not.
 	EverRan bool `json:"everRan,omitempty"`
+	// UnhealthyTargetGroup names the target group whose health checks the
+	// task fails, when that is why Health is UNHEALTHY. The service
+	// controller works it out for each reconcile; it is never stored.
+	UnhealthyTargetGroup string `json:"-"`
 }
 
 func serviceKey(cluster, name string) string { return Root + "services/" + cluster + "/" + name }
