@@ -66,9 +66,9 @@ const SettleAfter = time.Second
 const (
 	reasonUnhealthy       = "Task failed container health checks"
 	reasonUnhealthyTarget = "Task failed ELB health checks in (target-group %s)"
-	reasonScaleIn   = "Scaling activity initiated by (deployment %s)"
-	reasonReplaced  = "Task replaced by a new deployment"
-	reasonMoved     = "Task moved off a container instance that is draining or gone"
+	reasonScaleIn         = "Scaling activity initiated by (deployment %s)"
+	reasonReplaced        = "Task replaced by a new deployment"
+	reasonMoved           = "Task moved off a container instance that is draining or gone"
 )
 
 // Decide computes one reconcile of a REPLICA or DAEMON service: the ECS

@@ -22,9 +22,9 @@ type target struct {
 	// unreachableFor.
 	unreachableUntil atomic.Int64
 	draining         atomic.Bool
-	drained  atomic.Bool // Drained reported (or the target is gone)
-	done     chan struct{}
-	deadline time.Time
+	drained          atomic.Bool // Drained reported (or the target is gone)
+	done             chan struct{}
+	deadline         time.Time
 
 	// guarded by group.mu
 	state, reason, desc string
