@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -107,6 +108,21 @@ var hopHeaders = map[string]bool{
 // have seen the request: a new connection may try again.
 var errRetry = errors.New("stale keep-alive connection")
 
+// errNoAnswer marks a target that closed the connection without a word of
+// answer: its process died (a port proxy accepted for it), or it did.
+var errNoAnswer = errors.New("the target closed the connection without answering")
+
+// idempotent says whether a request may be sent again to another target
+// when the first one closed without answering: as nginx, every method but
+// POST, PATCH and LOCK, and only with a body that can be sent again.
+func idempotent(r *http.Request, replayable bool) bool {
+	switch r.Method {
+	case http.MethodPost, http.MethodPatch, "LOCK":
+		return false
+	}
+	return replayable
+}
+
 // serve proxies r to addr and writes the answer to w. It returns the
 // target's status, or the load balancer's own (502, 504) with elb set; or,
 // with unreached set and nothing written, that no connection to the target
@@ -144,6 +160,9 @@ func (p *h1Pool) serve(w http.ResponseWriter, r *http.Request, addr, proto, port
 		}
 		if errors.Is(err, errRetry) {
 			continue
+		}
+		if errors.Is(err, errNoAnswer) && idempotent(r, replayable) && r.Context().Err() == nil {
+			return 0, time.Time{}, false, true // nothing written: another target may answer
 		}
 		if r.Context().Err() != nil {
 			return 460, time.Time{}, true, false
@@ -211,8 +230,12 @@ func (p *h1Pool) roundTrip(c *h1Conn, r *http.Request, retryable bool, proto, po
 		resp, err = http.ReadResponse(c.br, r)
 	}
 	if err != nil {
-		if retryable && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)) {
+		closed := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err)
+		if retryable && closed {
 			return nil, errRetry
+		}
+		if closed {
+			return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 		}
 		return nil, err
 	}

@@ -1,8 +1,10 @@
 package lb
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +35,45 @@ func TestUnreachableTargetsArePassedOver(t *testing.T) {
 	}
 	if resp, _ := get(t, http.DefaultClient, url); resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("only a dead target: %d, want 502", resp.StatusCode)
+	}
+}
+
+// TestTargetsThatCloseWithoutAnsweringArePassedOver: a target that accepts
+// connections and closes them without a word (Docker's port proxy in front
+// of a container that died) gets no idempotent request it could lose: they
+// go to another target. A POST, which may have been acted on, is a 502.
+func TestTargetsThatCloseWithoutAnsweringArePassedOver(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			c.Read(buf) // take the request, answer nothing
+			c.Close()
+		}
+	}()
+	mute := Target{ID: "mute", Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}
+	live := backend(t, "live")
+	_, url := start(t, Options{}, albConfig(forward("tg"), nil, httpGroup("tg", mute, targetOf(t, live, "live"))))
+	for i := range 50 {
+		if resp, body := get(t, http.DefaultClient, url); resp.StatusCode != 200 || body != "live" {
+			t.Fatalf("GET %d: %d %q, want 200 from the live target", i, resp.StatusCode, body)
+		}
+	}
+	_, url2 := start(t, Options{}, albConfig(forward("tg"), nil, httpGroup("tg", mute)))
+	resp, err := http.Post(url2, "text/plain", strings.NewReader("order"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("a POST to a target that closed without answering: %d, want 502", resp.StatusCode)
 	}
 }
