@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 )
@@ -126,6 +127,26 @@ func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
 	}
 	return ecs.NewFromConfig(cfg, func(eo *ecs.Options) {
 		if endpoint != "" {
+			eo.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// ELB builds an SDK Elastic Load Balancing v2 client from the flags and
+// environment. A Flotta server answers every service at one endpoint, so
+// the client goes where the ECS client goes, unless
+// AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 names a place of its own.
+func (o *Options) ELB(ctx context.Context) (*elb.Client, error) {
+	cfg, endpoint, err := o.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own := os.Getenv("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2")
+	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
+		switch {
+		case own != "" && o.Endpoint == "" && os.Getenv("FLOTTA_ENDPOINT") == "":
+			eo.BaseEndpoint = aws.String(own)
+		case endpoint != "":
 			eo.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
