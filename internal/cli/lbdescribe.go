@@ -289,7 +289,12 @@ func indentedTable(w io.Writer, header []string, rows [][]string) error {
 	if err := table(&b, header, rows); err != nil {
 		return err
 	}
-	for _, l := range strings.SplitAfter(b.String(), "\n") {
+	return writeIndented(w, b.String())
+}
+
+// writeIndented writes text with every line two spaces in.
+func writeIndented(w io.Writer, text string) error {
+	for _, l := range strings.SplitAfter(text, "\n") {
 		if l != "" {
 			if _, err := io.WriteString(w, "  "+l); err != nil {
 				return err

@@ -309,7 +309,11 @@ func serviceTargetHealth(ctx context.Context, w io.Writer, o *Options, s *types.
 		return err
 	}
 	for _, g := range groups {
-		printGroupHealth(w, g)
+		var b strings.Builder
+		printGroupHealth(&b, g)
+		if err := writeIndented(w, b.String()); err != nil {
+			return err
+		}
 	}
 	return nil
 }
