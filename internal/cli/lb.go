@@ -49,7 +49,7 @@ func lbCreate(o *Options) *cobra.Command {
 		Use:   "create NAME",
 		Short: "Create a load balancer and, with --port, a listener that answers 503 until a service is attached",
 		Long: `Create a load balancer (ELB CreateLoadBalancer; creating one that exists with the same
-settings shows it). With --port, also create a listener on that port whose default action
+settings shows it, and its listener on --port if it has one). With --port, also create a listener on that port whose default action
 is a fixed response, 503 "` + placeholderBody + `", until flotta service create --lb
 NAME:PORT makes it forward to a service. A network load balancer's listener can only
 forward, so for --type network leave --port out and let service create --lb make it.`,
@@ -90,7 +90,23 @@ forward, so for --type network leave --port out and let service create --lb make
 			}
 			lb := out.LoadBalancers[0]
 			view := lbView{LoadBalancer: lb}
+			var existing *elbtypes.Listener
 			if withListener {
+				ls, err := listenersOf(ctx, client, aws.ToString(lb.LoadBalancerArn))
+				if err != nil {
+					return err
+				}
+				for i, l := range ls {
+					if aws.ToInt32(l.Port) == int32(port) {
+						existing = &ls[i]
+					}
+				}
+			}
+			if existing != nil {
+				// Created before: show it, as CreateLoadBalancer shows the
+				// load balancer.
+				view.Listeners = []elbtypes.Listener{*existing}
+			} else if withListener {
 				in := &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Port: aws.Int32(int32(port)),
 					Protocol: elbtypes.ProtocolEnum(protocol), DefaultActions: []elbtypes.Action{placeholderAction()}}
 				if cert != "" {

@@ -69,6 +69,11 @@ func TestLBVerbs(t *testing.T) {
 		l.DefaultActions[0].Type != elbtypes.ActionTypeEnumFixedResponse || aws.ToString(l.DefaultActions[0].FixedResponseConfig.StatusCode) != "503" {
 		t.Fatalf("front's listener: %+v", l)
 	}
+	// Creating it again shows it.
+	again, _ := mustRunAll(t, e.DataDir, "lb", "create", "front", "--port", "80")
+	if again != out {
+		t.Fatalf("lb create again:\n%s\nfirst:\n%s", again, out)
+	}
 	mustRunAll(t, e.DataDir, "lb", "create", "back", "--type", "network")
 
 	out, _ = mustRunAll(t, e.DataDir, "lb", "ls")
