@@ -156,10 +156,16 @@ func (o *Options) ELB(ctx context.Context) (*elb.Client, error) {
 func Explain(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		if apiErr.ErrorMessage() == "" {
-			return apiErr.ErrorCode()
+		line := apiErr.ErrorCode()
+		if apiErr.ErrorMessage() != "" {
+			line += ": " + apiErr.ErrorMessage()
 		}
-		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+		// Keep what the CLI wrapped around the SDK's error (which step
+		// failed), and drop the SDK's operation and request details.
+		if i := strings.Index(err.Error(), "operation error "); i > 0 {
+			line = strings.TrimSuffix(err.Error()[:i], ": ") + ": " + line
+		}
+		return line
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {

@@ -2,15 +2,24 @@ package cli_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/flotta-dev/flotta/internal/cli"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
@@ -178,4 +187,60 @@ func TestLBVerbs(t *testing.T) {
 	if strings.Contains(out, "front") || !strings.Contains(out, "back") {
 		t.Fatalf("lb ls after rm:\n%s", out)
 	}
+}
+
+// TestLBCreateHTTPS: an HTTPS listener serves the IAM server certificate
+// --certificate names, and shows it in ls and describe.
+func TestLBCreateHTTPS(t *testing.T) {
+	e := flottatest.StartServer(t)
+	ctx := context.Background()
+	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
+	iams := iam.New(iam.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()), Credentials: creds,
+		HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "secure.example"}, DNSNames: []string{"secure.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := iams.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String("secure"),
+		CertificateBody: aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))),
+		PrivateKey:      aws.String(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := aws.ToString(up.ServerCertificateMetadata.Arn)
+
+	failRun(t, e.DataDir, "--certificate is for an HTTPS listener", "lb", "create", "secure", "--port", "443", "--certificate", cert)
+	out, _ := mustRunAll(t, e.DataDir, "lb", "create", "secure", "--port", "443", "--protocol", "HTTPS", "--certificate", cert)
+	if !strings.Contains(out, `Listener:    HTTPS:443 -> fixed response 503 "no service is attached yet"`) {
+		t.Fatalf("lb create HTTPS:\n%s", out)
+	}
+	lb, err := elbClient(e).DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{"secure"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := elbClient(e).DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn})
+	if err != nil || len(ls.Listeners) != 1 || ls.Listeners[0].Protocol != elbtypes.ProtocolEnumHttps || len(ls.Listeners[0].Certificates) != 1 ||
+		aws.ToString(ls.Listeners[0].Certificates[0].CertificateArn) != cert {
+		t.Fatalf("the HTTPS listener: %+v %v", ls, err)
+	}
+	if out, _ = mustRunAll(t, e.DataDir, "lb", "ls"); !strings.Contains(out, "HTTPS:443") {
+		t.Fatalf("lb ls:\n%s", out)
+	}
+	if out, _ = mustRunAll(t, e.DataDir, "lb", "describe", "secure"); !strings.Contains(out, "\n  certificate  "+cert+"\n") {
+		t.Fatalf("lb describe:\n%s", out)
+	}
+	// The load balancer is made even when its listener is refused, and the
+	// error says so.
+	failRun(t, e.DataDir, "load balancer other was created, but not its listener: CertificateNotFound: Certificate", "lb", "create", "other", "--port", "443", "--protocol", "HTTPS",
+		"--certificate", cert+"-missing")
 }
