@@ -48,11 +48,13 @@ func lbCreate(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a load balancer and, with --port, a listener that answers 503 until a service is attached",
-		Long: `Create a load balancer (ELB CreateLoadBalancer; creating one that exists with the same
-settings shows it, and its listener on --port if it has one). With --port, also create a listener on that port whose default action
-is a fixed response, 503 "` + placeholderBody + `", until flotta service create --lb
-NAME:PORT makes it forward to a service. A network load balancer's listener can only
-forward, so for --type network leave --port out and let service create --lb make it.`,
+		Long: `Create a load balancer (ELB CreateLoadBalancer) and print its ARN and DNS name. Creating
+one that exists with the same settings shows it, with its listener on --port if it has
+one. With --port, also create a listener on that port whose default action is a fixed
+response, 503 "` + placeholderBody + `", until flotta service create --lb NAME:PORT makes
+it forward to a service. An HTTPS listener serves the IAM server certificate that
+--certificate names. A network load balancer's listener can only forward, so for
+--type network leave --port out and let flotta service create --lb make the listener.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if typ != "application" && typ != "network" {
@@ -211,21 +213,26 @@ named those groups keep their loadBalancers setting: delete or update them as we
 			if err != nil {
 				return err
 			}
-			groups, err := client.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{LoadBalancerArn: lb.LoadBalancerArn})
-			if err != nil {
-				return err
+			var groups []elbtypes.TargetGroup
+			p := elb.NewDescribeTargetGroupsPaginator(client, &elb.DescribeTargetGroupsInput{LoadBalancerArn: lb.LoadBalancerArn})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return err
+				}
+				groups = append(groups, page.TargetGroups...)
 			}
 			if _, err := client.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn}); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "deleted load balancer %s\n", args[0])
-			ours, err := createdByCLI(ctx, client, groups.TargetGroups)
+			ours, err := createdByCLI(ctx, client, groups)
 			if err != nil {
 				return fmt.Errorf("load balancer %s was deleted, but not its target groups: %w", args[0], err)
 			}
 			var failed []string
-			for _, tg := range groups.TargetGroups {
+			for _, tg := range groups {
 				name := aws.ToString(tg.TargetGroupName)
 				if !ours[aws.ToString(tg.TargetGroupArn)] {
 					fmt.Fprintf(w, "kept target group %s (not made by the flotta CLI)\n", name)

@@ -97,14 +97,16 @@ running, spread across availability zones and then instances unless --strategy s
 otherwise; a --daemon service runs one task on every container instance that fits it.
 
 With --lb NAME:PORT the service takes the traffic of load balancer NAME's listener on
-PORT (see flotta lb create). The CLI creates a target group named after the service
-(HTTP, the container's port, target type ip for awsvpc tasks and instance otherwise,
-health check path --lb-health-path) and a listener on PORT if the load balancer has none
-(HTTP, or TCP for a network load balancer). The listener forwards to the group by
-default, unless --lb-path is given and the listener already serves something other than
-the 503 of flotta lb create: then a rule at the next free priority forwards the
-requests whose path matches. The service's tasks are registered in the group as they
-run; flotta service describe shows their health.
+PORT (see flotta lb create). The traffic goes to --lb-container, or to the first
+container with a port mapping, on that container's first mapped port. The CLI creates a
+target group named after the service (HTTP, that port, target type ip for awsvpc tasks
+and instance otherwise, health check path --lb-health-path) and a listener on PORT if
+the load balancer has none (HTTP, or TCP for a network load balancer). The listener
+forwards to the group by default, unless --lb-path is given and the listener already
+serves something other than the 503 of flotta lb create: then a rule with one more than
+the listener's highest priority forwards the requests whose path matches. If ECS refuses
+the service, these changes are undone. The service's tasks are registered in the group
+as they run; flotta service describe shows their health.
 
   flotta service create web -t web --lb front:80
   flotta service create api -t api --lb front:80 --lb-path '/api/*' --lb-container app`,

@@ -28,7 +28,7 @@ type lbFlags struct {
 func (f *lbFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.target, "lb", "", "send the traffic of load balancer NAME's listener on PORT to the service, NAME:PORT (makes the target group, and the listener if there is none on PORT)")
 	cmd.Flags().StringVar(&f.container, "lb-container", "", "with --lb: the container that receives the traffic (default: the first with a port mapping)")
-	cmd.Flags().StringVar(&f.path, "lb-path", "", "with --lb: only requests whose path matches this pattern, e.g. /api/* (a listener rule); default: all requests")
+	cmd.Flags().StringVar(&f.path, "lb-path", "", "with --lb: only requests whose path matches this pattern, e.g. /api/* (a listener rule, unless the listener serves no service yet); default: all requests")
 	cmd.Flags().StringVar(&f.healthPath, "lb-health-path", "/", "with --lb: the path the target group's health check requests")
 }
 

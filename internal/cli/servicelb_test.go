@@ -163,6 +163,20 @@ func TestServiceCreateWithLB(t *testing.T) {
 		t.Fatalf("a path on a listener with no service yet:\n%s", progress)
 	}
 
+	// A group's name is the service's as ELB allows it: hyphens, 32 at most.
+	_, progress = mustRunAll(t, e.DataDir, "service", "create", "odd_name_that_is_much_longer_than_32", "-t", "web", "-n", "0", "--lb", "front:8083")
+	if !strings.Contains(progress, "created target group odd-name-that-is-much-longer-tha (") || group("odd-name-that-is-much-longer-tha") == nil {
+		t.Fatalf("a long service name:\n%s", progress)
+	}
+
+	// A network load balancer gets a TCP listener and a TCP group.
+	mustRunAll(t, e.DataDir, "lb", "create", "back", "--type", "network")
+	_, progress = mustRunAll(t, e.DataDir, "service", "create", "tcp", "-t", "web", "-n", "0", "--lb", "back:9000")
+	if !strings.Contains(progress, "created target group tcp (TCP:8080, target type instance)") ||
+		!strings.Contains(progress, "created listener TCP:9000 on back, forwarding to target group tcp") {
+		t.Fatalf("service create --lb on a network load balancer:\n%s", progress)
+	}
+
 	// The server registers web's running task; describe shows its health.
 	var target string
 	flottatest.Eventually(t, 30*time.Second, "web's task registered in its target group", func() (bool, string) {
@@ -202,6 +216,7 @@ func TestServiceCreateWithLB(t *testing.T) {
 	failRun(t, e.DataDir, "--lb-path needs --lb NAME:PORT", "service", "create", "q", "-t", "web", "--lb-path", "/x")
 	failRun(t, e.DataDir, "task definition api:1 has no container named nope (--lb-container)", "service", "create", "q", "-t", "api", "--lb", "front:80", "--lb-container", "nope")
 	failRun(t, e.DataDir, "Unable to describe task definition", "service", "create", "q", "-t", "ghost", "--lb", "front:80")
+	failRun(t, e.DataDir, "back is a network load balancer, which has no rules", "service", "create", "q", "-t", "web", "--lb", "back:9000", "--lb-path", "/x")
 	if after := e.Revision(t); after != before {
 		t.Fatalf("refused service creates changed the store: revision %d -> %d", before, after)
 	}
@@ -218,7 +233,7 @@ func TestServiceCreateWithLB(t *testing.T) {
 	// lb rm deletes the groups the CLI made; the services' describe says
 	// their groups are gone.
 	out, _ = mustRunAll(t, e.DataDir, "lb", "rm", "front")
-	for _, name := range []string{"web", "api", "api2", "admin"} {
+	for _, name := range []string{"web", "api", "api2", "admin", "odd-name-that-is-much-longer-tha"} {
 		if !strings.Contains(out, "deleted target group "+name+"\n") || group(name) != nil {
 			t.Fatalf("lb rm did not delete target group %s:\n%s", name, out)
 		}
