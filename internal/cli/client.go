@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 )
@@ -131,14 +132,40 @@ func (o *Options) ECS(ctx context.Context) (*ecs.Client, error) {
 	}), nil
 }
 
+// ELB builds an SDK Elastic Load Balancing v2 client from the flags and
+// environment. A Flotta server answers every service at one endpoint, so
+// the client goes where the ECS client goes, unless
+// AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 names a place of its own.
+func (o *Options) ELB(ctx context.Context) (*elb.Client, error) {
+	cfg, endpoint, err := o.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own := os.Getenv("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2")
+	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
+		switch {
+		case own != "" && o.Endpoint == "" && os.Getenv("FLOTTA_ENDPOINT") == "":
+			eo.BaseEndpoint = aws.String(own)
+		case endpoint != "":
+			eo.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
 // Explain turns an SDK error into one line a human can act on.
 func Explain(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		if apiErr.ErrorMessage() == "" {
-			return apiErr.ErrorCode()
+		line := apiErr.ErrorCode()
+		if apiErr.ErrorMessage() != "" {
+			line += ": " + apiErr.ErrorMessage()
 		}
-		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+		// Keep what the CLI wrapped around the SDK's error (which step
+		// failed), and drop the SDK's operation and request details.
+		if i := strings.Index(err.Error(), "operation error "); i > 0 {
+			line = strings.TrimSuffix(err.Error()[:i], ": ") + ": " + line
+		}
+		return line
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {

@@ -88,16 +88,35 @@ func serviceCreate(o *Options, cluster *string) *cobra.Command {
 	var daemon, wait bool
 	var tags, constraints, strategies []string
 	var d deploymentFlags
+	var lbf lbFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME --task-definition TASKDEF",
 		Short: "Create a service: keep tasks of a task definition running",
 		Long: `Create a service, as ECS CreateService does. A REPLICA service keeps --desired-count tasks
 running, spread across availability zones and then instances unless --strategy says
-otherwise; a --daemon service runs one task on every container instance that fits it.`,
+otherwise; a --daemon service runs one task on every container instance that fits it.
+
+With --lb NAME:PORT the service takes the traffic of load balancer NAME's listener on
+PORT (see flotta lb create). The traffic goes to --lb-container, or to the first
+container with a port mapping, on that container's first mapped port. The CLI creates a
+target group named after the service (HTTP, that port, target type ip for awsvpc tasks
+and instance otherwise, health check path --lb-health-path) and a listener on PORT if
+the load balancer has none (HTTP, or TCP for a network load balancer). The listener
+forwards to the group by default, unless --lb-path is given and the listener already
+serves something other than the 503 of flotta lb create: then a rule with one more than
+the listener's highest priority forwards the requests whose path matches. If ECS refuses
+the service, these changes are undone. The service's tasks are registered in the group
+as they run; flotta service describe shows their health.
+
+  flotta service create web -t web --lb front:80
+  flotta service create api -t api --lb front:80 --lb-path '/api/*' --lb-container app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := o.ECS(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if err := lbf.check(cmd); err != nil {
 				return err
 			}
 			cs, ss, err := placementFlags(constraints, strategies)
@@ -121,8 +140,18 @@ otherwise; a --daemon service runs one task on every container instance that fit
 				}
 				in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 			}
+			var attached *lbAttachment
+			if lbf.target != "" {
+				if attached, err = lbf.attach(cmd.Context(), cmd.ErrOrStderr(), o, client, args[0], taskDef); err != nil {
+					return err
+				}
+				in.LoadBalancers = []types.LoadBalancer{attached.LoadBalancer}
+			}
 			out, err := client.CreateService(cmd.Context(), in)
 			if err != nil {
+				if attached != nil {
+					attached.rollback(context.WithoutCancel(cmd.Context()), cmd.ErrOrStderr())
+				}
 				return err
 			}
 			if wait {
@@ -141,6 +170,7 @@ otherwise; a --daemon service runs one task on every container instance that fit
 	cmd.Flags().StringArrayVar(&strategies, "strategy", nil, "placement strategy: spread:FIELD, binpack:cpu|memory or random (repeatable, in order)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the first deployment until it completes or fails")
 	d.add(cmd)
+	lbf.add(cmd)
 	return cmd
 }
 
@@ -309,7 +339,7 @@ func describeOne(ctx context.Context, client *ecs.Client, cluster, name string) 
 
 func serviceDescribe(o *Options, cluster *string) *cobra.Command {
 	return &cobra.Command{
-		Use: "describe NAME", Short: "Describe a service, its deployments and latest events", Args: cobra.ExactArgs(1),
+		Use: "describe NAME", Short: "Describe a service, its load balancer targets' health, its deployments and latest events", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := o.ECS(cmd.Context())
 			if err != nil {
@@ -337,6 +367,9 @@ func serviceDescribe(o *Options, cluster *string) *cobra.Command {
 			}
 			for _, t := range s.Tags {
 				fmt.Fprintf(w, "Tag:         %s=%s\n", aws.ToString(t.Key), aws.ToString(t.Value))
+			}
+			if err := serviceTargetHealth(cmd.Context(), w, o, s); err != nil {
+				return err
 			}
 			fmt.Fprintln(w)
 			rows := [][]string{}
