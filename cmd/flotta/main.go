@@ -27,6 +27,14 @@ func main() {
 	}
 }
 
+// lbCommand is the CLI's `flotta lb` with `serve`, the data plane, beside
+// its verbs.
+func lbCommand(opts *cli.Options) *cobra.Command {
+	cmd := cli.LBCommand(opts)
+	cmd.AddCommand(lbServeCommand(opts))
+	return cmd
+}
+
 func newRootCommand() *cobra.Command {
 	opts := &cli.Options{}
 	root := &cobra.Command{
@@ -56,7 +64,7 @@ Then, in another terminal:       flotta cluster ls`,
 		cli.EventsCommand(opts),
 		cli.WhoamiCommand(opts),
 		cli.IAMCommand(opts),
-		cli.LBCommand(opts),
+		lbCommand(opts),
 		simCommand(),
 		demoAppCommand(),
 		pauseCommand(),
