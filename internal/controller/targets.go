@@ -132,7 +132,7 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 		clear(changes)
 		for arn, tg := range tx.Config.TargetGroups {
 			want := wanted[arn]
-			delay := deregistrationDelay(tg)
+			delay := tg.DeregistrationDelay()
 			kept := make(map[string]bool, len(tg.Targets))
 			for i := range tg.Targets {
 				tgt := &tg.Targets[i]
@@ -288,15 +288,6 @@ func targetOf(task *model.Task, inst *state.InstanceRecord, lb model.LoadBalance
 		}
 	}
 	return wantedTarget{}, false
-}
-
-// deregistrationDelay is a target group's deregistration_delay.timeout_seconds.
-func deregistrationDelay(tg *state.ELBTargetGroup) time.Duration {
-	s, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"])
-	if err != nil {
-		s = 300 // ELB's default
-	}
-	return time.Duration(s) * time.Second
 }
 
 // String names a wanted target in logs.

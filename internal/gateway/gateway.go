@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -483,10 +482,7 @@ func (g *Gateway) drainDeadlines(ctx context.Context, tasks []*state.TaskRecord)
 	now := g.State.Now()
 	out := map[string]*model.Time{}
 	for _, tg := range cfg.TargetGroups {
-		delay := 300 * time.Second
-		if s, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"]); err == nil {
-			delay = time.Duration(s) * time.Second
-		}
+		delay := tg.DeregistrationDelay()
 		for _, tgt := range tg.Targets {
 			if !stopping[tgt.TaskArn] {
 				continue

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -27,33 +24,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/agent"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
-
-// addAgent joins a second agent on the same engine (its own instance).
-func (n *node) addAgent() *agent.Agent {
-	n.t.Helper()
-	token, _, err := n.env.Server.IAM().CreateJoinToken(context.Background(), time.Hour, 1, "test")
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	a, err := agent.New(agent.Config{Server: n.env.Server.Endpoint(), JoinToken: token, DataDir: n.t.TempDir(), Runtime: n.rt,
-		CPU: 2048, Memory: 2048, PauseImage: pauseImage, CleanupDelay: time.Hour, PollWait: 2 * time.Second, CredentialsAddress: "off",
-		ContainerLabels: testLabel, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	select {
-	case <-a.Registered():
-	case err := <-done:
-		n.t.Fatalf("second agent stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		n.t.Fatal("second agent did not register in 30s")
-	}
-	n.t.Cleanup(func() { cancel(); <-done })
-	return a
-}
 
 // load sends a steady stream of GETs and counts what came back.
 type load struct {
@@ -149,10 +119,9 @@ func (l *load) failuresSince(from int) []failedRequest {
 // none once the load balancer has taken it out.
 func TestZeroDowntimeBehindTheLoadBalancer(t *testing.T) {
 	n := startNode(t, nodeOptions{server: flottatest.Options{LoadBalancers: true}})
-	n.addAgent()
+	n.joinAgent(func(c *agent.Config) { c.CredentialsAddress = "off" }) // a second instance; one credentials endpoint per host
 	ctx := context.Background()
-	lbs := elb.New(elb.Options{Region: n.env.Server.Account().Region, BaseEndpoint: aws.String(n.env.Server.Endpoint()), HTTPClient: n.env.HTTP,
-		Credentials: credentials.NewStaticCredentialsProvider(n.env.Root.AccessKeyID, n.env.Root.SecretAccessKey, ""), RetryMaxAttempts: 1})
+	lbs := n.env.ELB()
 	lbOut, err := lbs.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")})
 	if err != nil {
 		t.Fatal(err)

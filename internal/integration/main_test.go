@@ -120,16 +120,33 @@ func startNode(t testing.TB, opts ...nodeOptions) *node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close() })
-	token, _, err := env.Server.IAM().CreateJoinToken(context.Background(), time.Hour, 1, "test")
+	n := &node{t: t, env: env, rt: rt}
+	// Cleanups run last first: the agent stops, then its containers go.
+	t.Cleanup(n.removeContainers)
+	n.agent = n.joinAgent(func(c *agent.Config) {
+		c.AllowPrivileged, c.AllowHostAccess = o.allowPrivileged, o.allowHostAccess
+	})
+	return n
+}
+
+// joinAgent joins an agent on the local engine to the node's server (an
+// instance of its own), runs it until the test ends, and returns it once
+// registered. edit adjusts its configuration.
+func (n *node) joinAgent(edit func(*agent.Config)) *agent.Agent {
+	n.t.Helper()
+	token, _, err := n.env.Server.IAM().CreateJoinToken(context.Background(), time.Hour, 1, "test")
 	if err != nil {
-		t.Fatal(err)
+		n.t.Fatal(err)
 	}
-	a, err := agent.New(agent.Config{Server: env.Server.Endpoint(), JoinToken: token, DataDir: t.TempDir(), Runtime: rt,
-		CPU: 2048, Memory: 2048, PauseImage: pauseImage, CleanupDelay: time.Hour, PollWait: 2 * time.Second,
-		AllowPrivileged: o.allowPrivileged, AllowHostAccess: o.allowHostAccess, ContainerLabels: testLabel,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	cfg := agent.Config{Server: n.env.Server.Endpoint(), JoinToken: token, DataDir: n.t.TempDir(), Runtime: n.rt,
+		CPU: 2048, Memory: 2048, PauseImage: pauseImage, CleanupDelay: time.Hour, PollWait: 2 * time.Second, ContainerLabels: testLabel,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := agent.New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		n.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -137,21 +154,22 @@ func startNode(t testing.TB, opts ...nodeOptions) *node {
 	select {
 	case <-a.Registered():
 	case err := <-done:
-		t.Fatalf("agent stopped: %v", err)
+		n.t.Fatalf("agent stopped: %v", err)
 	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not register in 30s")
+		n.t.Fatal("agent did not register in 30s")
 	}
-	n := &node{t: t, env: env, rt: rt, agent: a}
-	t.Cleanup(func() {
+	n.t.Cleanup(func() {
 		cancel()
 		<-done
-		n.removeContainers()
 	})
-	return n
+	return a
 }
 
 // removeContainers removes every container this node's agent made.
 func (n *node) removeContainers() {
+	if n.agent == nil {
+		return // it never joined
+	}
 	ctx := context.Background()
 	id := n.agent.ContainerInstanceArn()
 	list, _ := n.rt.ListContainers(ctx, map[string]string{runtime.LabelInstance: id[strings.LastIndex(id, "/")+1:]})

@@ -28,7 +28,7 @@ func BenchmarkConfigChangeReachesRemote(b *testing.B) {
 	e := flottatest.StartServer(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	lbs := elbClient(e)
+	lbs := e.ELB()
 	var listeners []string
 	for i := range 10 {
 		out, err := lbs.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("lb%d", i))})

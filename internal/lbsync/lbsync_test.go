@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -23,12 +22,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/lbsync"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
-
-func elbClient(e *flottatest.Env) *elb.Client {
-	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
-	return elb.New(elb.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
-		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
-}
 
 // freePort is a loopback port nothing listens on (now).
 func freePort(t *testing.T) int32 {
@@ -68,7 +61,7 @@ func get(url string) (int, string) {
 func TestTheServerServesItsLoadBalancers(t *testing.T) {
 	e := flottatest.StartServer(t, flottatest.Options{LoadBalancers: true})
 	ctx := context.Background()
-	lbs := elbClient(e)
+	lbs := e.ELB()
 	lbOut, err := lbs.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("web")})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +153,7 @@ func TestARemoteDataPlaneFollowsTheServer(t *testing.T) {
 		return bal.Apply(c)
 	})
 
-	lbs := elbClient(e)
+	lbs := e.ELB()
 	lbOut, err := lbs.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("edge")})
 	if err != nil {
 		t.Fatal(err)

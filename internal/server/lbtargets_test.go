@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -18,12 +17,6 @@ import (
 	"github.com/flotta-dev/flotta/internal/testutil/fleet"
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
-
-func elbClient(e *flottatest.Env) *elb.Client {
-	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
-	return elb.New(elb.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
-		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
-}
 
 // lbFixture makes a load balancer with an HTTP listener forwarding to a
 // target group of type instance whose deregistration delay is delay
@@ -64,7 +57,7 @@ func lbFixture(t *testing.T, lbs *elb.Client, delay int) (tgArn, unusedArn strin
 func TestServiceTasksAreLoadBalancerTargets(t *testing.T) {
 	e := flottatest.StartServer(t)
 	ctx := context.Background()
-	lbs := elbClient(e)
+	lbs := e.ELB()
 	f := fleet.New(t, e)
 	f.Add(2, fleet.Spec{CPU: 2048, Memory: 2048}, nil)
 	tgArn, unusedArn := lbFixture(t, lbs, 3)

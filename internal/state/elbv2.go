@@ -1,6 +1,7 @@
 package state
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -229,4 +230,14 @@ func (a ELBAction) TargetGroupArns() []string {
 		out = append(out, tg.Arn)
 	}
 	return out
+}
+
+// DeregistrationDelay is the group's deregistration_delay.timeout_seconds:
+// how long a deregistered target drains (ELB's default, 300 s, when unset).
+func (tg *ELBTargetGroup) DeregistrationDelay() time.Duration {
+	s, err := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"])
+	if err != nil {
+		s = 300
+	}
+	return time.Duration(s) * time.Second
 }

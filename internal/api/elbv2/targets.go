@@ -104,7 +104,7 @@ func (a *API) DeregisterTargets(ctx context.Context, in *targetsIn) (*struct{}, 
 		if err != nil {
 			return err
 		}
-		delay, _ := strconv.Atoi(tg.Attributes["deregistration_delay.timeout_seconds"])
+		delay := tg.DeregistrationDelay()
 		for _, t := range in.Targets {
 			id, port, err := target(tg, t)
 			if err != nil {
@@ -119,7 +119,7 @@ func (a *API) DeregisterTargets(ctx context.Context, in *targetsIn) (*struct{}, 
 				continue
 			}
 			if !tg.Targets[i].Draining() {
-				tg.Targets[i].DrainingUntil = now.Add(time.Duration(delay) * time.Second)
+				tg.Targets[i].DrainingUntil = now.Add(delay)
 			}
 		}
 		return nil

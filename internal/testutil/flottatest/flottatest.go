@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
@@ -236,4 +237,12 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ELB returns the SDK's Elastic Load Balancing v2 client, signing as the
+// account's root.
+func (e *Env) ELB() *elasticloadbalancingv2.Client {
+	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
+	return elasticloadbalancingv2.New(elasticloadbalancingv2.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
+		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
 }
