@@ -119,6 +119,7 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 	}
 	type change struct{ registered, deregistered int }
 	changes := map[string]map[string]*change{} // service -> target group -> counts
+	var deactivate []string                    // tasks whose targets began to drain
 	note := func(service, tg string) *change {
 		if changes[service] == nil {
 			changes[service] = map[string]*change{}
@@ -130,6 +131,7 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 	}
 	_, err = t.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
 		clear(changes)
+		deactivate = deactivate[:0]
 		for arn, tg := range tx.Config.TargetGroups {
 			want := wanted[arn]
 			delay := tg.DeregistrationDelay()
@@ -150,6 +152,7 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 					note(w.service, arn).registered++
 				case !tgt.Draining():
 					tgt.DrainingUntil = now.Add(delay)
+					deactivate = append(deactivate, tgt.TaskArn)
 					if svc := services[tgt.TaskArn]; svc != "" {
 						note(svc, arn).deregistered++
 					}
@@ -191,6 +194,13 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 		})
 		if err != nil {
 			return err
+		}
+	}
+	for _, arn := range deactivate {
+		if cluster, id, err := model.ParseTaskARN(arn); err == nil {
+			if err := t.State.DeactivateTask(ctx, cluster, id); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := t.State.SweepELBTargets(ctx, now); err != nil {

@@ -468,7 +468,7 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 func (g *Gateway) drainDeadlines(ctx context.Context, tasks []*state.TaskRecord) (map[string]*model.Time, error) {
 	stopping := map[string]bool{}
 	for _, t := range tasks {
-		if t.Task.DesiredStatus == model.TaskStopped && t.Task.LastStatus == model.TaskRunning {
+		if t.Task.DesiredStatus == model.TaskStopped && (t.Task.LastStatus == model.TaskRunning || t.Task.LastStatus == model.TaskDeactivating) {
 			stopping[t.Task.TaskArn] = true
 		}
 	}

@@ -135,3 +135,14 @@ func ParseInstanceARN(s string) (cluster, id string, err error) {
 	}
 	return parts[1], parts[2], nil
 }
+
+// ParseTaskARN returns the cluster and the id that a task ARN in the long
+// form (arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID) names.
+func ParseTaskARN(s string) (cluster, id string, err error) {
+	a, err := ParseARN(s)
+	parts := strings.Split(a.Resource, "/")
+	if err != nil || a.Service != "ecs" || len(parts) != 3 || parts[0] != "task" || parts[1] == "" || parts[2] == "" {
+		return "", "", fmt.Errorf("%q is not a task ARN of the form arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID", s)
+	}
+	return parts[1], parts[2], nil
+}

@@ -165,9 +165,10 @@ func TestServiceTasksAreLoadBalancerTargets(t *testing.T) {
 	if err != nil || len(stopping.TaskArns) != 1 {
 		t.Fatalf("the task to stop: %+v %v", stopping, err)
 	}
-	if got := e.WaitTask(t, stopping.TaskArns[0], "", time.Second, func(*types.Task) bool { return true }); aws.ToString(got.LastStatus) != "RUNNING" {
-		t.Fatalf("the task stopped before its target drained: %s", flottatest.ShowTask(got))
-	}
+	// As in ECS, it is DEACTIVATING while its target drains.
+	e.WaitTask(t, stopping.TaskArns[0], "DEACTIVATING while its target drains", 5*time.Second, func(tk *types.Task) bool {
+		return aws.ToString(tk.LastStatus) == "DEACTIVATING"
+	})
 	stopped := e.WaitTask(t, stopping.TaskArns[0], "STOPPED", 30*time.Second, func(tk *types.Task) bool { return aws.ToString(tk.LastStatus) == "STOPPED" })
 	if ran := stopped.StoppingAt.Sub(scaledAt); ran < 2*time.Second {
 		t.Fatalf("the task began to stop %v after the scale-in, before its 3 s drain", ran)

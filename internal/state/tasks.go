@@ -341,6 +341,21 @@ func (s *State) StopTask(ctx context.Context, cluster, id, reason, code string) 
 	})
 }
 
+// DeactivateTask marks a running task that is to stop as DEACTIVATING, as
+// ECS does while load balancers drain it; its agent reports it STOPPING and
+// STOPPED once it stops it. A task in any other state is left alone.
+func (s *State) DeactivateTask(ctx context.Context, cluster, id string) error {
+	_, err := s.updateTask(ctx, cluster, id, func(r *TaskRecord) (bool, error) {
+		t := &r.Task
+		if t.LastStatus != model.TaskRunning || t.DesiredStatus != model.TaskStopped {
+			return false, nil
+		}
+		t.LastStatus = model.TaskDeactivating
+		return true, nil
+	})
+	return err
+}
+
 // Report is what an agent says about a task.
 type Report struct {
 	Status             string
