@@ -41,7 +41,10 @@ type failedRequest struct {
 	what string
 }
 
-// run sends rate requests a second until ctx ends (at most 64 at once).
+// run sends rate requests a second until ctx ends, at most 64 at once: when
+// 64 are in flight (a slow machine: CI runs this under the race detector
+// beside other packages) it waits for one to finish, so the rate drops
+// rather than requests being counted that were never sent.
 func (l *load) run(ctx context.Context, rate int) {
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
@@ -56,9 +59,8 @@ func (l *load) run(ctx context.Context, rate int) {
 		}
 		select {
 		case sem <- struct{}{}:
-		default:
-			l.fail("the load loop had 64 requests in flight already")
-			continue
+		case <-ctx.Done():
+			return
 		}
 		wg.Add(1)
 		go func() {
@@ -202,7 +204,8 @@ func TestZeroDowntimeBehindTheLoadBalancer(t *testing.T) {
 		start := time.Now()
 		do()
 		ok, failed := traffic.snapshot()
-		t.Logf("%s: %d requests answered, %d failed, in %v", name, ok-okBefore, failed-failedBefore, time.Since(start).Round(time.Second))
+		took := time.Since(start)
+		t.Logf("%s: %d requests answered (%.0f/s), %d failed, in %v", name, ok-okBefore, float64(ok-okBefore)/took.Seconds(), failed-failedBefore, took.Round(time.Second))
 		if failed != failedBefore {
 			t.Fatalf("%s lost requests: %+v", name, traffic.failuresSince(failedBefore))
 		}
