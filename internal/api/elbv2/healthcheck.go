@@ -115,7 +115,13 @@ func healthCheck(tgProtocol string, cur state.ELBHealthCheck, in healthCheckIn) 
 		}
 		*f.to = *f.v
 	}
-	if hc.TimeoutSeconds >= hc.IntervalSeconds {
+	// An HTTP or HTTPS group's timeout must be below the interval; a TCP
+	// group's may equal it.
+	if tgProtocol == "TCP" {
+		if hc.TimeoutSeconds > hc.IntervalSeconds {
+			return hc, invalid("Health check timeout '%d' must be smaller than or equal to the interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
+		}
+	} else if hc.TimeoutSeconds >= hc.IntervalSeconds {
 		return hc, invalid("Health check timeout '%d' must be smaller than the interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
 	}
 	return hc, nil

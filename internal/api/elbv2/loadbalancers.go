@@ -29,6 +29,11 @@ func checkName(name, what string) error {
 		return invalid("%s name '%s' cannot be longer than '32' characters", what, name)
 	case !namePattern.MatchString(name):
 		return invalid("%s name '%s' can only contain characters that are alphanumeric characters or hyphens(-)", what, name)
+	case what == "Target group" && (strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-") || strings.Contains(name, "--")):
+		// ELB checks a target group name against a pattern that also
+		// refuses two hyphens in a row, and says so in Coral's words (moto's
+		// tests/test_elbv2/test_elbv2_target_groups.py records the text).
+		return invalid("1 validation error detected: Value '%s' at 'targetGroup.targetGroupArn.targetGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$", name)
 	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
 		return invalid("%s name '%s' cannot begin or end with '-'", what, name)
 	case what == "Load balancer" && strings.HasPrefix(name, "internal-"):

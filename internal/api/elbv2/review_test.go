@@ -1,12 +1,16 @@
 package elbv2_test
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 )
 
 // TestDeregisterUnregisteredTargetSucceeds: ELB's reference for
@@ -69,4 +73,81 @@ func TestTargetHealthDescriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	desc(health(t, e, *tg.TargetGroupArn), "10.0.0.1", "Health checks are disabled")
+}
+
+// message is an SDK error's message ("" for none).
+func message(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
+// TestTargetGroupNamePattern: a target group name that begins or ends with a
+// hyphen or holds two in a row fails ELB's name pattern, in its words (moto's
+// tests/test_elbv2/test_elbv2_target_groups.py,
+// test_create_invalid_target_group_invalid_characters); other bad names keep
+// their own messages.
+func TestTargetGroupNamePattern(t *testing.T) {
+	e := start(t)
+	create := func(name string) error {
+		_, err := e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String(name), Protocol: "HTTP", Port: aws.Int32(8080)})
+		return err
+	}
+	for _, name := range []string{"-name", "name-", "-name-", "Na--me"} {
+		err := create(name)
+		want := "1 validation error detected: Value '" + name + "' at 'targetGroup.targetGroupArn.targetGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$"
+		if code(err) != "ValidationError" || message(err) != want {
+			t.Errorf("target group %q: %s %q, want ValidationError %q", name, code(err), message(err), want)
+		}
+	}
+	for name, want := range map[string]string{
+		"example.com":           "Target group name 'example.com' can only contain characters that are alphanumeric characters or hyphens(-)",
+		strings.Repeat("A", 33): "Target group name '" + strings.Repeat("A", 33) + "' cannot be longer than '32' characters",
+	} {
+		if err := create(name); message(err) != want {
+			t.Errorf("target group %q: %q, want %q", name, message(err), want)
+		}
+	}
+	for _, name := range []string{"name", "Name", "000", "a-b-c"} {
+		if err := create(name); err != nil {
+			t.Errorf("target group %q: %v", name, err)
+		}
+	}
+	_, err := e.elb.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String("-web")})
+	if want := "Load balancer name '-web' cannot begin or end with '-'"; message(err) != want {
+		t.Errorf("load balancer -web: %q, want %q", message(err), want)
+	}
+}
+
+// TestHealthCheckTimeoutAgainstInterval: an HTTP or HTTPS group's health check
+// timeout must be below its interval; a TCP group's may equal it, and the
+// refusal says "smaller than or equal to" (moto's
+// test_create_target_group_healthcheck_validation).
+func TestHealthCheckTimeoutAgainstInterval(t *testing.T) {
+	e := start(t)
+	n := 0
+	create := func(protocol types.ProtocolEnum, timeout int32) error {
+		n++
+		_, err := e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("tg%d", n)), Protocol: protocol, Port: aws.Int32(80),
+			HealthCheckProtocol: "HTTP", HealthCheckPath: aws.String("/"), HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(timeout)})
+		return err
+	}
+	for _, c := range []struct {
+		protocol types.ProtocolEnum
+		timeout  int32
+		want     string
+	}{
+		{"HTTP", 6, "Health check timeout '6' must be smaller than the interval '5'"},
+		{"HTTP", 5, "Health check timeout '5' must be smaller than the interval '5'"},
+		{"HTTPS", 5, "Health check timeout '5' must be smaller than the interval '5'"},
+		{"TCP", 6, "Health check timeout '6' must be smaller than or equal to the interval '5'"},
+		{"TCP", 5, ""},
+	} {
+		err := create(c.protocol, c.timeout)
+		if message(err) != c.want || (c.want == "") != (err == nil) || (err != nil && code(err) != "ValidationError") {
+			t.Errorf("%s timeout %d: %v, want %q", c.protocol, c.timeout, err, c.want)
+		}
+	}
 }
