@@ -110,9 +110,15 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 		if scheme == "internal" {
 			dns = "internal-" + dns
 		}
+		attrs := defaults(lbAttrSpecs(lbType))
+		if scheme == "internal" {
+			// ELB blocks internet gateway access to an internal load
+			// balancer by default (API_LoadBalancerAttribute).
+			attrs["ipv6.deny_all_igw_traffic"] = "true"
+		}
 		made = &state.ELBLoadBalancer{Arn: a.arn("loadbalancer/" + typeSegment(lbType) + "/" + in.Name + "/" + id), Name: in.Name,
 			Type: lbType, Scheme: scheme, DNSName: strings.ToLower(dns), IPAddressType: ipType, Subnets: subnets,
-			SecurityGroups: in.SecurityGroups, CreatedTime: a.now(), Attributes: defaults(lbAttrSpecs(lbType)), Tags: tags}
+			SecurityGroups: in.SecurityGroups, CreatedTime: a.now(), Attributes: attrs, Tags: tags}
 		tx.Config.LoadBalancers[made.Arn] = made
 		return nil
 	})

@@ -151,3 +151,32 @@ func TestHealthCheckTimeoutAgainstInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestDenyIGWTrafficDefaultsByScheme: ipv6.deny_all_igw_traffic "is set to
+// false for internet-facing load balancers and true for internal load
+// balancers" (API_LoadBalancerAttribute).
+func TestDenyIGWTrafficDefaultsByScheme(t *testing.T) {
+	e := start(t)
+	for name, c := range map[string]struct {
+		scheme types.LoadBalancerSchemeEnum
+		want   string
+	}{"outside": {"", "false"}, "facing": {"internet-facing", "false"}, "inside": {"internal", "true"}} {
+		out, err := e.elb.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name), Scheme: c.scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs, err := e.elb.DescribeLoadBalancerAttributes(e.ctx, &elb.DescribeLoadBalancerAttributesInput{LoadBalancerArn: out.LoadBalancers[0].LoadBalancerArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "absent"
+		for _, a := range attrs.Attributes {
+			if aws.ToString(a.Key) == "ipv6.deny_all_igw_traffic" {
+				got = aws.ToString(a.Value)
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s (scheme %q): ipv6.deny_all_igw_traffic %s, want %s", name, c.scheme, got, c.want)
+		}
+	}
+}
