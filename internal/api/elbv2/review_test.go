@@ -180,3 +180,50 @@ func TestDenyIGWTrafficDefaultsByScheme(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleConditionRefusals: a bad condition is refused with ELB's words, as
+// moto's tests/test_elbv2/test_elbv2_listener_rules.py
+// (test_create_rule_validate_condition) records them.
+func TestRuleConditionRefusals(t *testing.T) {
+	e := start(t)
+	lb := e.loadBalancer(t, "web", "application")
+	fixed := []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("503"), ContentType: aws.String("text/plain")}}}
+	l := e.listener(t, *lb.LoadBalancerArn, "HTTP", 80, fixed)
+	long := strings.Repeat("x", 256)
+	vals := func(v ...string) []string { return v }
+	for _, c := range []struct {
+		cond types.RuleCondition
+		want string
+	}{
+		{types.RuleCondition{Field: aws.String("host-header"), Values: vals(long)}, "The 'host-header' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("host-header"), HostHeaderConfig: &types.HostHeaderConditionConfig{Values: vals(long)}}, "The 'host-header' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("host-header"), Values: vals("one", "two")}, "The 'host-header' field contains too many values; the limit is '1'"},
+		{types.RuleCondition{Field: aws.String("host-header")}, "A condition value must be specified"},
+		{types.RuleCondition{Field: aws.String("host-header"), HostHeaderConfig: &types.HostHeaderConditionConfig{Values: []string{}}}, "A condition value must be specified"},
+		{types.RuleCondition{Field: aws.String("path-pattern"), Values: vals(long)}, "The 'path-pattern' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("path-pattern"), PathPatternConfig: &types.PathPatternConditionConfig{Values: vals(long)}}, "The 'path-pattern' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("path-pattern"), Values: vals("one", "two")}, "The 'path-pattern' field contains too many values; the limit is '1'"},
+		{types.RuleCondition{Field: aws.String("path-pattern")}, "A condition value must be specified"},
+		{types.RuleCondition{Field: aws.String("http-header"), HttpHeaderConfig: &types.HttpHeaderConditionConfig{HttpHeaderName: aws.String(strings.Repeat("x", 50)), Values: vals("y")}}, "The 'HttpHeaderName' value is too long; the limit is '40'"},
+		{types.RuleCondition{Field: aws.String("http-header"), HttpHeaderConfig: &types.HttpHeaderConditionConfig{HttpHeaderName: aws.String("x"), Values: vals(long)}}, "The 'http-header' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("http-header")}, "A 'HttpHeaderConfig' must be specified with 'http-header'"},
+		{types.RuleCondition{Field: aws.String("http-request-method"), HttpRequestMethodConfig: &types.HttpRequestMethodConditionConfig{Values: vals("get")}}, "The 'http-request-method' value is invalid; the allowed characters are A-Z, hyphen and underscore"},
+		{types.RuleCondition{Field: aws.String("http-request-method"), HttpRequestMethodConfig: &types.HttpRequestMethodConditionConfig{Values: vals(strings.Repeat("X", 50))}}, "The 'http-request-method' value is too long; the limit is '40'"},
+		{types.RuleCondition{Field: aws.String("http-request-method")}, "A 'HttpRequestMethodConfig' must be specified with 'http-request-method'"},
+		{types.RuleCondition{Field: aws.String("query-string"), QueryStringConfig: &types.QueryStringConditionConfig{Values: []types.QueryStringKeyValuePair{{Key: aws.String(long), Value: aws.String("world")}}}}, "The 'Key' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("query-string"), QueryStringConfig: &types.QueryStringConditionConfig{Values: []types.QueryStringKeyValuePair{{Key: aws.String("hello"), Value: aws.String(long)}}}}, "The 'Value' value is too long; the limit is '128'"},
+		{types.RuleCondition{Field: aws.String("query-string"), QueryStringConfig: &types.QueryStringConditionConfig{Values: []types.QueryStringKeyValuePair{{Key: aws.String("hello")}}}}, "A 'Value' must be specified in 'QueryStringKeyValuePair'"},
+		{types.RuleCondition{Field: aws.String("source-ip"), SourceIpConfig: &types.SourceIpConditionConfig{Values: []string{}}}, "A 'source-ip' value must be specified"},
+		{types.RuleCondition{Field: aws.String("source-ip")}, "A 'SourceIpConfig' must be specified with 'source-ip'"},
+		{types.RuleCondition{Field: aws.String("source-ip"), Values: vals("10.0.0.0/8")}, "The 'Values' field is not compatible with 'source-ip'"},
+	} {
+		_, err := e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(100), Conditions: []types.RuleCondition{c.cond}, Actions: fixed})
+		if code(err) != "ValidationError" || message(err) != c.want {
+			t.Errorf("%s: %s %q, want ValidationError %q", aws.ToString(c.cond.Field), code(err), message(err), c.want)
+		}
+	}
+	if _, err := e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(100), Actions: fixed,
+		Conditions: []types.RuleCondition{{Field: aws.String("host-header"), HostHeaderConfig: &types.HostHeaderConditionConfig{Values: vals("example.com", "www.example.com")}}}}); err != nil {
+		t.Errorf("two host names in the config: %v", err)
+	}
+}
