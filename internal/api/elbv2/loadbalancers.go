@@ -103,7 +103,7 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 			return fail(CodeDuplicateLoadBalancer, "A load balancer with the same name '%s' exists, but with different settings", in.Name)
 		}
 		if len(tx.Config.LoadBalancers) >= MaxLoadBalancers {
-			return fail(CodeTooManyLoadBalancers, "The maximum number of load balancers (%d) has been reached", MaxLoadBalancers)
+			return fail(CodeTooManyLoadBalancers, "The maximum number of load balancers has been reached")
 		}
 		id := a.newID()
 		dns := fmt.Sprintf("%s-%s.%s.%s", in.Name, id[:10], a.State.Scope.Region, DNSDomain)

@@ -11,6 +11,8 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/flotta-dev/flotta/internal/api/elbv2"
 )
 
 // TestDeregisterUnregisteredTargetSucceeds: ELB's reference for
@@ -225,5 +227,37 @@ func TestRuleConditionRefusals(t *testing.T) {
 	if _, err := e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(100), Actions: fixed,
 		Conditions: []types.RuleCondition{{Field: aws.String("host-header"), HostHeaderConfig: &types.HostHeaderConditionConfig{Values: vals("example.com", "www.example.com")}}}}); err != nil {
 		t.Errorf("two host names in the config: %v", err)
+	}
+}
+
+// TestQuotaMessages: the quota refusals say what ELB says, as users report
+// them: "The maximum number of load balancers has been reached"
+// (ministryofjustice/cloud-platform-environments#3066,
+// eficode-academy/kubernetes-katas#115) and "The maximum number of rules on
+// load balancer ARN ..." (kubernetes-sigs/aws-load-balancer-controller#1856;
+// the report is cut after the ARN, so the end is a guess).
+func TestQuotaMessages(t *testing.T) {
+	e := start(t)
+	var first types.LoadBalancer
+	for i := range elbv2.MaxLoadBalancers {
+		lb := e.loadBalancer(t, fmt.Sprintf("lb%d", i), "application")
+		if i == 0 {
+			first = lb
+		}
+	}
+	_, err := e.elb.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String("one-more")})
+	if want := "The maximum number of load balancers has been reached"; code(err) != "TooManyLoadBalancers" || message(err) != want {
+		t.Errorf("load balancer past the quota: %s %q, want TooManyLoadBalancers %q", code(err), message(err), want)
+	}
+	fixed := []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}
+	l := e.listener(t, *first.LoadBalancerArn, "HTTP", 80, fixed)
+	for i := 1; i <= elbv2.MaxRulesPerLB; i++ {
+		if _, err := e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(int32(i)), Conditions: pathRule(fmt.Sprintf("/%d", i)), Actions: fixed}); err != nil {
+			t.Fatalf("rule %d: %v", i, err)
+		}
+	}
+	_, err = e.elb.CreateRule(e.ctx, &elb.CreateRuleInput{ListenerArn: l.ListenerArn, Priority: aws.Int32(1000), Conditions: pathRule("/x"), Actions: fixed})
+	if want := "The maximum number of rules on load balancer " + *first.LoadBalancerArn + " has been reached"; code(err) != "TooManyRules" || message(err) != want {
+		t.Errorf("rule past the quota: %s %q, want TooManyRules %q", code(err), message(err), want)
 	}
 }
