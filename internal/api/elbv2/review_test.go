@@ -261,3 +261,30 @@ func TestQuotaMessages(t *testing.T) {
 		t.Errorf("rule past the quota: %s %q, want TooManyRules %q", code(err), message(err), want)
 	}
 }
+
+// TestPreserveClientIPDefault: preserve_client_ip.enabled defaults to true
+// for instance targets and to false for IP targets of a TCP group ("Edit
+// target group attributes for your Network Load Balancer", default settings).
+func TestPreserveClientIPDefault(t *testing.T) {
+	e := start(t)
+	for _, c := range []struct {
+		name       string
+		targetType types.TargetTypeEnum
+		want       string
+	}{{"inst", types.TargetTypeEnumInstance, "true"}, {"addr", types.TargetTypeEnumIp, "false"}} {
+		tg := e.targetGroup(t, c.name, "TCP", c.targetType)
+		attrs, err := e.elb.DescribeTargetGroupAttributes(e.ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: tg.TargetGroupArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "absent"
+		for _, a := range attrs.Attributes {
+			if aws.ToString(a.Key) == "preserve_client_ip.enabled" {
+				got = aws.ToString(a.Value)
+			}
+		}
+		if got != c.want {
+			t.Errorf("TCP group of %s targets: preserve_client_ip.enabled %s, want %s", c.targetType, got, c.want)
+		}
+	}
+}
