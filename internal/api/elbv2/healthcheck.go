@@ -32,7 +32,13 @@ func defaultHealthCheck(tgProtocol, hcProtocol string) state.ELBHealthCheck {
 	case tgProtocol == "TCP" && hcProtocol == "TCP":
 		hc.TimeoutSeconds = 10
 	case tgProtocol == "TCP":
+		// A TCP group's HTTP check waits 6 seconds, its HTTPS check 10
+		// (API_CreateTargetGroup: "HTTP, the default is 6 seconds ... TCP,
+		// TLS or HTTPS, the default is 10 seconds").
 		hc.TimeoutSeconds, hc.Path, hc.Matcher = 6, "/", "200-399"
+		if hcProtocol == "HTTPS" {
+			hc.TimeoutSeconds = 10
+		}
 	default:
 		hc.Path, hc.Matcher = "/", "200"
 	}

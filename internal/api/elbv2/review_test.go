@@ -288,3 +288,37 @@ func TestPreserveClientIPDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPGroupHealthCheckDefaults: a TCP group's health check defaults by
+// its protocol: TCP 10 seconds, HTTP 6, HTTPS 10, with path / and matcher
+// 200-399 for the HTTP kinds; an HTTP group's check waits 5 seconds and
+// matches 200 (API_CreateTargetGroup, HealthCheckTimeoutSeconds and Matcher).
+func TestTCPGroupHealthCheckDefaults(t *testing.T) {
+	e := start(t)
+	for i, c := range []struct {
+		protocol, hc  types.ProtocolEnum
+		timeout       int32
+		path, matcher string
+	}{
+		{"TCP", "", 10, "", ""},
+		{"TCP", "HTTP", 6, "/", "200-399"},
+		{"TCP", "HTTPS", 10, "/", "200-399"},
+		{"HTTP", "", 5, "/", "200"},
+		{"HTTPS", "", 5, "/", "200"},
+	} {
+		out, err := e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("g%d", i)), Protocol: c.protocol, Port: aws.Int32(80), HealthCheckProtocol: c.hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := out.TargetGroups[0]
+		matcher := ""
+		if tg.Matcher != nil {
+			matcher = aws.ToString(tg.Matcher.HttpCode)
+		}
+		if aws.ToInt32(tg.HealthCheckTimeoutSeconds) != c.timeout || aws.ToString(tg.HealthCheckPath) != c.path || matcher != c.matcher ||
+			aws.ToInt32(tg.HealthCheckIntervalSeconds) != 30 || aws.ToInt32(tg.HealthyThresholdCount) != 5 || aws.ToInt32(tg.UnhealthyThresholdCount) != 2 {
+			t.Errorf("%s group, %q check: timeout %d path %q matcher %q interval %d thresholds %d/%d", c.protocol, c.hc, aws.ToInt32(tg.HealthCheckTimeoutSeconds),
+				aws.ToString(tg.HealthCheckPath), matcher, aws.ToInt32(tg.HealthCheckIntervalSeconds), aws.ToInt32(tg.HealthyThresholdCount), aws.ToInt32(tg.UnhealthyThresholdCount))
+		}
+	}
+}
