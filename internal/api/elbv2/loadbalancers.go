@@ -91,7 +91,9 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 		subnets = append(subnets, m.SubnetID)
 	}
 	var made *state.ELBLoadBalancer
+	fresh := false
 	_, err = a.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
+		fresh = false
 		for _, lb := range tx.Config.LoadBalancers {
 			if lb.Name != in.Name {
 				continue
@@ -120,12 +122,20 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 			Type: lbType, Scheme: scheme, DNSName: strings.ToLower(dns), IPAddressType: ipType, Subnets: subnets,
 			SecurityGroups: in.SecurityGroups, CreatedTime: a.now(), Attributes: attrs, Tags: tags}
 		tx.Config.LoadBalancers[made.Arn] = made
+		fresh = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &loadBalancersOut{LoadBalancers: []LoadBalancer{loadBalancerOut(made, a.zone())}}, nil
+	out := loadBalancerOut(made, a.zone())
+	if fresh {
+		// "The initial state of the load balancer is provisioning"
+		// (API_LoadBalancerState); Flotta's is ready at once, so
+		// DescribeLoadBalancers answers active from then on.
+		out.State.Code = "provisioning"
+	}
+	return &loadBalancersOut{LoadBalancers: []LoadBalancer{out}}, nil
 }
 
 // zone is the one availability zone Flotta reports: REGIONa.

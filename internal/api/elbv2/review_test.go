@@ -322,3 +322,26 @@ func TestTCPGroupHealthCheckDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateLoadBalancerStartsProvisioning: CreateLoadBalancer answers with
+// state provisioning ("The initial state of the load balancer is
+// provisioning", API_LoadBalancerState); DescribeLoadBalancers, and a create
+// that finds the same load balancer, answer active, so the AWS CLI's
+// load-balancer-available waiter passes at once.
+func TestCreateLoadBalancerStartsProvisioning(t *testing.T) {
+	e := start(t)
+	made := e.loadBalancer(t, "web", "application")
+	if made.State == nil || made.State.Code != types.LoadBalancerStateEnumProvisioning {
+		t.Errorf("create answered state %+v, want provisioning", made.State)
+	}
+	out, err := e.elb.DescribeLoadBalancers(e.ctx, &elb.DescribeLoadBalancersInput{Names: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := out.LoadBalancers[0].State; st == nil || st.Code != types.LoadBalancerStateEnumActive {
+		t.Errorf("describe answered state %+v, want active", st)
+	}
+	if again := e.loadBalancer(t, "web", "application"); again.State == nil || again.State.Code != types.LoadBalancerStateEnumActive {
+		t.Errorf("create of an existing load balancer answered state %+v, want active", again.State)
+	}
+}
