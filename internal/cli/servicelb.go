@@ -264,13 +264,18 @@ func nextPriority(ctx context.Context, lbs *elb.Client, listenerArn *string) (in
 }
 
 // targetGroupName is a service name as ELB allows a target group to be
-// named: at most 32 letters, digits and hyphens, no hyphen at either end.
+// named: at most 32 letters, digits and hyphens, no hyphen at either end
+// and never two in a row.
 func targetGroupName(service string) string {
-	b := []byte(service)
-	for i, c := range b {
+	var b []byte
+	for _, c := range []byte(service) {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			b[i] = '-'
+			c = '-'
 		}
+		if c == '-' && len(b) > 0 && b[len(b)-1] == '-' {
+			continue
+		}
+		b = append(b, c)
 	}
 	name := strings.Trim(string(b[:min(len(b), 32)]), "-")
 	if name == "" {

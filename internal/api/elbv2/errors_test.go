@@ -87,10 +87,6 @@ func TestErrorCodes(t *testing.T) {
 			_, err := e.elb.RegisterTargets(e.ctx, &elb.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("i-0123456789abcdef0")}}})
 			return err
 		}},
-		{"InvalidTarget/deregister unknown", "InvalidTarget", func() error {
-			_, err := e.elb.DeregisterTargets(e.ctx, &elb.DeregisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("10.9.9.9")}}})
-			return err
-		}},
 		{"CertificateNotFound", "CertificateNotFound", func() error {
 			_, err := e.elb.CreateListener(e.ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancerArn, Protocol: "HTTPS", Port: aws.Int32(443), DefaultActions: fixed,
 				Certificates: []types.Certificate{{CertificateArn: aws.String("arn:aws:iam::123456789012:server-certificate/nope")}}})

@@ -21,7 +21,7 @@ func TestLoadBalancingObjectGraph(t *testing.T) {
 	if !regexp.MustCompile(`^arn:aws:elasticloadbalancing:` + region + `:` + acct + `:loadbalancer/app/web/[0-9a-f]{16}$`).MatchString(*lb.LoadBalancerArn) {
 		t.Fatalf("load balancer ARN %s", *lb.LoadBalancerArn)
 	}
-	if !regexp.MustCompile(`^web-[0-9a-f]{10}\.`+region+`\.elb\.localhost$`).MatchString(*lb.DNSName) || lb.State.Code != types.LoadBalancerStateEnumActive ||
+	if !regexp.MustCompile(`^web-[0-9a-f]{10}\.`+region+`\.elb\.localhost$`).MatchString(*lb.DNSName) || lb.State.Code != types.LoadBalancerStateEnumProvisioning ||
 		lb.Scheme != types.LoadBalancerSchemeEnumInternetFacing || lb.Type != types.LoadBalancerTypeEnumApplication || lb.CreatedTime == nil {
 		t.Fatalf("load balancer %+v (DNS %s)", lb, aws.ToString(lb.DNSName))
 	}

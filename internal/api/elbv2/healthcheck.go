@@ -32,7 +32,13 @@ func defaultHealthCheck(tgProtocol, hcProtocol string) state.ELBHealthCheck {
 	case tgProtocol == "TCP" && hcProtocol == "TCP":
 		hc.TimeoutSeconds = 10
 	case tgProtocol == "TCP":
+		// A TCP group's HTTP check waits 6 seconds, its HTTPS check 10
+		// (API_CreateTargetGroup: "HTTP, the default is 6 seconds ... TCP,
+		// TLS or HTTPS, the default is 10 seconds").
 		hc.TimeoutSeconds, hc.Path, hc.Matcher = 6, "/", "200-399"
+		if hcProtocol == "HTTPS" {
+			hc.TimeoutSeconds = 10
+		}
 	default:
 		hc.Path, hc.Matcher = "/", "200"
 	}
@@ -115,7 +121,13 @@ func healthCheck(tgProtocol string, cur state.ELBHealthCheck, in healthCheckIn) 
 		}
 		*f.to = *f.v
 	}
-	if hc.TimeoutSeconds >= hc.IntervalSeconds {
+	// An HTTP or HTTPS group's timeout must be below the interval; a TCP
+	// group's may equal it.
+	if tgProtocol == "TCP" {
+		if hc.TimeoutSeconds > hc.IntervalSeconds {
+			return hc, invalid("Health check timeout '%d' must be smaller than or equal to the interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
+		}
+	} else if hc.TimeoutSeconds >= hc.IntervalSeconds {
 		return hc, invalid("Health check timeout '%d' must be smaller than the interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
 	}
 	return hc, nil

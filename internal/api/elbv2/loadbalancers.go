@@ -29,6 +29,11 @@ func checkName(name, what string) error {
 		return invalid("%s name '%s' cannot be longer than '32' characters", what, name)
 	case !namePattern.MatchString(name):
 		return invalid("%s name '%s' can only contain characters that are alphanumeric characters or hyphens(-)", what, name)
+	case what == "Target group" && (strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-") || strings.Contains(name, "--")):
+		// ELB checks a target group name against a pattern that also
+		// refuses two hyphens in a row, and says so in Coral's words (moto's
+		// tests/test_elbv2/test_elbv2_target_groups.py records the text).
+		return invalid("1 validation error detected: Value '%s' at 'targetGroup.targetGroupArn.targetGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$", name)
 	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
 		return invalid("%s name '%s' cannot begin or end with '-'", what, name)
 	case what == "Load balancer" && strings.HasPrefix(name, "internal-"):
@@ -86,7 +91,9 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 		subnets = append(subnets, m.SubnetID)
 	}
 	var made *state.ELBLoadBalancer
+	fresh := false
 	_, err = a.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
+		fresh = false
 		for _, lb := range tx.Config.LoadBalancers {
 			if lb.Name != in.Name {
 				continue
@@ -98,23 +105,37 @@ func (a *API) CreateLoadBalancer(ctx context.Context, in *createLoadBalancerIn) 
 			return fail(CodeDuplicateLoadBalancer, "A load balancer with the same name '%s' exists, but with different settings", in.Name)
 		}
 		if len(tx.Config.LoadBalancers) >= MaxLoadBalancers {
-			return fail(CodeTooManyLoadBalancers, "The maximum number of load balancers (%d) has been reached", MaxLoadBalancers)
+			return fail(CodeTooManyLoadBalancers, "The maximum number of load balancers has been reached")
 		}
 		id := a.newID()
 		dns := fmt.Sprintf("%s-%s.%s.%s", in.Name, id[:10], a.State.Scope.Region, DNSDomain)
 		if scheme == "internal" {
 			dns = "internal-" + dns
 		}
+		attrs := defaults(lbAttrSpecs(lbType))
+		if scheme == "internal" {
+			// ELB blocks internet gateway access to an internal load
+			// balancer by default (API_LoadBalancerAttribute).
+			attrs["ipv6.deny_all_igw_traffic"] = "true"
+		}
 		made = &state.ELBLoadBalancer{Arn: a.arn("loadbalancer/" + typeSegment(lbType) + "/" + in.Name + "/" + id), Name: in.Name,
 			Type: lbType, Scheme: scheme, DNSName: strings.ToLower(dns), IPAddressType: ipType, Subnets: subnets,
-			SecurityGroups: in.SecurityGroups, CreatedTime: a.now(), Attributes: defaults(lbAttrSpecs(lbType)), Tags: tags}
+			SecurityGroups: in.SecurityGroups, CreatedTime: a.now(), Attributes: attrs, Tags: tags}
 		tx.Config.LoadBalancers[made.Arn] = made
+		fresh = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &loadBalancersOut{LoadBalancers: []LoadBalancer{loadBalancerOut(made, a.zone())}}, nil
+	out := loadBalancerOut(made, a.zone())
+	if fresh {
+		// "The initial state of the load balancer is provisioning"
+		// (API_LoadBalancerState); Flotta's is ready at once, so
+		// DescribeLoadBalancers answers active from then on.
+		out.State.Code = "provisioning"
+	}
+	return &loadBalancersOut{LoadBalancers: []LoadBalancer{out}}, nil
 }
 
 // zone is the one availability zone Flotta reports: REGIONa.

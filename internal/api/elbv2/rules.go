@@ -78,7 +78,7 @@ func (a *API) CreateRule(ctx context.Context, in *createRuleIn) (*rulesOut, erro
 			inLB += len(cfg.RulesOf(other.Arn))
 		}
 		if inLB >= MaxRulesPerLB {
-			return fail(CodeTooManyRules, "You've reached the limit on the number of rules per load balancer (%d)", MaxRulesPerLB)
+			return fail(CodeTooManyRules, "The maximum number of rules on load balancer %s has been reached", l.LoadBalancerArn)
 		}
 		actions, err := sc.actions(in.Actions, "actions")
 		if err != nil {

@@ -120,9 +120,16 @@ func (a *API) CreateTargetGroup(ctx context.Context, in *createTargetGroupIn) (*
 		if len(tx.Config.TargetGroups) >= MaxTargetGroups {
 			return fail(CodeTooManyTargetGroups, "The maximum number of target groups (%d) has been reached", MaxTargetGroups)
 		}
+		attrs := defaults(tgAttrSpecs(in.Protocol))
+		if in.Protocol == "TCP" && targetType == "ip" {
+			// Client IP preservation is off by default for IP targets of a
+			// TCP group, on for instance targets (the Network Load Balancer
+			// guide, "Edit target group attributes").
+			attrs["preserve_client_ip.enabled"] = "false"
+		}
 		made = &state.ELBTargetGroup{Arn: a.arn("targetgroup/" + in.Name + "/" + a.newID()), Name: in.Name, Protocol: in.Protocol,
 			ProtocolVersion: version, Port: *in.Port, TargetType: targetType, IPAddressType: ipType, VpcID: in.VpcID, HealthCheck: hc,
-			Attributes: defaults(tgAttrSpecs(in.Protocol)), CreatedTime: a.now(), Tags: tags}
+			Attributes: attrs, CreatedTime: a.now(), Tags: tags}
 		tx.Config.TargetGroups[made.Arn] = made
 		return nil
 	})

@@ -92,8 +92,9 @@ func indexOf(targets []state.ELBTarget, id string, port int32) int {
 
 // DeregisterTargets takes targets out of service: each drains for the
 // group's deregistration delay and is then removed (state.SweepELBTargets);
-// with a delay of 0 it is removed at once. A target not registered is
-// InvalidTarget.
+// with a delay of 0 it is removed at once. A target not registered is no
+// error: ELB's reference says "If the specified target does not exist, the
+// action returns successfully" (API_DeregisterTargets).
 func (a *API) DeregisterTargets(ctx context.Context, in *targetsIn) (*struct{}, error) {
 	if len(in.Targets) == 0 {
 		return nil, needed("targets")
@@ -112,7 +113,7 @@ func (a *API) DeregisterTargets(ctx context.Context, in *targetsIn) (*struct{}, 
 			}
 			i := indexOf(tg.Targets, id, port)
 			if i < 0 {
-				return fail(CodeInvalidTarget, "The following targets are not registered in target group '%s': '%s'", tg.Arn, fmt.Sprintf("%s:%d", id, port))
+				continue
 			}
 			if delay == 0 {
 				tg.Targets = append(tg.Targets[:i], tg.Targets[i+1:]...)
@@ -190,7 +191,7 @@ func (a *API) DescribeTargetHealth(ctx context.Context, in *describeTargetHealth
 		case !inUse:
 			d.TargetHealth = TargetHealth{State: "unused", Reason: "Target.NotInUse", Description: "Target group is not configured to receive traffic from the load balancer"}
 		case !tg.HealthCheck.Enabled:
-			d.TargetHealth = TargetHealth{State: "unavailable", Reason: "Target.HealthCheckDisabled", Description: "Health checks are disabled for the target group"}
+			d.TargetHealth = TargetHealth{State: "unavailable", Reason: "Target.HealthCheckDisabled", Description: "Health checks are disabled"}
 		case observed:
 			d.TargetHealth = TargetHealth{State: h.State, Reason: h.Reason, Description: h.Description}
 		default:
