@@ -29,7 +29,19 @@ type Targets struct {
 	// Every is how often it reconciles without a store change (for drain
 	// deadlines); store changes to services and their tasks wake it at once.
 	Every time.Duration
+
+	// withLBs holds the services that have load balancers ("cluster/name"),
+	// so that a pass reads those only; services that changed since the
+	// last pass are read again (changed), and every one every
+	// rescanServices (scannedAt).
+	withLBs   map[string]bool
+	changed   map[string]bool
+	scannedAt time.Time
 }
+
+// rescanServices is how often the targets controller reads every service
+// to find those with load balancers (changes tell it in between).
+const rescanServices = 30 * time.Second
 
 // Run reconciles until ctx ends.
 func (t *Targets) Run(ctx context.Context) {
@@ -68,9 +80,15 @@ func (t *Targets) follow(ctx context.Context, rev int64) {
 		woken := false
 		for !woken || len(svcs) > 0 || len(tasks) > 0 {
 			select {
-			case _, ok := <-svcs:
+			case batch, ok := <-svcs:
 				if !ok {
 					return
+				}
+				if t.changed == nil {
+					t.changed = map[string]bool{}
+				}
+				for _, ch := range batch {
+					t.changed[ch.Cluster+"/"+ch.Name] = true
 				}
 			case _, ok := <-tasks:
 				if !ok {
@@ -113,7 +131,7 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 	if err != nil || len(cfg.TargetGroups) == 0 {
 		return err // no target group, nothing to register (the common case without load balancers)
 	}
-	wanted, services, err := t.wanted(ctx)
+	wanted, services, err := t.wanted(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -212,10 +230,25 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 // wanted works out, for every target group that services name, the targets
 // their running tasks should be (by "id:port"), and which service each
 // service-owned task belongs to.
-func (t *Targets) wanted(ctx context.Context) (map[string]map[string]wantedTarget, map[string]string, error) {
-	keys, err := t.State.ServiceKeys(ctx)
+//
+// A task already registered (and not draining) in a group keeps the target
+// it has there: only tasks new to a group are read whole, so a steady
+// service of many tasks costs a read of its task summaries per pass.
+func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]map[string]wantedTarget, map[string]string, error) {
+	keys, err := t.servicesWithLBs(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	registered := map[string]map[string]state.ELBTarget{} // target group -> task ARN -> its target
+	for arn, tg := range cfg.TargetGroups {
+		for _, tgt := range tg.Targets {
+			if tgt.TaskArn != "" && !tgt.Draining() {
+				if registered[arn] == nil {
+					registered[arn] = map[string]state.ELBTarget{}
+				}
+				registered[arn][tgt.TaskArn] = tgt
+			}
+		}
 	}
 	wanted := map[string]map[string]wantedTarget{}
 	services := map[string]string{}
@@ -227,6 +260,7 @@ func (t *Targets) wanted(ctx context.Context) (map[string]map[string]wantedTarge
 			return nil, nil, err
 		}
 		if rec == nil || len(rec.Service.LoadBalancers) == 0 {
+			delete(t.withLBs, key)
 			continue
 		}
 		summaries, err := t.State.ServiceTasks(ctx, cluster, name)
@@ -236,6 +270,22 @@ func (t *Targets) wanted(ctx context.Context) (map[string]map[string]wantedTarge
 		for _, s := range summaries {
 			services[s.Arn] = key
 			if s.LastStatus != model.TaskRunning || s.DesiredStatus != model.TaskRunning {
+				continue
+			}
+			missing := false
+			for _, lb := range rec.Service.LoadBalancers {
+				tgt, ok := registered[lb.TargetGroupArn][s.Arn]
+				if !ok {
+					missing = true
+					continue
+				}
+				w := wantedTarget{id: tgt.ID, port: tgt.Port, taskArn: s.Arn, service: key}
+				if wanted[lb.TargetGroupArn] == nil {
+					wanted[lb.TargetGroupArn] = map[string]wantedTarget{}
+				}
+				wanted[lb.TargetGroupArn][w.key()] = w
+			}
+			if !missing {
 				continue
 			}
 			task, err := t.State.GetTask(ctx, cluster, s.ID)
@@ -302,3 +352,30 @@ func targetOf(task *model.Task, inst *state.InstanceRecord, lb model.LoadBalance
 
 // String names a wanted target in logs.
 func (w wantedTarget) String() string { return fmt.Sprintf("%s:%d (%s)", w.id, w.port, w.taskArn) }
+
+// servicesWithLBs are the services to look at this pass: every service when
+// the set is unknown or old, else those known to have load balancers and
+// those that changed since (a service that gains or loses them).
+func (t *Targets) servicesWithLBs(ctx context.Context) ([]string, error) {
+	now := time.Now()
+	if t.withLBs == nil || now.Sub(t.scannedAt) >= rescanServices {
+		keys, err := t.State.ServiceKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.withLBs, t.changed, t.scannedAt = map[string]bool{}, nil, now
+		for _, k := range keys {
+			t.withLBs[k] = true // each is read this pass; those without load balancers drop out
+		}
+	}
+	for k := range t.changed {
+		t.withLBs[k] = true
+	}
+	t.changed = nil
+	keys := make([]string, 0, len(t.withLBs))
+	for k := range t.withLBs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
