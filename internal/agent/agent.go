@@ -209,7 +209,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		var out flottaapi.PollOutput
 		err := a.api.call(ctx, flottaTarget+"Poll", flottaapi.PollInput{ContainerInstanceArn: a.id.ContainerInstanceArn, Revision: revision,
-			WaitSeconds: int(a.cfg.PollWait / time.Second)}, &out)
+			WaitSeconds: int(a.pollWait() / time.Second)}, &out)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -568,6 +568,21 @@ func (a *Agent) forget(r *runner) {
 			delete(a.byCtr, id)
 		}
 	}
+}
+
+// drainPoll is how long a poll waits while a task is kept running for load
+// balancers to drain it: their deregistration may end early (nothing in
+// flight), which no task change announces.
+const drainPoll = 2 * time.Second
+
+// pollWait is how long the next poll may wait for a change.
+func (a *Agent) pollWait() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.draining) > 0 {
+		return min(a.cfg.PollWait, drainPoll)
+	}
+	return a.cfg.PollWait
 }
 
 // maxDrain bounds how long a task is kept running for load balancers to

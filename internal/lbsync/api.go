@@ -18,6 +18,7 @@ func (s *Source) GetConfig(ctx context.Context, in *flottaapi.GetLoadBalancerCon
 	if in.WaitSeconds < 0 || in.WaitSeconds > int(maxConfigWait/time.Second) {
 		return nil, model.InvalidParameter("waitSeconds must be between 0 and %d.", int(maxConfigWait/time.Second))
 	}
+	s.remoteAt.Store(time.Now().UnixNano())
 	cfg, rev, err := s.Build(ctx)
 	if err != nil {
 		return nil, err

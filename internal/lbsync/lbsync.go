@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	iamapi "github.com/flotta-dev/flotta/internal/api/iam"
@@ -32,6 +33,43 @@ type Source struct {
 	Box *sealing.Box
 	// BindHost is the address listeners bind ("" for every interface).
 	BindHost string
+
+	// remoteAt is when a separate data plane last asked for the
+	// configuration (unix nanoseconds; see RemotesActive).
+	remoteAt atomic.Int64
+}
+
+// remoteWindow is how long after its last configuration request a separate
+// data plane counts as serving.
+const remoteWindow = 2 * time.Minute
+
+// RemotesActive says whether a separate data plane (`flotta lb serve`) has
+// asked for the configuration lately: then this process's data plane is not
+// the only one with requests in flight to a target.
+func (s *Source) RemotesActive(now time.Time) bool {
+	at := s.remoteAt.Load()
+	return at != 0 && now.Sub(time.Unix(0, at)) < remoteWindow
+}
+
+// EndDrain ends the deregistration of a target that has no request in
+// flight any more, as ELB does before the delay runs out: the target goes,
+// and the agent stops its task at its next poll. The caller makes sure that
+// no other data plane may still be sending to it (RemotesActive).
+func (s *Source) EndDrain(ctx context.Context, d lb.Drained) error {
+	_, err := s.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
+		tg := tx.Config.TargetGroups[d.TargetGroupARN]
+		if tg == nil {
+			return nil
+		}
+		for i, t := range tg.Targets {
+			if t.ID == d.Target.ID && int(t.Port) == d.Target.Port && t.Draining() {
+				tg.Targets = append(tg.Targets[:i:i], tg.Targets[i+1:]...)
+				return nil
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // Build reads the configuration as of now, and the store revision it

@@ -189,3 +189,51 @@ func TestServiceTasksAreLoadBalancerTargets(t *testing.T) {
 func hasEvent(evs []types.ServiceEvent, prefix string) bool {
 	return slices.ContainsFunc(evs, func(ev types.ServiceEvent) bool { return strings.HasPrefix(aws.ToString(ev.Message), prefix) })
 }
+
+// TestADrainEndsWhenNothingIsInFlight: with the server's own data plane, a
+// deregistered target that has no request in flight leaves at once, as ELB
+// ends a deregistration early, and its task stops long before the group's
+// deregistration delay (60 s here) has passed.
+func TestADrainEndsWhenNothingIsInFlight(t *testing.T) {
+	e := flottatest.StartServer(t, flottatest.Options{LoadBalancers: true})
+	ctx := context.Background()
+	lbs := e.ELB()
+	f := fleet.New(t, e)
+	f.Add(1, fleet.Spec{CPU: 2048, Memory: 2048}, nil)
+	tgArn, _ := lbFixture(t, lbs, 60)
+	if _, err := e.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: types.NetworkModeBridge,
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("web"), Image: aws.String(fleet.Image), Memory: aws.Int32(64),
+			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(8080)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("web"), TaskDefinition: aws.String("web"),
+		DesiredCount: aws.Int32(2), HealthCheckGracePeriodSeconds: aws.Int32(600),
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(tgArn), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}); err != nil {
+		t.Fatal(err)
+	}
+	targets := func() int {
+		out, err := lbs.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgArn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.TargetHealthDescriptions)
+	}
+	flottatest.Eventually(t, 30*time.Second, "two targets", func() (bool, string) { n := targets(); return n == 2, fmt.Sprint(n) })
+	scaledAt := time.Now()
+	if _, err := e.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), DesiredCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	var stopping *ecs.ListTasksOutput
+	flottatest.Eventually(t, 10*time.Second, "a task told to stop", func() (bool, string) {
+		var err error
+		stopping, err = e.ECS.ListTasks(ctx, &ecs.ListTasksInput{ServiceName: aws.String("web"), DesiredStatus: types.DesiredStatusStopped})
+		return err == nil && len(stopping.TaskArns) == 1, fmt.Sprint(stopping, err)
+	})
+	stopped := e.WaitTask(t, stopping.TaskArns[0], "STOPPED well before the 60 s delay", 30*time.Second, func(tk *types.Task) bool {
+		return aws.ToString(tk.LastStatus) == "STOPPED"
+	})
+	t.Logf("the idle target's task stopped %v after the scale-in", stopped.StoppedAt.Sub(scaledAt).Round(time.Millisecond))
+	if n := targets(); n != 1 {
+		t.Fatalf("%d targets after the drain, want 1", n)
+	}
+}

@@ -305,6 +305,17 @@ func (s *Server) routes() http.Handler {
 			if err := s.lbSource.RecordHealth(ctx, h); err != nil {
 				log.Warn("record target health", "target", h.Target.ID, "err", err)
 			}
+		}, OnDrained: func(d lb.Drained) {
+			// Nothing in flight: the deregistration ends early, as ELB ends
+			// it, unless another data plane may still be sending.
+			if d.Reason != lb.DrainIdle || s.lbSource.RemotesActive(time.Now()) {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := s.lbSource.EndDrain(ctx, d); err != nil {
+				log.Warn("end a drained target's deregistration", "target", d.Target.ID, "err", err)
+			}
 		}})
 		if err != nil {
 			log.Error("start the load balancer data plane", "err", err)
