@@ -51,10 +51,14 @@ type Listener struct {
 	Protocol string `json:"protocol"`
 	// CertificatePEM and KeyPEM are the server certificate (chain) and its
 	// private key for an HTTPS listener.
-	CertificatePEM string   `json:"certificatePem,omitempty"`
-	KeyPEM         string   `json:"keyPem,omitempty"`
-	DefaultActions []Action `json:"defaultActions"`
-	Rules          []Rule   `json:"rules,omitempty"`
+	CertificatePEM string `json:"certificatePem,omitempty"`
+	KeyPEM         string `json:"keyPem,omitempty"`
+	// SNICertificates are an HTTPS listener's other certificates: a client
+	// whose server name one of them covers gets it; any other gets the
+	// default (CertificatePEM), as ELB chooses.
+	SNICertificates []KeyPair `json:"sniCertificates,omitempty"`
+	DefaultActions  []Action  `json:"defaultActions"`
+	Rules           []Rule    `json:"rules,omitempty"`
 }
 
 // Rule is a listener rule: when every condition matches, its actions run.
@@ -229,4 +233,10 @@ type Target struct {
 	State string `json:"state,omitempty"`
 	// DrainDeadline is when a draining target's deregistration delay ends.
 	DrainDeadline time.Time `json:"drainDeadline,omitempty"`
+}
+
+// KeyPair is a certificate (with its chain) and its private key, PEM.
+type KeyPair struct {
+	CertificatePEM string `json:"certificatePem"`
+	KeyPEM         string `json:"keyPem"`
 }

@@ -24,7 +24,12 @@ type runner interface {
 // bindKey says what a listener binds; a listener whose key changes is
 // closed and opened again, otherwise only its configuration is swapped.
 func bindKey(l Listener) string {
-	h := sha256.Sum256([]byte(l.CertificatePEM + "\x00" + l.KeyPEM))
+	sum := sha256.New()
+	sum.Write([]byte(l.CertificatePEM + "\x00" + l.KeyPEM))
+	for _, c := range l.SNICertificates {
+		sum.Write([]byte("\x00" + c.CertificatePEM + "\x00" + c.KeyPEM))
+	}
+	h := sum.Sum(nil)
 	return l.Protocol + " " + net.JoinHostPort(l.Host, strconv.Itoa(l.Port)) + " " + hex.EncodeToString(h[:8])
 }
 
@@ -38,11 +43,17 @@ type httpListener struct {
 }
 
 func (b *Balancer) openHTTP(l Listener, st *httpState) (*httpListener, error) {
-	var cert tls.Certificate
+	var certs []tls.Certificate
 	if l.Protocol == ProtocolHTTPS {
-		var err error
-		if cert, err = tls.X509KeyPair([]byte(l.CertificatePEM), []byte(l.KeyPEM)); err != nil {
-			return nil, fmt.Errorf("listener %s: certificate: %w", l.ARN, err)
+		// The default first: crypto/tls serves the first certificate
+		// that covers the client's server name, else the first.
+		pairs := append([]KeyPair{{CertificatePEM: l.CertificatePEM, KeyPEM: l.KeyPEM}}, l.SNICertificates...)
+		for _, p := range pairs {
+			cert, err := tls.X509KeyPair([]byte(p.CertificatePEM), []byte(p.KeyPEM))
+			if err != nil {
+				return nil, fmt.Errorf("listener %s: certificate: %w", l.ARN, err)
+			}
+			certs = append(certs, cert)
 		}
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(l.Host, strconv.Itoa(l.Port)))
@@ -63,7 +74,7 @@ func (b *Balancer) openHTTP(l Listener, st *httpState) (*httpListener, error) {
 	hl := &httpListener{key: bindKey(l), ln: ln, srv: srv, h: h, b: b}
 	if l.Protocol == ProtocolHTTPS {
 		protos.SetHTTP2(true)
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = &tls.Config{Certificates: certs, MinVersion: tls.VersionTLS12}
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
 	} else {
 		protos.SetUnencryptedHTTP2(true) // h2c with prior knowledge

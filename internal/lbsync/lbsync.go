@@ -112,8 +112,12 @@ func (s *Source) listener(ctx context.Context, cfg *state.ELBConfig, l *state.EL
 		if err != nil {
 			return out, err
 		}
-		if len(certs) > 0 { // the default certificate comes first
-			out.CertificatePEM, out.KeyPEM = certs[0].CertChain, certs[0].Key
+		for i, c := range certs { // the default certificate comes first
+			if i == 0 {
+				out.CertificatePEM, out.KeyPEM = c.CertChain, c.Key
+				continue
+			}
+			out.SNICertificates = append(out.SNICertificates, lb.KeyPair{CertificatePEM: c.CertChain, KeyPEM: c.Key})
 		}
 	}
 	for _, r := range cfg.RulesOf(l.Arn) {
