@@ -26,6 +26,24 @@ func requireClients(t *testing.T) {
 	t.Skip(msg)
 }
 
+// clientEnv is the environment in which Debian's AWS CLI and boto3 use the
+// config and credentials files p wrote (and nothing of the caller's AWS_*).
+func clientEnv(p *process) []string {
+	return append(cleanAWSEnv(), "AWS_CONFIG_FILE="+filepath.Join(p.dataDir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(p.dataDir, "credentials"), "AWS_PROFILE=flotta", "AWS_PAGER=")
+}
+
+// awsCLI runs Debian's AWS CLI against p in env, answering JSON, and
+// returns what it printed and how it exited.
+func awsCLI(p *process, env []string, args ...string) (stdout, stderr string, err error) {
+	cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", p.endpoint, "--output", "json")...)
+	cmd.Env = env
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
 // TestAWSCLIAndBoto3 drives a server with the clients many users run, as
 // Debian packages them (AWS CLI 2.9, boto3 1.26): the operations and the
 // answers of the hardening issue, ECS's errors, and throttling that their
@@ -34,10 +52,7 @@ func TestAWSCLIAndBoto3(t *testing.T) {
 	requireClients(t)
 	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
 	throttled := serverWith(t, t.TempDir(), "--api-rate", "1", "--api-burst", "2")
-	env := func(p *process) []string {
-		return append(cleanAWSEnv(), "AWS_CONFIG_FILE="+filepath.Join(p.dataDir, "config"),
-			"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(p.dataDir, "credentials"), "AWS_PROFILE=flotta", "AWS_PAGER=")
-	}
+	env := clientEnv
 
 	py := exec.Command("/usr/bin/python3", "testdata/boto3_check.py", srv.endpoint, throttled.endpoint, filepath.Join(throttled.dataDir, "credentials"))
 	py.Env = env(srv)
@@ -47,14 +62,7 @@ func TestAWSCLIAndBoto3(t *testing.T) {
 		t.Fatalf("the boto3 checks failed: %v", err)
 	}
 
-	aws := func(args ...string) (string, string, error) {
-		cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", srv.endpoint, "--output", "json")...)
-		cmd.Env = env(srv)
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
+	aws := func(args ...string) (string, string, error) { return awsCLI(srv, env(srv), args...) }
 	stdout, stderr, err := aws("ecs", "discover-poll-endpoint")
 	var poll struct{ Endpoint string }
 	if err != nil || json.Unmarshal([]byte(stdout), &poll) != nil || strings.TrimSuffix(poll.Endpoint, "/") != srv.endpoint {
@@ -94,14 +102,7 @@ func TestIAMWithAWSCLIAndBoto3(t *testing.T) {
 	base := slices.Clip(append(cleanAWSEnv(), "AWS_CA_BUNDLE="+filepath.Join(srv.dataDir, "tls", "ca.crt"), "AWS_PAGER=", "AWS_DEFAULT_REGION=us-east-1"))
 	root := append(base, "AWS_CONFIG_FILE="+filepath.Join(srv.dataDir, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(srv.dataDir, "credentials"), "AWS_PROFILE=flotta")
-	aws := func(env []string, args ...string) (string, string, error) {
-		cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", srv.endpoint, "--output", "json")...)
-		cmd.Env = env
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
+	aws := func(env []string, args ...string) (string, string, error) { return awsCLI(srv, env, args...) }
 	must := func(env []string, args ...string) string {
 		t.Helper()
 		out, errOut, err := aws(env, args...)
@@ -165,16 +166,8 @@ print("boto3", boto3.__version__, "ok")
 func TestSecretsWithAWSCLIAndBoto3(t *testing.T) {
 	requireClients(t)
 	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
-	env := append(cleanAWSEnv(), "AWS_CONFIG_FILE="+filepath.Join(srv.dataDir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(srv.dataDir, "credentials"), "AWS_PROFILE=flotta", "AWS_PAGER=")
-	aws := func(args ...string) (string, string, error) {
-		cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", srv.endpoint, "--output", "json")...)
-		cmd.Env = env
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
+	env := clientEnv(srv)
+	aws := func(args ...string) (string, string, error) { return awsCLI(srv, env, args...) }
 	if out, errOut, err := aws("ssm", "put-parameter", "--name", "/cli/db", "--value", "s3cret-from-cli", "--type", "SecureString"); err != nil || !strings.Contains(out, `"Version": 1`) {
 		t.Fatalf("aws ssm put-parameter: %v\n%s%s", err, out, errOut)
 	}

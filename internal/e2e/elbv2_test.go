@@ -30,16 +30,8 @@ import (
 func TestELBWithAWSCLIAndBoto3(t *testing.T) {
 	requireClients(t)
 	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
-	env := append(cleanAWSEnv(), "AWS_CONFIG_FILE="+filepath.Join(srv.dataDir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(srv.dataDir, "credentials"), "AWS_PROFILE=flotta", "AWS_PAGER=")
-	aws := func(args ...string) (string, string, error) {
-		cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", srv.endpoint, "--output", "json")...)
-		cmd.Env = env
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
+	env := clientEnv(srv)
+	aws := func(args ...string) (string, string, error) { return awsCLI(srv, env, args...) }
 	must := func(into any, args ...string) {
 		t.Helper()
 		out, errOut, err := aws(args...)
