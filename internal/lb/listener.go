@@ -37,7 +37,8 @@ func bindKey(l Listener) string {
 type httpListener struct {
 	key string
 	ln  net.Listener
-	srv *http.Server
+	srv *http.Server // HTTPS
+	h1  *h1Server    // HTTP
 	h   *httpHandler
 	b   *Balancer
 }
@@ -77,8 +78,9 @@ func (b *Balancer) openHTTP(l Listener, st *httpState) (*httpListener, error) {
 		srv.TLSConfig = &tls.Config{Certificates: certs, MinVersion: tls.VersionTLS12}
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
 	} else {
-		protos.SetUnencryptedHTTP2(true) // h2c with prior knowledge
-		go func() { _ = srv.Serve(ln) }()
+		hl.srv = nil
+		hl.h1 = newH1Server(h, b.errLog, 60*time.Second)
+		go hl.h1.serve(ln)
 	}
 	return hl, nil
 }
@@ -93,11 +95,19 @@ func (l *httpListener) shutdown() {
 			<-l.b.done
 			cancel()
 		}()
-		if l.srv.Shutdown(ctx) != nil {
+		if l.h1 != nil {
+			l.h1.shutdown(ctx)
+		} else if l.srv.Shutdown(ctx) != nil {
 			_ = l.srv.Close()
 		}
 		cancel()
 	}()
 }
 
-func (l *httpListener) close() { _ = l.srv.Close() }
+func (l *httpListener) close() {
+	if l.h1 != nil {
+		l.h1.close()
+		return
+	}
+	_ = l.srv.Close()
+}
