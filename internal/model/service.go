@@ -79,12 +79,12 @@ type DeploymentConfiguration struct {
 	DeploymentCircuitBreaker *DeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
 	MaximumPercent           *int                      `json:"maximumPercent,omitempty"`
 	MinimumHealthyPercent    *int                      `json:"minimumHealthyPercent,omitempty"`
-	Alarms                   json.RawMessage           `json:"alarms,omitempty"`
+	Alarms                   *DeploymentAlarms         `json:"alarms,omitempty"`
 	Strategy                 string                    `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int                      `json:"bakeTimeInMinutes,omitempty"`
-	LinearConfiguration      json.RawMessage           `json:"linearConfiguration,omitempty"`
-	CanaryConfiguration      json.RawMessage           `json:"canaryConfiguration,omitempty"`
-	LifecycleHooks           json.RawMessage           `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration      *LinearConfiguration      `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *CanaryConfiguration      `json:"canaryConfiguration,omitempty"`
+	LifecycleHooks           []DeploymentLifecycleHook `json:"lifecycleHooks,omitempty"`
 }
 
 // DeploymentCircuitBreaker fails (and may roll back) a deployment whose tasks keep failing.
@@ -228,7 +228,10 @@ func (c *DeploymentConfiguration) Percentages(daemon bool) (minHealthy, maxPerce
 	return minHealthy, maxPercent
 }
 
-// ValidateDeploymentConfiguration checks percentages as ECS does.
+// ValidateDeploymentConfiguration checks a deployment configuration as ECS
+// does: percentages, the strategy and its canary or linear settings, bake
+// times and lifecycle hooks (deployconfig.go). Whether a traffic-shifting
+// strategy has the load balancers it needs is CheckStrategyLoadBalancers'.
 func ValidateDeploymentConfiguration(c *DeploymentConfiguration, daemon bool) error {
 	if c == nil {
 		return nil
@@ -247,16 +250,11 @@ func ValidateDeploymentConfiguration(c *DeploymentConfiguration, daemon bool) er
 		return InvalidParameter("With minimumHealthyPercent 100 and maximumPercent 100 no task could ever be replaced: raise maximumPercent or lower minimumHealthyPercent.")
 	}
 	switch c.Strategy {
-	case "", "ROLLING":
-	case "BLUE_GREEN", "LINEAR", "CANARY":
-		return InvalidParameter("Deployment strategy %s is not supported yet; use ROLLING.", c.Strategy)
+	case "", StrategyRolling, StrategyBlueGreen, StrategyLinear, StrategyCanary:
 	default:
 		return InvalidParameter("deploymentConfiguration.strategy should be one of [ROLLING,BLUE_GREEN,LINEAR,CANARY]")
 	}
-	if c.BakeTimeInMinutes != nil && (*c.BakeTimeInMinutes < 0 || *c.BakeTimeInMinutes > 1440) {
-		return InvalidParameter("bakeTimeInMinutes must be between 0 and 1440.")
-	}
-	return nil
+	return validateTrafficShift(c)
 }
 
 // LoadBalancer is one of a service's load balancer registrations: each of
@@ -267,4 +265,7 @@ type LoadBalancer struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int   `json:"containerPort,omitempty"`
+	// AdvancedConfiguration is set for blue/green, linear and canary
+	// deployments: the alternate group and the listener rules to shift.
+	AdvancedConfiguration *AdvancedConfiguration `json:"advancedConfiguration,omitempty"`
 }

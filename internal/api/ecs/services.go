@@ -58,6 +58,18 @@ func (a *API) checkServiceSettings(in *serviceInput, daemon bool) error {
 	if err := model.ValidateDeploymentConfiguration(in.DeploymentConfiguration, daemon); err != nil {
 		return err
 	}
+	// A blue/green, linear or canary strategy needs a load balancer with an
+	// advancedConfiguration: checked where the request gives both, as
+	// CreateService does (an UpdateService may give only one of them).
+	if in.Service == "" || (in.DeploymentConfiguration != nil && in.LoadBalancers != nil) {
+		strategy := ""
+		if in.DeploymentConfiguration != nil {
+			strategy = in.DeploymentConfiguration.Strategy
+		}
+		if err := model.CheckStrategyLoadBalancers(strategy, in.LoadBalancers); err != nil {
+			return err
+		}
+	}
 	if len(in.ServiceRegistries) > 0 {
 		return model.InvalidParameter("Service registries are not supported yet.")
 	}
@@ -217,6 +229,8 @@ func deploymentConfiguration(c *model.DeploymentConfiguration, daemon bool) *mod
 	if out.Strategy == "" {
 		out.Strategy = "ROLLING"
 	}
+	// Canary and linear settings show ECS's documented defaults.
+	out.WithTrafficShiftDefaults()
 	return &out
 }
 
