@@ -239,6 +239,8 @@ func TestBlueGreenCanaryLinearConfiguration(t *testing.T) {
 		{&types.DeploymentConfiguration{Strategy: types.DeploymentStrategyLinear}, lb(nil), "The LINEAR deployment strategy requires"},
 		{hooks("arn:aws:lambda:us-east-1:123456789012:function:check", types.DeploymentLifecycleHookStagePreScaleUp), nil, "Lambda lifecycle hooks are not supported"},
 		{nil, edit(func(ac *types.AdvancedConfiguration) { ac.ProductionListenerRule = aws.String(f.other) }), "belongs to the load balancer"},
+		// Only the load balancers: the kept CANARY strategy needs one with advancedConfiguration.
+		{nil, lb(nil), "The CANARY deployment strategy requires"},
 	} {
 		_, err := e.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), DeploymentConfiguration: c.dc, LoadBalancers: c.lbs})
 		if apiCode(err) != "InvalidParameterException" || !strings.Contains(err.Error(), c.want) {

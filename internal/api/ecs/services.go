@@ -356,6 +356,18 @@ func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluste
 	if err := a.checkLoadBalancers(ctx, lbs, &td.TaskDefinition); err != nil {
 		return nil, nil, nil, err
 	}
+	// The strategy, new or kept, must have the load balancers it shifts
+	// traffic with (a deploymentConfiguration replaces the whole one).
+	strategy := ""
+	if dc := cur.Service.DeploymentConfiguration; dc != nil {
+		strategy = dc.Strategy
+	}
+	if in.DeploymentConfiguration != nil {
+		strategy = in.DeploymentConfiguration.Strategy
+	}
+	if err := model.CheckStrategyLoadBalancers(strategy, lbs); err != nil {
+		return nil, nil, nil, err
+	}
 	return c, cur, td, nil
 }
 
