@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -309,6 +310,12 @@ func TestTaskSetErrors(t *testing.T) {
 	})
 	lb := types.LoadBalancer{TargetGroupArn: aws.String(blueTG), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}
 
+	snap := func() string {
+		out, _ := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"app", "plain"}})
+		b, _ := json.Marshal(out.Services)
+		return string(b)
+	}
+	s0 := snap()
 	before := e.Revision(t)
 	for name, c := range map[string]struct {
 		call       func() error
@@ -376,7 +383,7 @@ func TestTaskSetErrors(t *testing.T) {
 		}
 	}
 	if after := e.Revision(t); after != before {
-		t.Fatalf("refused calls changed the store: revision %d -> %d", before, after)
+		t.Fatalf("refused calls changed the store: revision %d -> %d\n%s\n%s", before, after, s0, snap())
 	}
 
 	// Six task sets are one too many (ECS's quota is five).

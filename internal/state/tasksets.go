@@ -14,7 +14,8 @@ import (
 // NewTaskSetID makes a task set id in ECS's form, "ecs-svc/" and 19 digits
 // (the form of deployment ids: a task set's tasks carry it in startedBy).
 func NewTaskSetID() string {
-	return fmt.Sprintf("ecs-svc/%019d", rand.Int64N(9000000000000000000)+1000000000000000000)
+	// Unsigned: 10^18 + 9 x 10^18 is past the largest int64.
+	return fmt.Sprintf("ecs-svc/%019d", rand.Uint64N(9000000000000000000)+1000000000000000000)
 }
 
 // TaskSetARN is the ARN of a task set:
