@@ -88,7 +88,11 @@ const (
 // each deployment keeps (none on an instance that is draining or gone);
 // start what is missing within maximumPercent; stop the excess within
 // minimumHealthyPercent; then judge progress: completion and steady state.
+// An EXTERNAL service's task sets are decided apart (decideExternal).
 func Decide(v View) Plan {
+	if v.Service.Service.IsExternal() {
+		return decideExternal(v)
+	}
 	next := startingRecord(v)
 	if len(next.Deployments) == 0 {
 		return Plan{Next: next}

@@ -70,6 +70,9 @@ func countFailures(next *state.ServiceRecord, failed []failure, now time.Time) [
 			events = append(events, fmt.Sprintf("(service %s) (task %s) failed: %s.", next.Service.ServiceName, t.ID, orText(t.StoppedReason, "it stopped")))
 		}
 	}
+	if len(next.Deployments) == 0 {
+		return events // an EXTERNAL service: no deployment, no circuit breaker
+	}
 	primary := &next.Deployments[0]
 	if sd := next.ServiceDeploymentOf(primary); sd != nil && sd.DeploymentCircuitBreaker != nil {
 		sd.DeploymentCircuitBreaker.FailureCount = primary.FailedTasks

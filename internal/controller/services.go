@@ -301,6 +301,13 @@ func (c *Services) gather(ctx context.Context, rec *state.ServiceRecord, tasks [
 		}
 		defs[d.ID] = td
 	}
+	for _, ts := range rec.Service.TaskSets {
+		td, err := c.taskDefinition(ctx, ts.TaskDefinition)
+		if err != nil {
+			return nil, nil, err
+		}
+		defs[ts.ID] = td
+	}
 	instances := map[string]InstanceInfo{}
 	if rec.Service.SchedulingStrategy == model.SchedulingDaemon {
 		views, err := c.State.ListInstances(ctx, rec.Cluster)

@@ -16,19 +16,28 @@ import (
 // deployment then waits for healthy targets, and a task that fails a target
 // group's checks past the grace period is replaced.
 func (c *Services) foldTargetHealth(ctx context.Context, rec *state.ServiceRecord, tasks []state.TaskSummary) error {
-	lbs := rec.Service.LoadBalancers
-	if len(lbs) == 0 {
+	if !hasLoadBalancers(rec) {
 		return nil
 	}
 	cfg, err := c.State.ReadELB(ctx)
 	if err != nil {
 		return err
 	}
+	// The target groups of the service's tasks (of all its task sets').
+	groups := map[string]bool{}
+	for _, lb := range rec.Service.LoadBalancers {
+		groups[lb.TargetGroupArn] = true
+	}
+	for _, ts := range rec.Service.TaskSets {
+		for _, lb := range ts.LoadBalancers {
+			groups[lb.TargetGroupArn] = true
+		}
+	}
 	// The state of each task in each target group: "" when it is no
 	// target there (yet).
 	byTask := map[string]map[string]string{}
-	for _, lb := range lbs {
-		tg := cfg.TargetGroups[lb.TargetGroupArn]
+	for arn := range groups {
+		tg := cfg.TargetGroups[arn]
 		if tg == nil {
 			continue
 		}
@@ -53,7 +62,8 @@ func (c *Services) foldTargetHealth(ctx context.Context, rec *state.ServiceRecor
 	}
 	for i := range tasks {
 		t := &tasks[i]
-		if t.LastStatus != model.TaskRunning {
+		lbs := taskLoadBalancers(rec, t.StartedBy)
+		if t.LastStatus != model.TaskRunning || len(lbs) == 0 {
 			continue
 		}
 		containerHealth := model.HealthHealthy

@@ -14,7 +14,8 @@ import (
 )
 
 // Targets keeps the load balancer targets of services' tasks as ECS does:
-// a task of a service with loadBalancers is registered in each target group
+// a task of a service with loadBalancers (of its task set's, in an EXTERNAL
+// service) is registered in each target group
 // once it runs (its host address and host port for target type instance,
 // its own address and container port for ip), and is deregistered, to
 // drain for the group's deregistration delay, as soon as it is to stop. It
@@ -259,7 +260,7 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 		if err != nil {
 			return nil, nil, err
 		}
-		if rec == nil || len(rec.Service.LoadBalancers) == 0 {
+		if rec == nil || !hasLoadBalancers(rec) {
 			delete(t.withLBs, key)
 			continue
 		}
@@ -272,8 +273,9 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 			if s.LastStatus != model.TaskRunning || s.DesiredStatus != model.TaskRunning {
 				continue
 			}
+			lbs := taskLoadBalancers(rec, s.StartedBy)
 			missing := false
-			for _, lb := range rec.Service.LoadBalancers {
+			for _, lb := range lbs {
 				tgt, ok := registered[lb.TargetGroupArn][s.Arn]
 				if !ok {
 					missing = true
@@ -305,7 +307,7 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 				}
 				instances[cluster][s.InstanceID] = inst
 			}
-			for _, lb := range rec.Service.LoadBalancers {
+			for _, lb := range lbs {
 				w, ok := targetOf(&task.Task, inst, lb)
 				if !ok {
 					continue
@@ -319,6 +321,35 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 		}
 	}
 	return wanted, services, nil
+}
+
+// hasLoadBalancers says whether any task of a service registers with a
+// load balancer: the service names target groups, or one of its task sets
+// does.
+func hasLoadBalancers(rec *state.ServiceRecord) bool {
+	if len(rec.Service.LoadBalancers) > 0 {
+		return true
+	}
+	for _, ts := range rec.Service.TaskSets {
+		if len(ts.LoadBalancers) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// taskLoadBalancers are the load balancer entries a service's task, started
+// by startedBy, registers with: its task set's in an EXTERNAL service (each
+// task set has its own target groups, the heart of a blue/green), else the
+// service's.
+func taskLoadBalancers(rec *state.ServiceRecord, startedBy string) []model.LoadBalancer {
+	if !rec.Service.IsExternal() {
+		return rec.Service.LoadBalancers
+	}
+	if ts := rec.Service.TaskSetByID(startedBy); ts != nil {
+		return ts.LoadBalancers
+	}
+	return nil
 }
 
 // targetOf is the target a running task is for one load balancer entry of

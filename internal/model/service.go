@@ -72,6 +72,9 @@ type Service struct {
 	EnableExecuteCommand          bool                           `json:"enableExecuteCommand"`
 	CurrentServiceDeployment      string                         `json:"currentServiceDeployment,omitempty"`
 	CurrentServiceRevisions       []ServiceRevisionSummary       `json:"currentServiceRevisions,omitempty"`
+	// TaskSets are an EXTERNAL service's task sets (nil for other services,
+	// which show none).
+	TaskSets []TaskSet `json:"taskSets,omitzero"`
 }
 
 // DeploymentConfiguration shapes a rollout.

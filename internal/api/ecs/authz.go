@@ -495,6 +495,74 @@ var authzRules = map[string]authzRule{
 	"StopServiceDeployment": decoded(func(b *authzBuilder, in *stopServiceDeploymentInput) {
 		b.serviceChild(in.ServiceDeploymentArn, "service-deployment")
 	}),
+
+	// Task sets: the reference checks CreateTaskSet, DescribeTaskSets and
+	// UpdateServicePrimaryTaskSet on the service, UpdateTaskSet and
+	// DeleteTaskSet on the task set, each with ecs:cluster and ecs:service.
+	"CreateTaskSet": decoded(func(b *authzBuilder, in *createTaskSetInput) {
+		b.serviceWithKey(in.Cluster, in.Service)
+		if in.TaskDefinition != "" {
+			if arn, ok := b.taskDefinitionARN(in.TaskDefinition); ok {
+				b.set("ecs:task-definition", arn)
+			} else {
+				b.resource(anyResource)
+			}
+		}
+		b.capacityProviders(in.CapacityProviderStrategy)
+		b.requestTags(in.Tags)
+	}),
+	"DescribeTaskSets": decoded(func(b *authzBuilder, in *describeTaskSetsInput) {
+		b.serviceWithKey(in.Cluster, in.Service)
+	}),
+	"UpdateServicePrimaryTaskSet": decoded(func(b *authzBuilder, in *updateServicePrimaryTaskSetInput) {
+		b.serviceWithKey(in.Cluster, in.Service)
+	}),
+	"UpdateTaskSet": decoded(func(b *authzBuilder, in *updateTaskSetInput) {
+		b.taskSet(in.Cluster, in.Service, in.TaskSet)
+	}),
+	"DeleteTaskSet": decoded(func(b *authzBuilder, in *deleteTaskSetInput) {
+		b.taskSet(in.Cluster, in.Service, in.TaskSet)
+	}),
+}
+
+// serviceWithKey makes a service the call's resource, with ecs:cluster and
+// ecs:service; it returns the cluster's name and the service's, or false
+// (and "*") for references the handlers would refuse.
+func (b *authzBuilder) serviceWithKey(clusterRef, ref string) (cluster, name string, ok bool) {
+	cluster, ok = b.clusterKey(clusterRef)
+	if !ok {
+		return "", "", false
+	}
+	arn, ok := b.serviceARN(cluster, ref)
+	if !ok {
+		b.resource(anyResource)
+		return "", "", false
+	}
+	b.resource(arn)
+	b.set("ecs:service", arn)
+	return cluster, arn[strings.LastIndex(arn, "/")+1:], true
+}
+
+// taskSet makes a task set (an id or an ARN of the service named) the
+// call's resource, with ecs:cluster and ecs:service.
+func (b *authzBuilder) taskSet(clusterRef, serviceRef, ref string) {
+	cluster, ok := b.clusterKey(clusterRef)
+	if !ok {
+		return
+	}
+	svc, ok := b.serviceARN(cluster, serviceRef)
+	if !ok {
+		b.resource(anyResource)
+		return
+	}
+	name := svc[strings.LastIndex(svc, "/")+1:]
+	b.set("ecs:service", svc)
+	id := taskSetID(ref, cluster, name)
+	if id == "" || strings.ContainsAny(id, "*?") {
+		b.resource(anyResource)
+		return
+	}
+	b.resource(b.arn("task-set/" + cluster + "/" + name + "/" + id))
 }
 
 func (b *authzBuilder) requiredCluster(ref *string) {

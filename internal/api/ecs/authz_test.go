@@ -160,6 +160,17 @@ func authzCases() []authzCase {
 		{"StopServiceDeployment", `{"serviceDeploymentArn":"arn:aws:ecs:eu-west-1:111122223333:service-deployment/prod/api/d1","stopType":"ROLLBACK"}`,
 			[]string{arnOf("service/prod/api"), arnOf("service-deployment/prod/api/d1")},
 			map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")}}},
+		{"CreateTaskSet", `{"cluster":"prod","service":"api","taskDefinition":"web:3","tags":[{"key":"team","value":"blue"}]}`,
+			[]string{arnOf("service/prod/api")}, map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")},
+				"ecs:task-definition": {arnOf("task-definition/web:3")}, "aws:RequestTag/team": {"blue"}, "aws:TagKeys": {"team"}}},
+		{"DescribeTaskSets", `{"cluster":"prod","service":"api"}`, []string{arnOf("service/prod/api")},
+			map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")}}},
+		{"UpdateServicePrimaryTaskSet", `{"cluster":"prod","service":"api","primaryTaskSet":"ecs-svc/1"}`, []string{arnOf("service/prod/api")},
+			map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")}}},
+		{"UpdateTaskSet", `{"cluster":"prod","service":"api","taskSet":"ecs-svc/1","scale":{"value":50}}`, []string{arnOf("task-set/prod/api/ecs-svc/1")},
+			map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")}}},
+		{"DeleteTaskSet", `{"cluster":"prod","service":"api","taskSet":"arn:aws:ecs:eu-west-1:111122223333:task-set/prod/api/ecs-svc/2"}`,
+			[]string{arnOf("task-set/prod/api/ecs-svc/2")}, map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")}}},
 	}
 }
 
@@ -224,6 +235,9 @@ func TestAuthzRefusedReferences(t *testing.T) {
 		{"StopTask", `{"cluster":"prod","task":"arn:aws:ecs:eu-west-1:111122223333:task/dev/abc"}`, star, map[string][]string{"ecs:cluster": {clProd}}},
 		{"StopTask", `{"cluster":"bad name","task":"abc"}`, star, nil},
 		{"DescribeTasks", `{}`, star, map[string][]string{"ecs:cluster": {clDefault}}},
+		// A task set ARN of another service is refused by the handler.
+		{"DeleteTaskSet", `{"cluster":"prod","service":"api","taskSet":"arn:aws:ecs:eu-west-1:111122223333:task-set/prod/web/ecs-svc/2"}`, star,
+			map[string][]string{"ecs:cluster": {clProd}, "ecs:service": {arnOf("service/prod/api")}}},
 		{"DescribeServices", `{"cluster":"prod","services":["arn:aws:ecs:eu-west-1:111122223333:service/dev/api"]}`, star,
 			map[string][]string{"ecs:cluster": {clProd}}},
 		{"RunTask", `{}`, star, map[string][]string{"ecs:cluster": {clDefault}, "ecs:enable-execute-command": {"false"}}},

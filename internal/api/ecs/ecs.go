@@ -120,6 +120,11 @@ func (a *API) Service() *awsjson.Service {
 			"UpdateTaskProtection":          awsjson.Op(a.UpdateTaskProtection),
 			"GetTaskProtection":             awsjson.Op(a.GetTaskProtection),
 			"DiscoverPollEndpoint":          awsjson.Op(a.DiscoverPollEndpoint),
+			"CreateTaskSet":                 awsjson.Op(a.CreateTaskSet),
+			"DescribeTaskSets":              awsjson.Op(a.DescribeTaskSets),
+			"UpdateTaskSet":                 awsjson.Op(a.UpdateTaskSet),
+			"UpdateServicePrimaryTaskSet":   awsjson.Op(a.UpdateServicePrimaryTaskSet),
+			"DeleteTaskSet":                 awsjson.Op(a.DeleteTaskSet),
 		},
 	}
 }

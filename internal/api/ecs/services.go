@@ -130,8 +130,9 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if err := a.passRoles(ctx, servicePrincipal, in.Role); err != nil {
 		return nil, err
 	}
-	if dc := in.DeploymentController; dc != nil && dc.Type != "ECS" {
-		return nil, model.InvalidParameter("Deployment controller %s is not supported; Flotta deploys services itself (type ECS).", dc.Type)
+	external, err := deploymentControllerOf(in, daemon)
+	if err != nil {
+		return nil, err
 	}
 	if err := model.ValidateTags(nil, in.Tags); err != nil {
 		return nil, err
@@ -143,17 +144,21 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if err := checkStrategy(c, in.LaunchType, in.CapacityProviderStrategy); err != nil {
 		return nil, err
 	}
-	if in.TaskDefinition == "" {
-		return nil, model.InvalidParameter("taskDefinition is required.")
-	}
-	td, err := a.activeTaskDefinition(ctx, in.TaskDefinition)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := placement.Rules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
-		return nil, err
-	}
-	if err := a.checkLoadBalancers(ctx, in.LoadBalancers, &td.TaskDefinition); err != nil {
+	var td *state.TaskDefRecord
+	if !external {
+		if in.TaskDefinition == "" {
+			return nil, model.InvalidParameter("taskDefinition is required.")
+		}
+		if td, err = a.activeTaskDefinition(ctx, in.TaskDefinition); err != nil {
+			return nil, err
+		}
+		if _, _, err := placement.Rules(&td.TaskDefinition, in.PlacementConstraints, in.PlacementStrategy); err != nil {
+			return nil, err
+		}
+		if err := a.checkLoadBalancers(ctx, in.LoadBalancers, &td.TaskDefinition); err != nil {
+			return nil, err
+		}
+	} else if _, _, err := placement.Rules(&model.TaskDefinition{}, in.PlacementConstraints, in.PlacementStrategy); err != nil {
 		return nil, err
 	}
 	lbs := in.LoadBalancers
@@ -167,12 +172,12 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	svc := model.Service{
 		ServiceArn: a.State.ServiceARN(c.ClusterName, in.ServiceName), ServiceName: in.ServiceName, ClusterArn: c.ClusterArn,
 		LoadBalancers: lbs, ServiceRegistries: []json.RawMessage{}, Status: model.ServiceActive,
-		DesiredCount: desired, LaunchType: "EC2", TaskDefinition: td.TaskDefinition.TaskDefinitionArn,
+		DesiredCount: desired, LaunchType: "EC2",
 		DeploymentConfiguration: deploymentConfiguration(in.DeploymentConfiguration, daemon),
 		Events:                  []model.ServiceEvent{}, CreatedAt: model.At(a.State.Now()),
 		PlacementConstraints: toConstraints(in.PlacementConstraints), PlacementStrategy: toStrategies(in.PlacementStrategy, daemon),
 		NetworkConfiguration: in.NetworkConfiguration, HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
-		SchedulingStrategy: scheduling, DeploymentController: &model.DeploymentController{Type: "ECS"},
+		SchedulingStrategy: scheduling, DeploymentController: &model.DeploymentController{Type: model.DeploymentControllerECS},
 		Tags: in.Tags, CreatedBy: a.caller(ctx), PropagateTags: orNone(in.PropagateTags), RoleArn: in.Role,
 	}
 	if in.EnableECSManagedTags != nil {
@@ -181,8 +186,17 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if in.EnableExecuteCommand != nil {
 		svc.EnableExecuteCommand = *in.EnableExecuteCommand
 	}
+	if external {
+		// An EXTERNAL service runs nothing of its own: its task sets bring
+		// the task definition, launch type and load balancers.
+		svc.LaunchType = ""
+		svc.DeploymentController.Type = model.DeploymentControllerExternal
+		svc.TaskSets = []model.TaskSet{}
+	}
 	rec := state.ServiceRecord{Cluster: c.ClusterName, Name: in.ServiceName, Service: svc, ClientToken: in.ClientToken}
-	a.State.StartDeployment(&rec, &td.TaskDefinition, nil, "")
+	if !external {
+		a.State.StartDeployment(&rec, &td.TaskDefinition, nil, "")
+	}
 	existing, err := a.State.CreateService(ctx, rec)
 	if err != nil {
 		return nil, err
@@ -196,6 +210,42 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 		return nil, model.InvalidParameter("Creation of service was not idempotent. A service named %s already exists in cluster %s.", in.ServiceName, c.ClusterName)
 	}
 	return &serviceOutput{Service: presentService(&rec, true)}, nil
+}
+
+// deploymentControllerOf checks a CreateService request's deployment
+// controller, and says whether it is EXTERNAL. Such a service leaves to its
+// task sets what they carry: ECS refuses a task definition for it in these
+// words ("TaskDefinition must be blank.", seen in aws/aws-cdk#6245), and
+// Flotta the other task set fields in the same form.
+func deploymentControllerOf(in *serviceInput, daemon bool) (bool, error) {
+	dc := in.DeploymentController
+	if dc == nil {
+		return false, nil
+	}
+	switch dc.Type {
+	case model.DeploymentControllerECS:
+		return false, nil
+	case model.DeploymentControllerExternal:
+	case model.DeploymentControllerCodeDeploy:
+		return false, model.InvalidParameter("Deployment controller CODE_DEPLOY is not supported; use ECS, or EXTERNAL with task sets.")
+	default:
+		return false, model.InvalidParameter("deploymentController.type should be one of [ECS,CODE_DEPLOY,EXTERNAL]")
+	}
+	switch {
+	case daemon:
+		return false, model.InvalidParameter("The EXTERNAL deployment controller does not support the DAEMON scheduling strategy.")
+	case in.TaskDefinition != "":
+		return false, model.InvalidParameter("TaskDefinition must be blank.")
+	case len(in.LoadBalancers) > 0:
+		return false, model.InvalidParameter("LoadBalancers must be blank.")
+	case in.LaunchType != "":
+		return false, model.InvalidParameter("LaunchType must be blank.")
+	case len(in.CapacityProviderStrategy) > 0:
+		return false, model.InvalidParameter("CapacityProviderStrategy must be blank.")
+	case len(in.NetworkConfiguration) > 0 && string(in.NetworkConfiguration) != "null":
+		return false, model.InvalidParameter("NetworkConfiguration must be blank.")
+	}
+	return true, nil
 }
 
 // sameCreate says whether a CreateService request repeats the one that made
@@ -252,6 +302,13 @@ func toStrategies(in []model.PlacementStrategy, daemon bool) []model.PlacementSt
 // presentService shapes a service for an answer.
 func presentService(r *state.ServiceRecord, withTags bool) *model.Service {
 	s := r.Service
+	if s.IsExternal() {
+		// A tool deploys it: it shows task sets, not deployments.
+		s.TaskSets = make([]model.TaskSet, 0, len(r.Service.TaskSets))
+		for _, ts := range r.Service.TaskSets {
+			s.TaskSets = append(s.TaskSets, *presentTaskSet(ts, false))
+		}
+	}
 	s.Deployments = make([]model.Deployment, 0, len(r.Deployments))
 	for _, d := range r.Deployments {
 		s.Deployments = append(s.Deployments, d.Deployment)
@@ -295,6 +352,9 @@ func (a *API) serviceRef(ctx context.Context, clusterRef, ref string) (*model.Cl
 // UpdateService changes a service; a new task definition, forceNewDeployment
 // or new placement settings start a new deployment.
 func (a *API) UpdateService(ctx context.Context, in *serviceInput) (*serviceOutput, error) {
+	if out, ok, err := a.updateExternalService(ctx, in); ok {
+		return out, err
+	}
 	c, cur, td, err := a.updateTarget(ctx, in)
 	if err != nil {
 		return nil, err
