@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/model"
@@ -47,7 +46,7 @@ func (s *State) StartDeployment(r *ServiceRecord, def *model.TaskDefinition, rol
 		d.Status, d.DesiredCount, d.UpdatedAt = model.DeploymentActive, 0, now
 		sources = append(sources, model.ServiceRevisionSummary{Arn: d.RevisionArn, RunningTaskCount: d.RunningCount, PendingTaskCount: d.PendingCount})
 	}
-	id := fmt.Sprintf("ecs-svc/%019d", rand.Int64N(9000000000000000000)+1000000000000000000)
+	id := newDeploymentID()
 	d := DeploymentRecord{
 		Deployment: model.Deployment{ID: id, Status: model.DeploymentPrimary, TaskDefinition: def.TaskDefinitionArn, DesiredCount: desired,
 			CreatedAt: now, UpdatedAt: now, LaunchType: "EC2", RolloutState: model.RolloutInProgress,

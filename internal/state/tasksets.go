@@ -13,7 +13,11 @@ import (
 
 // NewTaskSetID makes a task set id in ECS's form, "ecs-svc/" and 19 digits
 // (the form of deployment ids: a task set's tasks carry it in startedBy).
-func NewTaskSetID() string {
+func NewTaskSetID() string { return newDeploymentID() }
+
+// newDeploymentID makes a deployment or task set id: "ecs-svc/" and 19
+// digits, the first not 0.
+func newDeploymentID() string {
 	// Unsigned: 10^18 + 9 x 10^18 is past the largest int64.
 	return fmt.Sprintf("ecs-svc/%019d", rand.Uint64N(9000000000000000000)+1000000000000000000)
 }
