@@ -181,6 +181,9 @@ type ServiceDeployment struct {
 	DeploymentConfiguration  *DeploymentConfiguration         `json:"deploymentConfiguration,omitempty"`
 	Rollback                 *Rollback                        `json:"rollback,omitempty"`
 	DeploymentCircuitBreaker *ServiceDeploymentCircuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
+	// LifecycleStage is the stage of a blue/green, canary or linear
+	// deployment (Stage*).
+	LifecycleStage string `json:"lifecycleStage,omitempty"`
 }
 
 // Rollback says why and to what a deployment rolled back.

@@ -48,6 +48,8 @@ type ServiceRecord struct {
 	LastPlacementEvent time.Time `json:"lastPlacementEvent,omitzero"`
 	// UpdatedAt is when the record was last written (the time of its events).
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	// Shift is the blue/green, canary or linear deployment under way.
+	Shift *ShiftRecord `json:"shift,omitempty"`
 }
 
 // DeploymentRecord is a deployment and what carrying it out needs.
@@ -57,6 +59,10 @@ type DeploymentRecord struct {
 	ServiceDeploymentArn string `json:"serviceDeploymentArn"`
 	// Rollback marks a deployment made by the circuit breaker.
 	Rollback bool `json:"rollback,omitempty"`
+	// LoadBalancers, when set, are the target groups this deployment's
+	// tasks register with instead of the service's: a blue/green
+	// deployment's green tasks go to the alternate target groups.
+	LoadBalancers []model.LoadBalancer `json:"loadBalancers,omitempty"`
 }
 
 // TaskSummary is what the service controller needs to know of a task,
