@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -107,10 +108,17 @@ func Decide(v View) Plan {
 	if breakerTrips(&next) {
 		rollback, event := tripBreaker(&next, v.Now)
 		events = append(events, event)
-		if rollback {
+		if sh := next.Shift; sh != nil && !sh.RollingBack {
+			// A traffic shift rolls back to blue, which still runs.
+			if next.Service.DeploymentConfiguration.DeploymentCircuitBreaker.Rollback {
+				sh.RollingBack, sh.Reason = true, "ECS deployment circuit breaker: tasks failed to start."
+			}
+		} else if rollback {
 			return finish(v, next, events, Plan{Stops: stops, Rollback: true})
 		}
 	}
+	events = append(events, r.shift(&next)...)
+	primary = &next.Deployments[0] // a rollback of a shift puts blue first
 
 	desired := next.Service.DesiredCount
 	if r.daemon {
@@ -120,6 +128,11 @@ func Decide(v View) Plan {
 		}
 	}
 	lim := rollingLimits(&next.Service, desired, r.daemon)
+	if shifting(&next) {
+		// Green starts at full size beside blue, whatever maximumPercent
+		// says; each deployment still starts only what it lacks.
+		lim.maxTotal = math.MaxInt32
+	}
 
 	serving := servingTasks(v.Tasks, stopSet(stops))
 	kept, excess := assign(next.Deployments, serving, r.moving)
@@ -139,6 +152,7 @@ func Decide(v View) Plan {
 		return finish(v, next, events, p)
 	}
 	events = append(events, conclude(&next, prog.done(primary, len(starts) > 0), v.Service.Steady, v.Now)...)
+	endShift(&next)
 	return finish(v, next, events, p)
 }
 
@@ -184,6 +198,11 @@ func startingRecord(v View) state.ServiceRecord {
 			c := *rev
 			sd.TargetServiceRevision = &c
 		}
+	}
+	if sh := v.Service.Shift; sh != nil {
+		c := *sh
+		c.Pairs, c.Hooks = slices.Clone(sh.Pairs), slices.Clone(sh.Hooks)
+		next.Shift = &c
 	}
 	next.Counted = forgetReaped(v.Service.Counted, v.Tasks)
 	next.Service.Events = nil

@@ -38,6 +38,9 @@ type Targets struct {
 	withLBs   map[string]bool
 	changed   map[string]bool
 	scannedAt time.Time
+	// weights are the listener rule weights that traffic shifts ask for,
+	// found by the pass's wanted.
+	weights []ruleWeights
 }
 
 // rescanServices is how often the targets controller reads every service
@@ -151,6 +154,9 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 	_, err = t.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
 		clear(changes)
 		deactivate = deactivate[:0]
+		for _, rw := range t.weights {
+			setWeights(tx.Config, rw)
+		}
 		for arn, tg := range tx.Config.TargetGroups {
 			want := wanted[arn]
 			delay := tg.DeregistrationDelay()
@@ -253,6 +259,7 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 	}
 	wanted := map[string]map[string]wantedTarget{}
 	services := map[string]string{}
+	t.weights = t.weights[:0]
 	instances := map[string]map[string]*state.InstanceRecord{} // cluster -> id
 	for _, key := range keys {
 		cluster, name, _ := strings.Cut(key, "/")
@@ -264,6 +271,7 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 			delete(t.withLBs, key)
 			continue
 		}
+		t.weights = append(t.weights, shiftWeights(rec)...)
 		summaries, err := t.State.ServiceTasks(ctx, cluster, name)
 		if err != nil {
 			return nil, nil, err
@@ -340,10 +348,17 @@ func hasLoadBalancers(rec *state.ServiceRecord) bool {
 
 // taskLoadBalancers are the load balancer entries a service's task, started
 // by startedBy, registers with: its task set's in an EXTERNAL service (each
-// task set has its own target groups, the heart of a blue/green), else the
+// task set has its own target groups, the heart of a blue/green), its
+// deployment's in a blue/green, canary or linear deployment, else the
 // service's.
 func taskLoadBalancers(rec *state.ServiceRecord, startedBy string) []model.LoadBalancer {
 	if !rec.Service.IsExternal() {
+		// A blue/green deployment's tasks go to its own target groups.
+		for i := range rec.Deployments {
+			if d := &rec.Deployments[i]; d.ID == startedBy && d.LoadBalancers != nil {
+				return d.LoadBalancers
+			}
+		}
 		return rec.Service.LoadBalancers
 	}
 	if ts := rec.Service.TaskSetByID(startedBy); ts != nil {

@@ -90,3 +90,34 @@ func Tenths(percent float64) int {
 	}
 	return int(percent*10 + 0.5)
 }
+
+// Schedule is the production traffic shift of a deployment configuration,
+// with ECS's defaults for what it leaves out, and its bake time (after the
+// last step, before the old revision is removed; 0 when not given).
+func (c *DeploymentConfiguration) Schedule() (steps []ShiftStep, bake time.Duration) {
+	if c == nil {
+		return ProductionShift(StrategyBlueGreen, 0, 0, 0, 0), 0
+	}
+	canary, canaryBake := DefaultCanaryPercent, DefaultCanaryBakeTimeInMinutes
+	if cc := c.CanaryConfiguration; cc != nil {
+		if cc.CanaryPercent != nil {
+			canary = *cc.CanaryPercent
+		}
+		if cc.CanaryBakeTimeInMinutes != nil {
+			canaryBake = *cc.CanaryBakeTimeInMinutes
+		}
+	}
+	step, stepBake := DefaultStepPercent, DefaultStepBakeTimeInMinutes
+	if lc := c.LinearConfiguration; lc != nil {
+		if lc.StepPercent != nil {
+			step = *lc.StepPercent
+		}
+		if lc.StepBakeTimeInMinutes != nil {
+			stepBake = *lc.StepBakeTimeInMinutes
+		}
+	}
+	if c.BakeTimeInMinutes != nil {
+		bake = time.Duration(*c.BakeTimeInMinutes) * time.Minute
+	}
+	return ProductionShift(c.Strategy, Tenths(canary), time.Duration(canaryBake)*time.Minute, Tenths(step), time.Duration(stepBake)*time.Minute), bake
+}

@@ -227,7 +227,21 @@ func (a *API) StopServiceDeployment(ctx context.Context, in *stopServiceDeployme
 			return model.Errorf(model.CodeConflict, "The service deployment is %s; only a deployment in progress can be stopped.", sd.Status)
 		}
 		now := model.At(a.State.Now())
+		if sh := r.Shift; sh != nil && sh.ServiceDeploymentArn == sd.ServiceDeploymentArn && stopType == "ROLLBACK" {
+			// A blue/green, canary or linear deployment rolls back to blue,
+			// which still runs: the service controller sends the traffic
+			// back and removes green (a new Seq makes it reconcile anew).
+			if !sh.RollingBack {
+				sh.RollingBack, sh.Reason = true, "Rollback requested by user."
+			}
+			sd.Status, sd.UpdatedAt = model.SDRollbackRequested, now
+			r.Seq++
+			a.State.AddEvent(r, "(service %s) is rolling back to (deployment %s), as requested.", r.Name, sh.Blue)
+			return nil
+		}
 		if stopType == "ABORT" {
+			r.Shift = nil // the traffic stays where it is
+			r.Seq++       // a reconcile planned from the record before this must not overwrite it
 			// Freeze every deployment at what it runs now.
 			for i := range r.Deployments {
 				d := &r.Deployments[i]

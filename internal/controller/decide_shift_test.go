@@ -1,0 +1,306 @@
+package controller
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flotta-dev/flotta/internal/model"
+	"github.com/flotta-dev/flotta/internal/state"
+)
+
+// shiftSim runs the service controller's decisions in simulated time: the
+// tasks it starts run and are healthy at once, those it stops stop.
+type shiftSim struct {
+	t      *testing.T
+	rec    state.ServiceRecord
+	tasks  []state.TaskSummary
+	now    time.Time
+	n      int
+	events []string
+	// stages are the stages in the order they were entered, and steps the
+	// production steps with the time they were made.
+	stages []string
+	steps  []simStep
+}
+
+type simStep struct {
+	at         time.Duration
+	step       int
+	blue, gree int
+}
+
+func float(f float64) *float64 { return &f }
+
+var stageEntered = regexp.MustCompile(`entered the ([A-Z_]+) lifecycle stage`)
+
+// newShiftSim is a service of 4 tasks of deployment "blue" just updated to
+// deployment "green" with the given deployment configuration, behind one
+// load balancer with an alternate target group.
+func newShiftSim(t *testing.T, dc model.DeploymentConfiguration) *shiftSim {
+	rec := service(4, 100, 200, "green", "blue")
+	dc.MinimumHealthyPercent, dc.MaximumPercent = ptr(100), ptr(200)
+	dc.DeploymentCircuitBreaker = &model.DeploymentCircuitBreaker{Enable: true, Rollback: true}
+	rec.Service.DeploymentConfiguration = &dc
+	rec.Service.LoadBalancers = []model.LoadBalancer{{TargetGroupArn: "tg-1", ContainerName: "web", ContainerPort: ptr(80),
+		AdvancedConfiguration: &model.AdvancedConfiguration{AlternateTargetGroupArn: "tg-2", ProductionListenerRule: "rule-prod", TestListenerRule: "rule-test"}}}
+	rec.Deployments[0].ServiceDeploymentArn = "sd-green"
+	rec.Deployments[0].TaskDefinition = "def:2"
+	rec.Deployments[1].ServiceDeploymentArn = "sd-blue"
+	rec.Deployments[1].TaskDefinition = "def:1"
+	rec.Service.TaskDefinition = "def:2"
+	rec.ServiceDeployments = []model.ServiceDeployment{{ServiceDeploymentArn: "sd-green", Status: model.SDInProgress,
+		TargetServiceRevision: &model.ServiceRevisionSummary{}}}
+	s := &shiftSim{t: t, rec: rec, now: now}
+	s.tasks = tasks("blue", 4, model.TaskRunning, "")
+	return s
+}
+
+// reconcile runs one decision and applies it.
+func (s *shiftSim) reconcile() Plan {
+	v := view(s.rec, s.tasks)
+	v.Now = s.now
+	p := Decide(v)
+	for _, st := range p.Stops {
+		for i := range s.tasks {
+			if s.tasks[i].ID == st.TaskID {
+				s.tasks[i].LastStatus, s.tasks[i].DesiredStatus = model.TaskStopped, model.TaskStopped
+			}
+		}
+	}
+	for _, st := range p.Starts {
+		for range st.Count {
+			s.n++
+			s.tasks = append(s.tasks, state.TaskSummary{ID: fmt.Sprintf("%s-new-%d", st.Deployment, s.n), InstanceID: "i1",
+				LastStatus: model.TaskRunning, DesiredStatus: model.TaskRunning, StartedBy: st.Deployment, StartedAt: model.At(s.now)})
+		}
+	}
+	for _, e := range p.Next.Service.Events {
+		s.events = append(s.events, e.Message)
+		if m := stageEntered.FindStringSubmatch(e.Message); m != nil {
+			s.stages = append(s.stages, m[1])
+		}
+	}
+	p.Next.Service.Events = nil
+	s.rec = p.Next
+	if sh := s.rec.Shift; sh != nil {
+		if sh.Step > 0 && (len(s.steps) == 0 || s.steps[len(s.steps)-1].step != sh.Step) {
+			steps, _ := s.rec.Service.DeploymentConfiguration.Schedule()
+			prod, _ := sh.Weights(sh.Pairs[0], steps)
+			s.steps = append(s.steps, simStep{at: s.now.Sub(now), step: sh.Step, blue: prod[sh.Pairs[0].Blue], gree: prod[sh.Pairs[0].Green]})
+		}
+	}
+	return p
+}
+
+// run reconciles every tick until the shift ends or limit passes.
+func (s *shiftSim) run(tick, limit time.Duration, each func()) {
+	s.t.Helper()
+	for end := s.now.Add(limit); s.now.Before(end); s.now = s.now.Add(tick) {
+		s.reconcile()
+		if each != nil {
+			each()
+		}
+		if s.rec.Shift == nil && len(s.stages) > 0 {
+			return
+		}
+	}
+	s.t.Fatalf("the shift did not end within %v; stages %v, shift %+v", limit, s.stages, s.rec.Shift)
+}
+
+func (s *shiftSim) running(dep string) int {
+	n := 0
+	for _, t := range s.tasks {
+		if t.StartedBy == dep && active(&t) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLinearScheduleAsECSDocumentsIt: LINEAR 10% every 6 minutes moves
+// production traffic in ten steps six minutes apart, with no bake after
+// the tenth; green starts at full size before any traffic moves, blue
+// goes only after the bake time, and the deployment succeeds.
+func TestLinearScheduleAsECSDocumentsIt(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyLinear, BakeTimeInMinutes: ptr(20),
+		LinearConfiguration: &model.LinearConfiguration{StepPercent: float(10), StepBakeTimeInMinutes: ptr(6)}})
+	var firstStepAt, cleanAt time.Duration
+	s.run(time.Second, 3*time.Hour, func() {
+		sh := s.rec.Shift
+		if sh == nil {
+			return
+		}
+		if sh.Step > 0 && firstStepAt == 0 {
+			firstStepAt = s.now.Sub(now)
+			if s.running("green") != 4 {
+				t.Fatalf("traffic moved to green while it runs %d of 4 tasks", s.running("green"))
+			}
+		}
+		if sh.Stage == model.StageCleanUp && cleanAt == 0 {
+			cleanAt = s.now.Sub(now)
+		}
+		if sh.Stage != model.StageCleanUp && s.running("blue") != 4 {
+			t.Fatalf("blue runs %d tasks at %s, want 4 until CLEAN_UP", s.running("blue"), sh.Stage)
+		}
+	})
+	wantStages := []string{model.StagePreScaleUp, model.StageScaleUp, model.StagePostScaleUp, model.StageTestTrafficShift,
+		model.StagePostTestTrafficShift, model.StageProductionTrafficShift, model.StagePostProductionTrafficShift, model.StageBakeTime, model.StageCleanUp}
+	if !slices.Equal(s.stages, wantStages) {
+		t.Fatalf("stages %v, want %v", s.stages, wantStages)
+	}
+	if len(s.steps) != 10 {
+		t.Fatalf("%d production steps, want 10: %+v", len(s.steps), s.steps)
+	}
+	for i, st := range s.steps {
+		wantAt := firstStepAt + time.Duration(i)*6*time.Minute
+		if st.at != wantAt || st.step != i+1 {
+			t.Errorf("step %d at %v, want step %d at %v", st.step, st.at, i+1, wantAt)
+		}
+		// ALB weights in lowest terms: green's share is (i+1) tenths.
+		if st.gree*10 != (i+1)*(st.blue+st.gree) {
+			t.Errorf("step %d weights blue %d green %d", st.step, st.blue, st.gree)
+		}
+	}
+	if last := s.steps[9].at; cleanAt != last+20*time.Minute {
+		t.Errorf("CLEAN_UP at %v, want the 100%% step (%v) + 20 min of bake time", cleanAt, last)
+	}
+	green := s.rec.Deployments[0]
+	if len(s.rec.Deployments) != 1 || green.ID != "green" || green.RolloutState != model.RolloutCompleted {
+		t.Fatalf("deployments %+v", s.rec.Deployments)
+	}
+	if sd := s.rec.ServiceDeployments[0]; sd.Status != model.SDSuccessful || sd.LifecycleStage != model.StageCleanUp {
+		t.Fatalf("service deployment %s at %s", sd.Status, sd.LifecycleStage)
+	}
+	if s.running("blue") != 0 || s.running("green") != 4 {
+		t.Fatalf("blue %d green %d", s.running("blue"), s.running("green"))
+	}
+	if lbs := green.LoadBalancers; len(lbs) != 1 || lbs[0].TargetGroupArn != "tg-2" {
+		t.Fatalf("green's tasks register with %+v, want the alternate group tg-2", lbs)
+	}
+}
+
+// TestDayLongBakesInSimulatedTime: bakes of 24 h (canary and deployment)
+// pass in simulated time, and the canary holds its share for all of it.
+func TestDayLongBakesInSimulatedTime(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyCanary, BakeTimeInMinutes: ptr(1440),
+		CanaryConfiguration: &model.CanaryConfiguration{CanaryPercent: float(10), CanaryBakeTimeInMinutes: ptr(1440)}})
+	start := time.Now()
+	s.run(time.Minute, 72*time.Hour, nil)
+	if len(s.steps) != 2 || s.steps[1].at-s.steps[0].at != 24*time.Hour || s.steps[0].gree*10 != s.steps[0].blue+s.steps[0].gree {
+		t.Fatalf("canary steps %+v, want 10%% then 100%% 24 h later", s.steps)
+	}
+	if s.rec.ServiceDeployments[0].Status != model.SDSuccessful {
+		t.Fatalf("service deployment %s", s.rec.ServiceDeployments[0].Status)
+	}
+	t.Logf("72 h of deployment decided in %v", time.Since(start))
+}
+
+// TestBlueGreenTestTrafficFirst: before production moves, the test rule
+// sends test traffic to green while production stays on blue.
+func TestBlueGreenTestTrafficFirst(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyBlueGreen,
+		LifecycleHooks: []model.DeploymentLifecycleHook{{HookTargetArn: "https://hooks.test/check", LifecycleStages: []string{model.StagePostTestTrafficShift}}}})
+	seen := false
+	s.run(time.Second, time.Hour, func() {
+		sh := s.rec.Shift
+		if sh == nil || sh.Stage != model.StagePostTestTrafficShift {
+			return
+		}
+		if s.now.Sub(sh.StageAt) >= 10*time.Second {
+			sh.Hooks[0].Status = state.HookSucceeded // the hooks controller's part
+		}
+		steps, _ := s.rec.Service.DeploymentConfiguration.Schedule()
+		prod, test := sh.Weights(sh.Pairs[0], steps)
+		if prod["tg-1"] != 1 || prod["tg-2"] != 0 || test["tg-1"] != 0 || test["tg-2"] != 1 {
+			t.Fatalf("after the test traffic shift: production %v test %v", prod, test)
+		}
+		seen = true
+	})
+	if !seen || len(s.steps) != 1 || s.steps[0].gree != 1 || s.steps[0].blue != 0 {
+		t.Fatalf("seen %v, steps %+v", seen, s.steps)
+	}
+}
+
+// TestFailedHookRollsBackBeforeProduction: a hook that fails at
+// POST_TEST_TRAFFIC_SHIFT rolls back with production traffic never having
+// reached green; blue is the PRIMARY again, green's tasks stop, and the
+// service deployment ends ROLLBACK_SUCCESSFUL.
+func TestFailedHookRollsBackBeforeProduction(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyCanary,
+		LifecycleHooks: []model.DeploymentLifecycleHook{{HookTargetArn: "https://hooks.test/check", LifecycleStages: []string{model.StagePostTestTrafficShift}}}})
+	s.run(time.Second, time.Hour, func() {
+		sh := s.rec.Shift
+		if sh == nil || sh.Stage != model.StagePostTestTrafficShift || sh.RollingBack {
+			return
+		}
+		if len(sh.Hooks) != 1 || sh.Hooks[0].Status == state.HookSucceeded {
+			t.Fatalf("hooks at %s: %+v", sh.Stage, sh.Hooks)
+		}
+		if sh.Hooks[0].Status == state.HookPending && s.now.Sub(sh.StageAt) >= 30*time.Second {
+			// The hooks controller's part: the hook ran and failed.
+			sh.Hooks[0].Status, sh.Hooks[0].Reason = state.HookFailed, "answered 500"
+		}
+	})
+	if len(s.steps) != 0 {
+		t.Fatalf("production traffic moved: %+v", s.steps)
+	}
+	if d := s.rec.Deployments; len(d) != 1 || d[0].ID != "blue" || d[0].Status != model.DeploymentPrimary || s.rec.Service.TaskDefinition != "def:1" {
+		t.Fatalf("after the rollback: deployments %+v, task definition %s", d, s.rec.Service.TaskDefinition)
+	}
+	sd := s.rec.ServiceDeployments[0]
+	if sd.Status != model.SDRollbackSuccessful || sd.Rollback == nil || !strings.Contains(sd.Rollback.Reason, "answered 500") {
+		t.Fatalf("service deployment %+v", sd)
+	}
+	if s.running("green") != 0 || s.running("blue") != 4 {
+		t.Fatalf("blue %d green %d", s.running("blue"), s.running("green"))
+	}
+}
+
+// TestRollbackDuringBakeSendsTrafficBack: a rollback asked for during the
+// canary's bake (StopServiceDeployment, or an alarm) puts all production
+// and test traffic back on blue at the next decision.
+func TestRollbackDuringBakeSendsTrafficBack(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyCanary,
+		CanaryConfiguration: &model.CanaryConfiguration{CanaryPercent: float(10), CanaryBakeTimeInMinutes: ptr(10)}})
+	asked := false
+	s.run(time.Second, time.Hour, func() {
+		sh := s.rec.Shift
+		if sh == nil {
+			return
+		}
+		if !asked && sh.Step == 1 && s.now.Sub(sh.StepAt) > time.Minute {
+			sh.RollingBack, sh.Reason = true, "Rollback requested by user."
+			asked = true
+			s.reconcile()
+			steps, _ := s.rec.Service.DeploymentConfiguration.Schedule()
+			if sh := s.rec.Shift; sh != nil {
+				prod, test := sh.Weights(sh.Pairs[0], steps)
+				if prod["tg-2"] != 0 || test["tg-2"] != 0 {
+					t.Fatalf("after the rollback production %v test %v", prod, test)
+				}
+			}
+		}
+	})
+	if !asked || len(s.steps) != 1 || s.rec.Deployments[0].ID != "blue" || s.rec.ServiceDeployments[0].Status != model.SDRollbackSuccessful {
+		t.Fatalf("asked %v steps %+v deployments %+v sd %s", asked, s.steps, s.rec.Deployments, s.rec.ServiceDeployments[0].Status)
+	}
+}
+
+// TestPromoteSkipsTheBakes: promote ends the canary's bake and the
+// deployment's bake time at once.
+func TestPromoteSkipsTheBakes(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyCanary, BakeTimeInMinutes: ptr(60),
+		CanaryConfiguration: &model.CanaryConfiguration{CanaryPercent: float(10), CanaryBakeTimeInMinutes: ptr(60)}})
+	s.run(time.Second, time.Hour, func() {
+		if sh := s.rec.Shift; sh != nil && sh.Step == 1 && !sh.Promote {
+			sh.Promote = true
+		}
+	})
+	if len(s.steps) != 2 || s.steps[1].at-s.steps[0].at > 2*time.Second {
+		t.Fatalf("steps %+v", s.steps)
+	}
+}
