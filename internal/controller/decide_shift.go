@@ -30,8 +30,9 @@ import (
 //	BAKE_TIME           bakeTimeInMinutes with both revisions running
 //	CLEAN_UP            blue's tasks stop; the deployment then completes
 //
-// The weights themselves are written by the targets controller from the
-// record (ShiftRecord.Weights). A failed hook, the circuit breaker or
+// The service controller writes the rules' weights (ShiftRecord.Weights)
+// before the record that asks for them, so that blue is removed only once
+// no traffic goes to it. A failed hook, the circuit breaker or
 // StopServiceDeployment ROLLBACK roll back: traffic returns to blue at
 // once, blue is the PRIMARY again and green's tasks stop.
 

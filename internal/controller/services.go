@@ -220,6 +220,13 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 	if len(started) > 0 {
 		events = append(events, event(c.State, "(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
 	}
+	if plan.Next.Shift != nil {
+		// The rules' weights first: a stage the record shows has its
+		// traffic where it says (blue is removed only once none goes to it).
+		if err := c.applyShiftWeights(ctx, &plan.Next); err != nil {
+			return err
+		}
+	}
 	if len(events) == 0 && !plan.Rollback && sameRecord(plan.Next, *rec) {
 		return nil // nothing to record: a steady service costs no writes
 	}

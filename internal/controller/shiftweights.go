@@ -1,8 +1,27 @@
 package controller
 
 import (
+	"context"
+
 	"github.com/flotta-dev/flotta/internal/state"
 )
+
+// applyShiftWeights gives the production and test rules of a service's
+// traffic shift the weights its record asks for (no write when they have
+// them already).
+func (c *Services) applyShiftWeights(ctx context.Context, rec *state.ServiceRecord) error {
+	ws := shiftWeights(rec)
+	if len(ws) == 0 {
+		return nil
+	}
+	_, err := c.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
+		for _, rw := range ws {
+			setWeights(tx.Config, rw)
+		}
+		return nil
+	})
+	return err
+}
 
 // ruleWeights are the forward weights one listener rule should give its
 // target groups.

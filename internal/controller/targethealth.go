@@ -23,13 +23,19 @@ func (c *Services) foldTargetHealth(ctx context.Context, rec *state.ServiceRecor
 	if err != nil {
 		return err
 	}
-	// The target groups of the service's tasks (of all its task sets').
+	// The target groups of the service's tasks (of all its task sets' and
+	// deployments').
 	groups := map[string]bool{}
 	for _, lb := range rec.Service.LoadBalancers {
 		groups[lb.TargetGroupArn] = true
 	}
 	for _, ts := range rec.Service.TaskSets {
 		for _, lb := range ts.LoadBalancers {
+			groups[lb.TargetGroupArn] = true
+		}
+	}
+	for _, d := range rec.Deployments { // a blue/green deployment's own groups
+		for _, lb := range d.LoadBalancers {
 			groups[lb.TargetGroupArn] = true
 		}
 	}

@@ -38,9 +38,6 @@ type Targets struct {
 	withLBs   map[string]bool
 	changed   map[string]bool
 	scannedAt time.Time
-	// weights are the listener rule weights that traffic shifts ask for,
-	// found by the pass's wanted.
-	weights []ruleWeights
 }
 
 // rescanServices is how often the targets controller reads every service
@@ -154,9 +151,6 @@ func (t *Targets) Reconcile(ctx context.Context) error {
 	_, err = t.State.UpdateELB(ctx, func(tx *state.ELBTxn) error {
 		clear(changes)
 		deactivate = deactivate[:0]
-		for _, rw := range t.weights {
-			setWeights(tx.Config, rw)
-		}
 		for arn, tg := range tx.Config.TargetGroups {
 			want := wanted[arn]
 			delay := tg.DeregistrationDelay()
@@ -259,7 +253,6 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 	}
 	wanted := map[string]map[string]wantedTarget{}
 	services := map[string]string{}
-	t.weights = t.weights[:0]
 	instances := map[string]map[string]*state.InstanceRecord{} // cluster -> id
 	for _, key := range keys {
 		cluster, name, _ := strings.Cut(key, "/")
@@ -271,7 +264,6 @@ func (t *Targets) wanted(ctx context.Context, cfg *state.ELBConfig) (map[string]
 			delete(t.withLBs, key)
 			continue
 		}
-		t.weights = append(t.weights, shiftWeights(rec)...)
 		summaries, err := t.State.ServiceTasks(ctx, cluster, name)
 		if err != nil {
 			return nil, nil, err

@@ -10,9 +10,9 @@ import (
 // deployment (deploymentConfiguration.strategy other than ROLLING): the new
 // (green) deployment runs beside the old (blue) one in the alternate target
 // groups while production traffic moves to it by the production listener
-// rules' weights. The service controller moves it from stage to stage; the
-// targets controller keeps the rules' weights as it says; the hooks
-// controller runs the lifecycle hooks of its current stage.
+// rules' weights. The service controller moves it from stage to stage and
+// keeps the rules' weights as it says; the hooks controller runs the
+// lifecycle hooks of its current stage.
 type ShiftRecord struct {
 	// ServiceDeploymentArn is the service deployment being carried out;
 	// Green and Blue are the ids of the new and the old deployment.
