@@ -276,6 +276,13 @@ func isTaskHook(target string) bool { return model.IsARN(target) }
 // step does what a run is due: starts it, fails it when its time is up, or
 // calls its URL or looks at its task.
 func (h *Hooks) step(ctx context.Context, rec *state.ServiceRecord, run state.HookRun) error {
+	// The pass read the record before it claimed the run: the work of an
+	// earlier claim may have finished the run since. Read it again (after
+	// the claim, so that what that work wrote is seen).
+	rec, run, ok, err := h.current(ctx, rec, run)
+	if err != nil || !ok {
+		return err
+	}
 	shift := rec.Shift
 	if run.Status == state.HookPending {
 		started, ok, err := h.change(ctx, rec, run, func(r *state.HookRun) string {
@@ -297,6 +304,22 @@ func (h *Hooks) step(ctx context.Context, rec *state.ServiceRecord, run state.Ho
 		return h.stepTask(ctx, rec, run)
 	}
 	return h.call(ctx, rec, shift, run)
+}
+
+// current reads a service again and finds the run in it; ok is false when
+// it is finished, or no longer there.
+func (h *Hooks) current(ctx context.Context, rec *state.ServiceRecord, run state.HookRun) (*state.ServiceRecord, state.HookRun, bool, error) {
+	deployment := rec.Shift.ServiceDeploymentArn
+	rec, err := h.State.GetService(ctx, rec.Cluster, rec.Name)
+	if err != nil || rec == nil || rec.Shift == nil || rec.Shift.ServiceDeploymentArn != deployment || rec.Shift.Stage != run.Stage {
+		return nil, run, false, err
+	}
+	for _, r := range rec.Shift.Hooks {
+		if r.Index == run.Index && r.Stage == run.Stage && r.Target == run.Target && !finished(r.Status) {
+			return rec, r, h.due(r), nil
+		}
+	}
+	return nil, run, false, nil
 }
 
 // errRunGone stops an update whose run is no longer the one read.
