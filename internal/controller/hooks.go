@@ -67,7 +67,7 @@ type Hooks struct {
 	busy map[string]bool
 	// details holds the hookDetails a URL hook returned with IN_PROGRESS,
 	// merged, to pass on its next call (by runKey). It is not stored: a
-	// restart of the server forgets it (see the report on HookRun).
+	// restart of the server forgets it (HookRun has no member to hold it).
 	details map[string]json.RawMessage
 	wg      sync.WaitGroup
 }
