@@ -367,6 +367,7 @@ func (s *Server) startLoops() {
 		(&controller.LostInstances{State: s.state, Logger: log.With("controller", "instances"), Grace: s.cfg.LostInstanceGrace}).Run,
 		(&controller.Reaper{State: s.state, Logger: log.With("controller", "reaper"), Retention: s.cfg.StoppedTaskRetention}).Run,
 		(&controller.Targets{State: s.state, Logger: log.With("controller", "targets")}).Run,
+		(&controller.Hooks{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "hooks")}).Run,
 	} {
 		s.loops.Add(1)
 		go func() {
