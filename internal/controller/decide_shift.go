@@ -74,12 +74,12 @@ func (r round) shift(next *state.ServiceRecord) []string {
 	if sh.RollingBack {
 		return append(events, r.rollingBack(next)...)
 	}
+	if green != nil && green.RolloutState == model.RolloutFailed {
+		return events // the circuit breaker stopped it without a rollback
+	}
 	if green == nil || blue == nil {
 		next.Shift = nil
 		return events
-	}
-	if green.RolloutState == model.RolloutFailed {
-		return events // the circuit breaker stopped it without a rollback
 	}
 	for range len(state.ShiftStages) {
 		ok, fail, evs := r.shiftStage(next)

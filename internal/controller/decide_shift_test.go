@@ -304,3 +304,23 @@ func TestPromoteSkipsTheBakes(t *testing.T) {
 		t.Fatalf("steps %+v", s.steps)
 	}
 }
+
+// TestKeepHookRuns: a plan made before the hooks controller recorded a
+// run's outcome does not undo it, unless the plan enters a new stage.
+func TestKeepHookRuns(t *testing.T) {
+	at := now
+	stored := &state.ServiceRecord{Shift: &state.ShiftRecord{ServiceDeploymentArn: "sd", Stage: model.StagePreScaleUp, StageAt: at,
+		Hooks: []state.HookRun{{Index: 0, Status: state.HookSucceeded}}}}
+	planned := &state.ServiceRecord{Shift: &state.ShiftRecord{ServiceDeploymentArn: "sd", Stage: model.StagePreScaleUp, StageAt: at,
+		Hooks: []state.HookRun{{Index: 0, Status: state.HookPending}}}}
+	keepHookRuns(planned, stored)
+	if planned.Shift.Hooks[0].Status != state.HookSucceeded {
+		t.Fatalf("the recorded outcome was lost: %+v", planned.Shift.Hooks)
+	}
+	entered := &state.ServiceRecord{Shift: &state.ShiftRecord{ServiceDeploymentArn: "sd", Stage: model.StageScaleUp, StageAt: at.Add(time.Second),
+		Hooks: []state.HookRun{{Index: 1, Status: state.HookPending}}}}
+	keepHookRuns(entered, stored)
+	if len(entered.Shift.Hooks) != 1 || entered.Shift.Hooks[0].Index != 1 || entered.Shift.Hooks[0].Status != state.HookPending {
+		t.Fatalf("a new stage's runs were replaced: %+v", entered.Shift.Hooks)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -237,6 +238,7 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 			return errChanged
 		}
 		next := plan.Next
+		keepHookRuns(&next, r)
 		if plan.Rollback {
 			if ev, ok := c.rollback(ctx, &next); ok {
 				events = append(events, ev)
@@ -254,6 +256,17 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 		return nil
 	}
 	return err
+}
+
+// keepHookRuns keeps the hooks controller's record of the current stage's
+// hook runs, written since this reconcile read the service (it does not
+// change Seq): a plan changes the runs only when it enters a new stage.
+func keepHookRuns(next, stored *state.ServiceRecord) {
+	a, b := next.Shift, stored.Shift
+	if a == nil || b == nil || a.ServiceDeploymentArn != b.ServiceDeploymentArn || a.Stage != b.Stage || a.StageAt != b.StageAt {
+		return
+	}
+	a.Hooks = slices.Clone(b.Hooks)
 }
 
 // sameRecord says whether a planned record, whose events are only the new

@@ -90,6 +90,10 @@ func TestTaskDefinitionHooks(t *testing.T) {
 		t.Helper()
 		_, err := st.UpdateService(ctx, "default", "app", func(r *state.ServiceRecord) error {
 			r.Service.DeploymentConfiguration.LifecycleHooks = hooks
+			// The stage machine holds a deployment the circuit breaker
+			// failed (without a rollback): the runs stay as the hooks
+			// controller records them, and the stage as set here.
+			r.Deployments[0].RolloutState = model.RolloutFailed
 			if r.Shift == nil {
 				d := r.Deployments[0]
 				deploymentArn = d.ServiceDeploymentArn
