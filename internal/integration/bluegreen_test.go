@@ -259,3 +259,74 @@ func TestCanaryAndLinearBehindTheLoadBalancer(t *testing.T) {
 		t.Fatalf("%d requests failed: %v", failed, traffic.failuresSince(0))
 	}
 }
+
+// TestBlueGreenHookFailureRollsBack: on real Docker, a BLUE_GREEN
+// deployment sends the test listener's traffic to green only, while
+// production stays on blue; a hook task that exits 1 at
+// POST_TEST_TRAFFIC_SHIFT rolls the deployment back with production
+// traffic never having reached green, and no request fails.
+func TestBlueGreenHookFailureRollsBack(t *testing.T) {
+	r := newShiftRig(t)
+	ctx := context.Background()
+	hook, err := r.n.env.ECS.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("check"), NetworkMode: types.NetworkModeBridge,
+		ContainerDefinitions: []types.ContainerDefinition{app("check", "demo-app", "--port", "8099", "--exit-after", "15s", "--exit-code", "1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.n.env.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("web"), TaskDefinition: aws.String("web-v1"),
+		DesiredCount: aws.Int32(4), HealthCheckGracePeriodSeconds: aws.Int32(30),
+		DeploymentConfiguration: &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyBlueGreen, BakeTimeInMinutes: aws.Int32(0),
+			LifecycleHooks: []types.DeploymentLifecycleHook{{HookTargetArn: hook.TaskDefinition.TaskDefinitionArn,
+				LifecycleStages: []types.DeploymentLifecycleHookStage{types.DeploymentLifecycleHookStagePostTestTrafficShift}}}},
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(r.groups[0]), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080),
+			AdvancedConfiguration: &types.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(r.groups[1]), ProductionListenerRule: aws.String(r.prodRule),
+				TestListenerRule: aws.String(r.testRule)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the first deployment", 3*time.Minute, types.ServiceDeploymentStatusSuccessful)
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	traffic := &load{url: fmt.Sprintf("http://127.0.0.1:%d/", r.prodPort), versions: map[string]int{}, client: client}
+	lctx, stopLoad := context.WithCancel(ctx)
+	loadDone := make(chan struct{})
+	go func() { traffic.run(lctx, 200); close(loadDone) }()
+	defer func() { stopLoad(); <-loadDone }()
+
+	if _, err := r.n.env.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String("web-v2")}); err != nil {
+		t.Fatal(err)
+	}
+	flottatest.Eventually(t, 3*time.Minute, "the hook running at POST_TEST_TRAFFIC_SHIFT", func() (bool, string) {
+		sd, err := r.latest()
+		if err != nil {
+			return false, err.Error()
+		}
+		return sd.LifecycleStage == types.ServiceDeploymentLifecycleStagePostTestTrafficShift, fmt.Sprintf("%s at %s", sd.Status, sd.LifecycleStage)
+	})
+	tests := &load{url: fmt.Sprintf("http://127.0.0.1:%d/", r.testPort), versions: map[string]int{}, client: client}
+	for range 50 {
+		tests.one()
+	}
+	if ok, failed := tests.snapshot(); ok != 50 || tests.versions["v2"] != 50 {
+		t.Fatalf("test listener before the production shift: %d ok, %d failed, %v; want all 50 on v2", ok, failed, tests.versions)
+	}
+	sd := r.waitFor("the rollback", 3*time.Minute, types.ServiceDeploymentStatusRollbackSuccessful)
+	if sd.Rollback == nil || !strings.Contains(aws.ToString(sd.Rollback.Reason), "exited with code 1 (container check)") {
+		t.Fatalf("rollback %+v", sd.Rollback)
+	}
+	out, err := r.n.env.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.Services[0]; !strings.Contains(aws.ToString(s.TaskDefinition), "web-v1") || s.RunningCount != 4 || len(s.Deployments) != 1 {
+		t.Fatalf("after the rollback: %s, running %d, %d deployments", aws.ToString(s.TaskDefinition), s.RunningCount, len(s.Deployments))
+	}
+	stopLoad()
+	<-loadDone
+	loadDone = make(chan struct{})
+	close(loadDone)
+	ok, failed := traffic.snapshot()
+	t.Logf("production: %d requests answered, %d failed; by version %v", ok, failed, traffic.versions)
+	if failed != 0 || traffic.versions["v2"] != 0 || ok < 1000 {
+		t.Fatalf("production: %d ok, %d failed, %d reached green: %v", ok, failed, traffic.versions["v2"], traffic.failuresSince(0))
+	}
+}
