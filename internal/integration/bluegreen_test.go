@@ -3,9 +3,11 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -328,5 +330,93 @@ func TestBlueGreenHookFailureRollsBack(t *testing.T) {
 	t.Logf("production: %d requests answered, %d failed; by version %v", ok, failed, traffic.versions)
 	if failed != 0 || traffic.versions["v2"] != 0 || ok < 1000 {
 		t.Fatalf("production: %d ok, %d failed, %d reached green: %v", ok, failed, traffic.versions["v2"], traffic.failuresSince(0))
+	}
+}
+
+// TestRollbackDuringTheCanaryBake: StopServiceDeployment ROLLBACK during a
+// canary's bake sends every production request to blue within 2 s, and
+// the deployment ends ROLLBACK_SUCCESSFUL with blue serving.
+func TestRollbackDuringTheCanaryBake(t *testing.T) {
+	r := newShiftRig(t)
+	ctx := context.Background()
+	if _, err := r.n.env.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("web"), TaskDefinition: aws.String("web-v1"),
+		DesiredCount: aws.Int32(2), HealthCheckGracePeriodSeconds: aws.Int32(30),
+		DeploymentConfiguration: &types.DeploymentConfiguration{Strategy: types.DeploymentStrategyCanary,
+			CanaryConfiguration: &types.CanaryConfiguration{CanaryPercent: aws.Float64(50), CanaryBakeTimeInMinutes: aws.Int32(10)}},
+		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(r.groups[0]), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080),
+			AdvancedConfiguration: &types.AdvancedConfiguration{AlternateTargetGroupArn: aws.String(r.groups[1]), ProductionListenerRule: aws.String(r.prodRule)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the first deployment", 3*time.Minute, types.ServiceDeploymentStatusSuccessful)
+	if _, err := r.n.env.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), TaskDefinition: aws.String("web-v2")}); err != nil {
+		t.Fatal(err)
+	}
+	flottatest.Eventually(t, 3*time.Minute, "the canary step (weights 1/1)", func() (bool, string) {
+		b, g, err := r.weights()
+		return err == nil && b == 1 && g == 1, fmt.Sprintf("weights %d/%d %v", b, g, err)
+	})
+	type answer struct {
+		at      time.Time
+		version string
+	}
+	var mu sync.Mutex
+	var answers []answer
+	probe := &load{url: fmt.Sprintf("http://127.0.0.1:%d/", r.prodPort), versions: map[string]int{},
+		client: &http.Client{Timeout: 10 * time.Second}}
+	pctx, stopProbe := context.WithCancel(ctx)
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		for pctx.Err() == nil {
+			before := maps.Clone(probe.versions)
+			probe.one()
+			mu.Lock()
+			for v, n := range probe.versions {
+				if n != before[v] {
+					answers = append(answers, answer{time.Now(), v})
+				}
+			}
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	sd, err := r.latest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := time.Now()
+	if _, err := r.n.env.ECS.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: sd.ServiceDeploymentArn,
+		StopType: types.StopServiceDeploymentStopTypeRollback}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second)
+	stopProbe()
+	<-probeDone
+	var lastGreen time.Time
+	greenBefore := 0
+	mu.Lock()
+	for _, a := range answers {
+		if a.version == "v2" {
+			lastGreen = a.at
+			if a.at.Before(asked) {
+				greenBefore++
+			}
+		}
+	}
+	mu.Unlock()
+	if greenBefore == 0 {
+		t.Fatalf("no request reached green during the canary: %v", probe.versions)
+	}
+	if d := lastGreen.Sub(asked); d > 2*time.Second {
+		t.Fatalf("a request reached green %v after the rollback was asked for", d)
+	}
+	t.Logf("the last request to green came %v after the rollback was asked for", lastGreen.Sub(asked).Round(time.Millisecond))
+	if _, failed := probe.snapshot(); failed != 0 {
+		t.Fatalf("%d requests failed: %v", failed, probe.failuresSince(0))
+	}
+	done := r.waitFor("the rollback to complete", 2*time.Minute, types.ServiceDeploymentStatusRollbackSuccessful)
+	if done.Rollback == nil || aws.ToString(done.Rollback.Reason) != "Rollback requested by user." {
+		t.Fatalf("rollback %+v", done.Rollback)
 	}
 }
