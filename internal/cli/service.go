@@ -176,6 +176,7 @@ with an advancedConfiguration through the AWS CLI or an SDK instead.
 	cmd.Flags().StringArrayVar(&constraints, "constraint", nil, "placement constraint: distinctInstance, or memberOf:EXPRESSION (repeatable)")
 	cmd.Flags().StringArrayVar(&strategies, "placement-strategy", nil, placementStrategyUsage)
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the first deployment until it completes or fails")
+	cmd.Flags().Duration("timeout", 30*time.Minute, "with --wait: stop following after this long")
 	d.add(cmd)
 	sf.add(cmd)
 	lbf.add(cmd)
