@@ -619,7 +619,15 @@ func (o *Options) follow(cmd *cobra.Command, client *ecs.Client, cluster, name s
 		}
 		if first {
 			if shiftsTrafficWith(s) {
-				return o.followShift(cmd, client, cluster, name, limit)
+				// A traffic-shifting deployment under way; a change that
+				// started none (a new desired count) is followed as before.
+				list, err := client.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Service: aws.String(name), Cluster: optional(cluster)})
+				if err != nil {
+					return err
+				}
+				if len(list.ServiceDeployments) > 0 && !serviceDeploymentDone(list.ServiceDeployments[0].Status) {
+					return o.followShift(cmd, client, cluster, name, list.ServiceDeployments[0], limit)
+				}
 			}
 			// Only the events from now on.
 			for _, e := range s.Events {

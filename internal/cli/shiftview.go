@@ -167,18 +167,11 @@ func serviceDeploymentDone(s types.ServiceDeploymentStatus) bool {
 // service deployment ends: nil when it is SUCCESSFUL, an error with the
 // reason otherwise. Besides the task counts and events of follow, it shows
 // the stage, the production traffic split and the hooks (shiftView).
-func (o *Options) followShift(cmd *cobra.Command, client *ecs.Client, cluster, name string, limit time.Duration) error {
+func (o *Options) followShift(cmd *cobra.Command, client *ecs.Client, cluster, name string, sdb types.ServiceDeploymentBrief, limit time.Duration) error {
 	ctx := cmd.Context()
 	w := cmd.ErrOrStderr()
-	list, err := client.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Service: aws.String(name), Cluster: optional(cluster)})
-	if err != nil {
-		return err
-	}
-	if len(list.ServiceDeployments) == 0 {
-		return fmt.Errorf("service %s has no service deployment to follow", name)
-	}
-	arn := aws.ToString(list.ServiceDeployments[0].ServiceDeploymentArn)
-	fmt.Fprintf(w, "following %s deployment %s\n", strings.ToLower(string(list.ServiceDeployments[0].Status)), shortID(arn))
+	arn := aws.ToString(sdb.ServiceDeploymentArn)
+	fmt.Fprintf(w, "following %s deployment %s\n", strings.ToLower(string(sdb.Status)), shortID(arn))
 	lbs, err := o.ELB(ctx)
 	if err != nil {
 		return err
