@@ -24,7 +24,7 @@ func ServiceCommand(o *Options) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&cluster, "cluster", "", "cluster (default: default)")
 	cmd.AddCommand(serviceCreate(o, &cluster), serviceUpdate(o, &cluster, "update"), serviceUpdate(o, &cluster, "deploy"),
 		serviceScale(o, &cluster), serviceList(o, &cluster), serviceDescribe(o, &cluster), serviceEvents(o, &cluster),
-		serviceRemove(o, &cluster), serviceRollback(o, &cluster), servicePlan(o, &cluster))
+		serviceRemove(o, &cluster), serviceRollback(o, &cluster), servicePlan(o, &cluster), servicePromote(o, &cluster))
 	return cmd
 }
 
@@ -42,24 +42,11 @@ func (d *deploymentFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&d.rollback, "rollback", false, "with --circuit-breaker: roll back to the last completed deployment")
 }
 
-func (d *deploymentFlags) config(cmd *cobra.Command) *types.DeploymentConfiguration {
-	if !cmd.Flags().Changed("min-healthy") && !cmd.Flags().Changed("max-percent") && !d.circuitBreaker {
-		return nil
-	}
-	c := &types.DeploymentConfiguration{}
-	if cmd.Flags().Changed("min-healthy") {
-		c.MinimumHealthyPercent = aws.Int32(int32(d.minHealthy))
-	}
-	if cmd.Flags().Changed("max-percent") {
-		c.MaximumPercent = aws.Int32(int32(d.maxPercent))
-	}
-	if d.circuitBreaker {
-		c.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{Enable: true, Rollback: d.rollback}
-	}
-	return c
-}
+// placementStrategyUsage is --placement-strategy's help; it was --strategy
+// until --strategy became the deployment strategy.
+const placementStrategyUsage = "placement strategy: spread:FIELD, binpack:cpu|memory or random (repeatable, in order; was --strategy before --strategy became the deployment strategy)"
 
-// placementFlags parse --constraint and --strategy.
+// placementFlags parse --constraint and --placement-strategy.
 func placementFlags(constraints, strategies []string) ([]types.PlacementConstraint, []types.PlacementStrategy, error) {
 	var cs []types.PlacementConstraint
 	for _, c := range constraints {
@@ -88,13 +75,19 @@ func serviceCreate(o *Options, cluster *string) *cobra.Command {
 	var daemon, wait bool
 	var tags, constraints, strategies []string
 	var d deploymentFlags
+	var sf strategyFlags
 	var lbf lbFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME --task-definition TASKDEF",
 		Short: "Create a service: keep tasks of a task definition running",
 		Long: `Create a service, as ECS CreateService does. A REPLICA service keeps --desired-count tasks
-running, spread across availability zones and then instances unless --strategy says
-otherwise; a --daemon service runs one task on every container instance that fits it.
+running, spread across availability zones and then instances unless --placement-strategy
+says otherwise; a --daemon service runs one task on every container instance that fits it.
+
+--strategy is the deployment strategy: rolling (the default), or blue-green, canary or
+linear, which run the new revision beside the old one in a second target group and
+move production traffic to it by a listener rule's weights (see flotta service deploy).
+These need a load balancer with an advancedConfiguration; --lb makes one (below).
 
 With --lb NAME:PORT the service takes the traffic of load balancer NAME's listener on
 PORT (see flotta lb create). The traffic goes to --lb-container, or to the first
@@ -108,7 +101,16 @@ the listener's highest priority forwards the requests whose path matches. If ECS
 the service, these changes are undone. The service's tasks are registered in the group
 as they run; flotta service describe shows their health.
 
+With --lb and --strategy blue-green, canary or linear, the CLI also creates the second
+(green) target group, named after the service with -green, and makes the listener's
+default action (or, with --lb-path, the new rule) forward to both groups, all traffic to
+the first: that rule is the production listener rule of the load balancer's
+advancedConfiguration, the green group its alternateTargetGroupArn. For a network load
+balancer, or to name a test listener rule or a role, give the service's loadBalancers
+with an advancedConfiguration through the AWS CLI or an SDK instead.
+
   flotta service create web -t web --lb front:80
+  flotta service create web -t web --lb front:80 --strategy canary --canary-percent 10 --canary-bake 5m --bake 5m
   flotta service create api -t api --lb front:80 --lb-path '/api/*' --lb-container app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -123,8 +125,13 @@ as they run; flotta service describe shows their health.
 			if err != nil {
 				return err
 			}
+			dc, _, err := deploymentConfig(cmd, nil, &d, &sf)
+			if err != nil {
+				return err
+			}
 			in := &ecs.CreateServiceInput{ServiceName: aws.String(args[0]), TaskDefinition: aws.String(taskDef), Cluster: optional(*cluster),
-				DeploymentConfiguration: d.config(cmd), PlacementConstraints: cs, PlacementStrategy: ss}
+				DeploymentConfiguration: dc, PlacementConstraints: cs, PlacementStrategy: ss}
+			lbf.shift = dc != nil && shiftsTraffic(dc.Strategy)
 			if daemon {
 				in.SchedulingStrategy = types.SchedulingStrategyDaemon
 			} else {
@@ -167,31 +174,62 @@ as they run; flotta service describe shows their health.
 	cmd.Flags().IntVar(&grace, "grace-period", 0, "healthCheckGracePeriodSeconds: how long failing health checks are ignored after a task starts")
 	cmd.Flags().StringArrayVar(&tags, "tag", nil, "tag the service, KEY=VALUE (repeatable)")
 	cmd.Flags().StringArrayVar(&constraints, "constraint", nil, "placement constraint: distinctInstance, or memberOf:EXPRESSION (repeatable)")
-	cmd.Flags().StringArrayVar(&strategies, "strategy", nil, "placement strategy: spread:FIELD, binpack:cpu|memory or random (repeatable, in order)")
+	cmd.Flags().StringArrayVar(&strategies, "placement-strategy", nil, placementStrategyUsage)
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the first deployment until it completes or fails")
+	cmd.Flags().Duration("timeout", 30*time.Minute, "with --wait: stop following after this long")
 	d.add(cmd)
+	sf.add(cmd)
 	lbf.add(cmd)
 	return cmd
 }
 
+// updateFlags are the settings update, deploy and plan share.
+type updateFlags struct {
+	taskDef                 string
+	desired, grace          int
+	force                   bool
+	constraints, strategies []string
+	d                       deploymentFlags
+	s                       strategyFlags
+}
+
+func (u *updateFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&u.taskDef, "task-definition", "t", "", "task definition to roll out: family, family:revision or ARN")
+	cmd.Flags().IntVarP(&u.desired, "desired-count", "n", 0, "new desired count")
+	cmd.Flags().IntVar(&u.grace, "grace-period", 0, "healthCheckGracePeriodSeconds")
+	cmd.Flags().BoolVar(&u.force, "force-new-deployment", false, "replace every task, even with an unchanged task definition")
+	cmd.Flags().StringArrayVar(&u.constraints, "constraint", nil, "replace the placement constraints (repeatable)")
+	cmd.Flags().StringArrayVar(&u.strategies, "placement-strategy", nil, "replace the placement strategies: spread:FIELD, binpack:cpu|memory or random (repeatable, in order; was --strategy before --strategy became the deployment strategy)")
+	u.d.add(cmd)
+	u.s.add(cmd)
+}
+
+// deploymentFlagsNote is the part of update's help about the deployment
+// flags.
+const deploymentFlagsNote = `The deployment flags change only what they name: the rest of the service's
+deploymentConfiguration (its strategy, bake times, lifecycle hooks, circuit breaker) is
+kept. --strategy is the deployment strategy (rolling, blue-green, canary, linear);
+placement strategies are --placement-strategy. Bake times are whole minutes (5m, 1h, 90).`
+
 // serviceUpdate is `update` and `deploy`: deploy is update that follows the
 // rollout by default.
 func serviceUpdate(o *Options, cluster *string, verb string) *cobra.Command {
-	var taskDef string
-	var desired, grace int
-	var force, wait bool
-	var constraints, strategies []string
-	var d deploymentFlags
+	var wait bool
+	var u updateFlags
 	cmd := &cobra.Command{
 		Use:   verb + " NAME",
 		Short: "Change a service: a new task definition rolls out a new deployment",
-		Args:  cobra.ExactArgs(1),
+		Long: `Change a service, as ECS UpdateService does: a new task definition, --force-new-deployment
+or new placement settings start a new deployment.
+
+` + deploymentFlagsNote,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			client, err := o.ECS(cmd.Context())
 			if err != nil {
 				return err
 			}
-			in, err := updateInput(cmd, *cluster, args[0], taskDef, desired, grace, force, constraints, strategies, &d)
+			in, err := updateInput(cmd, client, *cluster, args[0], &u)
 			if err != nil {
 				return err
 			}
@@ -210,37 +248,60 @@ func serviceUpdate(o *Options, cluster *string, verb string) *cobra.Command {
 		cmd.Long = `Roll out a new task definition (or, with --force-new-deployment, fresh copies of the current
 one) and follow the deployment: for each deployment its desired, pending, running, healthy
 and failed tasks, and the service's events as they come. Exits non-zero if the deployment
-fails (for example when its circuit breaker rolls it back).`
+fails (for example when its circuit breaker rolls it back).
+
+With a blue/green, canary or linear strategy (--strategy, or the service's own) it also
+shows, as they change, the deployment's lifecycle stage (PRE_SCALE_UP ... BAKE_TIME,
+CLEAN_UP), the production traffic split between the old (blue) and new (green) target
+group, read from each production listener rule's weights, the lifecycle hooks' results,
+and how it ends: SUCCESSFUL, or ROLLBACK_SUCCESSFUL with the reason (exit status 1).
+flotta service promote NAME, from another terminal, skips the remaining bakes.
+
+  flotta service deploy web -t web:2 --strategy canary --canary-percent 10 --canary-bake 5m --bake 5m
+  flotta service deploy web -t web:3 --strategy linear --linear-step 25 --step-bake 2m
+
+` + deploymentFlagsNote
 	}
-	cmd.Flags().StringVarP(&taskDef, "task-definition", "t", "", "task definition to roll out: family, family:revision or ARN")
-	cmd.Flags().IntVarP(&desired, "desired-count", "n", 0, "new desired count")
-	cmd.Flags().IntVar(&grace, "grace-period", 0, "healthCheckGracePeriodSeconds")
-	cmd.Flags().BoolVar(&force, "force-new-deployment", false, "replace every task, even with an unchanged task definition")
-	cmd.Flags().StringArrayVar(&constraints, "constraint", nil, "replace the placement constraints (repeatable)")
-	cmd.Flags().StringArrayVar(&strategies, "strategy", nil, "replace the placement strategies (repeatable)")
+	u.add(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", verb == "deploy", "follow the deployment until it completes or fails")
 	cmd.Flags().Duration("timeout", 30*time.Minute, "with --wait: stop following after this long")
-	d.add(cmd)
 	return cmd
 }
 
-func updateInput(cmd *cobra.Command, cluster, name, taskDef string, desired, grace int, force bool, constraints, strategies []string, d *deploymentFlags) (*ecs.UpdateServiceInput, error) {
-	in := &ecs.UpdateServiceInput{Service: aws.String(name), Cluster: optional(cluster), TaskDefinition: optional(taskDef),
-		ForceNewDeployment: force, DeploymentConfiguration: d.config(cmd)}
+// updateInput is the UpdateService request the flags ask for. With
+// deployment flags it reads the service's deployment configuration, to
+// change only what the flags name.
+func updateInput(cmd *cobra.Command, client *ecs.Client, cluster, name string, u *updateFlags) (*ecs.UpdateServiceInput, error) {
+	in := &ecs.UpdateServiceInput{Service: aws.String(name), Cluster: optional(cluster), TaskDefinition: optional(u.taskDef),
+		ForceNewDeployment: u.force}
+	if deploymentChanged(cmd) {
+		s, err := describeOne(cmd.Context(), client, cluster, name)
+		if err != nil {
+			return nil, err
+		}
+		dc, notes, err := deploymentConfig(cmd, s.DeploymentConfiguration, &u.d, &u.s)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range notes {
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: %s\n", n)
+		}
+		in.DeploymentConfiguration = dc
+	}
 	if cmd.Flags().Changed("desired-count") {
-		in.DesiredCount = aws.Int32(int32(desired))
+		in.DesiredCount = aws.Int32(int32(u.desired))
 	}
 	if cmd.Flags().Changed("grace-period") {
-		in.HealthCheckGracePeriodSeconds = aws.Int32(int32(grace))
+		in.HealthCheckGracePeriodSeconds = aws.Int32(int32(u.grace))
 	}
-	cs, ss, err := placementFlags(constraints, strategies)
+	cs, ss, err := placementFlags(u.constraints, u.strategies)
 	if err != nil {
 		return nil, err
 	}
 	if cmd.Flags().Changed("constraint") {
 		in.PlacementConstraints = cs
 	}
-	if cmd.Flags().Changed("strategy") {
+	if cmd.Flags().Changed("placement-strategy") {
 		in.PlacementStrategy = ss
 	}
 	return in, nil
@@ -557,6 +618,17 @@ func (o *Options) follow(cmd *cobra.Command, client *ecs.Client, cluster, name s
 			return err
 		}
 		if first {
+			if shiftsTrafficWith(s) {
+				// A traffic-shifting deployment under way; a change that
+				// started none (a new desired count) is followed as before.
+				list, err := client.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Service: aws.String(name), Cluster: optional(cluster)})
+				if err != nil {
+					return err
+				}
+				if len(list.ServiceDeployments) > 0 && !serviceDeploymentDone(list.ServiceDeployments[0].Status) {
+					return o.followShift(cmd, client, cluster, name, list.ServiceDeployments[0], limit)
+				}
+			}
 			// Only the events from now on.
 			for _, e := range s.Events {
 				seen[aws.ToString(e.Id)] = true
@@ -564,18 +636,13 @@ func (o *Options) follow(cmd *cobra.Command, client *ecs.Client, cluster, name s
 			first = false
 		}
 		printNewEvents(w, s.Events, seen)
-		healthy, err := healthyByDeployment(ctx, client, cluster, name)
+		lines, err := deploymentLines(ctx, client, cluster, name, s)
 		if err != nil {
 			return err
 		}
-		var b strings.Builder
-		for _, d := range s.Deployments {
-			fmt.Fprintf(&b, "  %-7s %-22s desired %d  pending %d  running %d  healthy %d  failed %d  %s\n", aws.ToString(d.Status), defName(aws.ToString(d.TaskDefinition)),
-				d.DesiredCount, d.PendingCount, d.RunningCount, healthy[aws.ToString(d.Id)], d.FailedTasks, d.RolloutState)
-		}
-		if b.String() != last {
-			fmt.Fprintf(w, "%s\n%s", time.Now().Format("15:04:05"), b.String())
-			last = b.String()
+		if lines != last {
+			fmt.Fprintf(w, "%s\n%s", time.Now().Format("15:04:05"), lines)
+			last = lines
 		}
 		if len(s.Deployments) > 0 {
 			p := s.Deployments[0]
@@ -609,6 +676,36 @@ func (o *Options) follow(cmd *cobra.Command, client *ecs.Client, cluster, name s
 	}
 }
 
+// deploymentLines are a service's deployments, one line each: desired,
+// pending, running, healthy and failed tasks, and the rollout state.
+func deploymentLines(ctx context.Context, client *ecs.Client, cluster, name string, s *types.Service) (string, error) {
+	healthy, err := healthyByDeployment(ctx, client, cluster, name)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, d := range s.Deployments {
+		fmt.Fprintf(&b, "  %-7s %-22s desired %d  pending %d  running %d  healthy %d  failed %d  %s\n", aws.ToString(d.Status), defName(aws.ToString(d.TaskDefinition)),
+			d.DesiredCount, d.PendingCount, d.RunningCount, healthy[aws.ToString(d.Id)], d.FailedTasks, d.RolloutState)
+	}
+	return b.String(), nil
+}
+
+// shiftsTrafficWith says whether a service deploys by shifting traffic:
+// a blue/green, canary or linear strategy and a load balancer with an
+// advancedConfiguration.
+func shiftsTrafficWith(s *types.Service) bool {
+	if s.DeploymentConfiguration == nil || !shiftsTraffic(s.DeploymentConfiguration.Strategy) {
+		return false
+	}
+	for _, lb := range s.LoadBalancers {
+		if lb.AdvancedConfiguration != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // lastEventAbout returns the newest event that names a deployment.
 func lastEventAbout(s *types.Service, deployment string) string {
 	for _, e := range s.Events {
@@ -640,46 +737,72 @@ func hasHealthCheck(t types.Task) bool {
 }
 
 func servicePlan(o *Options, cluster *string) *cobra.Command {
-	var taskDef string
-	var desired, grace int
-	var force bool
-	var constraints, strategies []string
-	var d deploymentFlags
+	var u updateFlags
 	cmd := &cobra.Command{
 		Use:   "plan NAME",
 		Short: "Show what an update would do, without doing it",
 		Long: `Plan an update (the same flags as update) without making it: which tasks the first
 step would start and stop, and where; whether the cluster has room for the tasks
 maximumPercent allows; and how many steps the rollout takes, with the fewest healthy
-tasks in each. Later steps assume new tasks turn healthy between steps.`,
+tasks in each. Later steps assume new tasks turn healthy between steps.
+
+With a blue/green, canary or linear strategy (--strategy, or the service's own) it also
+shows the production traffic shift: when each step moves how much traffic to the new
+(green) target group, the bakes between them and after the last, and when the old (blue)
+revision is removed. Times count from the first shift, which comes after the green tasks
+are up, test traffic has moved and the hooks before it have run.
+
+  flotta service plan web -t web:2 --strategy canary --canary-percent 10 --canary-bake 5m --bake 5m
+
+` + deploymentFlagsNote,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := updateInput(cmd, *cluster, args[0], taskDef, desired, grace, force, constraints, strategies, &d)
+			client, err := o.ECS(cmd.Context())
+			if err != nil {
+				return err
+			}
+			in, err := updateInput(cmd, client, *cluster, args[0], &u)
+			if err != nil {
+				return err
+			}
+			body, err := updateBody(in)
 			if err != nil {
 				return err
 			}
 			var plan flottaapi.RolloutPlan
-			if err := o.callFlotta(cmd.Context(), "PlanServiceUpdate", updateBody(in), &plan); err != nil {
+			if err := o.callFlotta(cmd.Context(), "PlanServiceUpdate", body, &plan); err != nil {
 				return err
 			}
-			if o.Output == "json" {
-				return printJSON(cmd.OutOrStdout(), plan)
+			dc := in.DeploymentConfiguration
+			if dc == nil {
+				s, err := describeOne(cmd.Context(), client, *cluster, args[0])
+				if err != nil {
+					return err
+				}
+				dc = s.DeploymentConfiguration
 			}
-			return printPlan(cmd.OutOrStdout(), &plan, args[0])
+			shift := planShift(dc)
+			if o.Output == "json" {
+				return printJSON(cmd.OutOrStdout(), struct {
+					flottaapi.RolloutPlan
+					TrafficShift *trafficShift `json:"trafficShift,omitempty"`
+				}{plan, shift})
+			}
+			err = printPlan(cmd.OutOrStdout(), &plan, args[0])
+			if shift != nil {
+				if perr := printShift(cmd.OutOrStdout(), shift, plan.NewDeployment); perr != nil {
+					return perr
+				}
+			}
+			return err
 		},
 	}
-	cmd.Flags().StringVarP(&taskDef, "task-definition", "t", "", "task definition to roll out")
-	cmd.Flags().IntVarP(&desired, "desired-count", "n", 0, "new desired count")
-	cmd.Flags().IntVar(&grace, "grace-period", 0, "healthCheckGracePeriodSeconds")
-	cmd.Flags().BoolVar(&force, "force-new-deployment", false, "replace every task, even with an unchanged task definition")
-	cmd.Flags().StringArrayVar(&constraints, "constraint", nil, "replace the placement constraints (repeatable)")
-	cmd.Flags().StringArrayVar(&strategies, "strategy", nil, "replace the placement strategies (repeatable)")
-	d.add(cmd)
+	u.add(cmd)
 	return cmd
 }
 
 // updateBody is an UpdateService request as the wire has it.
-func updateBody(in *ecs.UpdateServiceInput) map[string]any {
+func updateBody(in *ecs.UpdateServiceInput) (map[string]any, error) {
 	body := map[string]any{"service": aws.ToString(in.Service)}
 	if in.Cluster != nil {
 		body["cluster"] = *in.Cluster
@@ -697,15 +820,9 @@ func updateBody(in *ecs.UpdateServiceInput) map[string]any {
 		body["forceNewDeployment"] = true
 	}
 	if c := in.DeploymentConfiguration; c != nil {
-		dc := map[string]any{}
-		if c.MinimumHealthyPercent != nil {
-			dc["minimumHealthyPercent"] = *c.MinimumHealthyPercent
-		}
-		if c.MaximumPercent != nil {
-			dc["maximumPercent"] = *c.MaximumPercent
-		}
-		if cb := c.DeploymentCircuitBreaker; cb != nil {
-			dc["deploymentCircuitBreaker"] = map[string]any{"enable": cb.Enable, "rollback": cb.Rollback}
+		dc, err := wireConfig(c)
+		if err != nil {
+			return nil, err
 		}
 		body["deploymentConfiguration"] = dc
 	}
@@ -723,7 +840,7 @@ func updateBody(in *ecs.UpdateServiceInput) map[string]any {
 		}
 		body["placementStrategy"] = ss
 	}
-	return body
+	return body, nil
 }
 
 // printPlan shows a rollout plan, and fails when the rollout would stall.

@@ -23,6 +23,9 @@ type lbFlags struct {
 	container  string
 	path       string
 	healthPath string
+	// shift makes the second (green) target group and a production rule
+	// for a blue/green, canary or linear service.
+	shift bool
 }
 
 func (f *lbFlags) add(cmd *cobra.Command) {
@@ -102,13 +105,30 @@ func (f *lbFlags) attach(ctx context.Context, w io.Writer, o *Options, client *e
 		}
 	}
 
+	if f.shift && network {
+		return nil, fmt.Errorf("--lb %s with a blue-green, canary or linear --strategy: %s is a network load balancer; give the service's loadBalancers with an advancedConfiguration (the listener ARN as productionListenerRule) through the AWS CLI or an SDK", f.target, lbName)
+	}
+
 	a := &lbAttachment{}
-	tg, err := f.targetGroup(ctx, w, lbs, a, service, td.TaskDefinition.NetworkMode, containerPort, network)
+	tg, err := f.targetGroup(ctx, w, lbs, a, targetGroupName(service), td.TaskDefinition.NetworkMode, containerPort, network)
 	if err != nil {
 		return nil, err
 	}
 	forward := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroupArn}}
 	tgName := aws.ToString(tg.TargetGroupName)
+	var green *elbtypes.TargetGroup
+	if f.shift {
+		// The new revision's group: the production rule forwards to both,
+		// all traffic to the first until a deployment shifts it.
+		if green, err = f.targetGroup(ctx, w, lbs, a, greenGroupName(service), td.TaskDefinition.NetworkMode, containerPort, network); err != nil {
+			a.rollback(ctx, w)
+			return nil, err
+		}
+		forward = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: tg.TargetGroupArn, Weight: aws.Int32(1)}, {TargetGroupArn: green.TargetGroupArn, Weight: aws.Int32(0)}}}}}
+		tgName += " (and " + aws.ToString(green.TargetGroupName) + ", weight 0)"
+	}
+	var productionRule *string
 	switch {
 	case listener == nil:
 		protocol := elbtypes.ProtocolEnumHttp
@@ -126,6 +146,12 @@ func (f *lbFlags) attach(ctx context.Context, w io.Writer, o *Options, client *e
 			_, err := lbs.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: arn})
 			return err
 		})
+		if f.shift {
+			if productionRule, err = defaultRule(ctx, lbs, arn); err != nil {
+				a.rollback(ctx, w)
+				return nil, err
+			}
+		}
 		fmt.Fprintf(w, "created listener %s:%d on %s, forwarding to target group %s%s\n", protocol, port, lbName, tgName, f.wholeListener())
 	case isPlaceholder(listener.DefaultActions) || f.path == "":
 		before := listener.DefaultActions
@@ -137,6 +163,12 @@ func (f *lbFlags) attach(ctx context.Context, w io.Writer, o *Options, client *e
 			_, err := lbs.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: listener.ListenerArn, DefaultActions: before})
 			return err
 		})
+		if f.shift {
+			if productionRule, err = defaultRule(ctx, lbs, listener.ListenerArn); err != nil {
+				a.rollback(ctx, w)
+				return nil, err
+			}
+		}
 		was := ""
 		if !isPlaceholder(before) {
 			was = " (it did: " + describeActions(before, nil) + ")"
@@ -159,10 +191,38 @@ func (f *lbFlags) attach(ctx context.Context, w io.Writer, o *Options, client *e
 			_, err := lbs.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: arn})
 			return err
 		})
+		productionRule = arn
 		fmt.Fprintf(w, "listener %s of %s forwards path %s to target group %s (rule priority %d)\n", listenerName(*listener), lbName, f.path, tgName, priority)
 	}
 	a.LoadBalancer = types.LoadBalancer{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String(container), ContainerPort: aws.Int32(containerPort)}
+	if f.shift {
+		a.LoadBalancer.AdvancedConfiguration = &types.AdvancedConfiguration{AlternateTargetGroupArn: green.TargetGroupArn, ProductionListenerRule: productionRule}
+		fmt.Fprintf(w, "production listener rule %s; new revisions start in target group %s and take its traffic by the rule's weights\n",
+			shortID(aws.ToString(productionRule)), aws.ToString(green.TargetGroupName))
+	}
 	return a, nil
+}
+
+// defaultRule is the ARN of a listener's default rule: the production
+// listener rule of a service that takes the listener's whole traffic.
+func defaultRule(ctx context.Context, lbs *elb.Client, listenerArn *string) (*string, error) {
+	out, err := lbs.DescribeRules(ctx, &elb.DescribeRulesInput{ListenerArn: listenerArn})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range out.Rules {
+		if aws.ToBool(r.IsDefault) {
+			return r.RuleArn, nil
+		}
+	}
+	return nil, fmt.Errorf("listener %s has no default rule", aws.ToString(listenerArn))
+}
+
+// greenGroupName is the name of a service's second target group, which a
+// blue/green, canary or linear deployment's new revision starts in.
+func greenGroupName(service string) string {
+	name := targetGroupName(service)
+	return strings.TrimRight(name[:min(len(name), 32-len("-green"))], "-") + "-green"
 }
 
 // wholeListener explains why --lb-path made no rule: a listener that served
@@ -174,11 +234,10 @@ func (f *lbFlags) wholeListener() string {
 	return fmt.Sprintf(" for every path, not only %s, as it served no service yet", f.path)
 }
 
-// targetGroup creates the service's target group (or takes the one of its
-// name with the same settings).
-func (f *lbFlags) targetGroup(ctx context.Context, w io.Writer, lbs *elb.Client, a *lbAttachment, service string, mode types.NetworkMode,
+// targetGroup creates a target group of the service named name (or takes
+// the one of that name with the same settings).
+func (f *lbFlags) targetGroup(ctx context.Context, w io.Writer, lbs *elb.Client, a *lbAttachment, name string, mode types.NetworkMode,
 	port int32, network bool) (*elbtypes.TargetGroup, error) {
-	name := targetGroupName(service)
 	existed := true
 	if _, err := lbs.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{name}}); apiCode(err) == "TargetGroupNotFound" {
 		existed = false

@@ -470,6 +470,10 @@ var authzRules = map[string]authzRule{
 	}),
 	"UpdateService":     decoded(updateServiceAuthz),
 	"PlanServiceUpdate": decoded(updateServiceAuthz),
+	// Promoting a deployment changes the service as UpdateService does.
+	"PromoteServiceDeployment": decoded(func(b *authzBuilder, in *promoteInput) {
+		b.services(in.Cluster, []string{in.Service})
+	}),
 	"DeleteService": decoded(func(b *authzBuilder, in *deleteServiceInput) {
 		b.services(in.Cluster, []string{in.Service})
 	}),

@@ -143,6 +143,8 @@ func authzCases() []authzCase {
 			[]string{arnOf("service/prod/api")}, map[string][]string{"ecs:cluster": {clProd}}},
 		{"PlanServiceUpdate", `{"service":"api","desiredCount":2}`,
 			[]string{arnOf("service/default/api")}, map[string][]string{"ecs:cluster": {clDefault}}},
+		{"PromoteServiceDeployment", `{"cluster":"prod","service":"api"}`,
+			[]string{arnOf("service/prod/api")}, map[string][]string{"ecs:cluster": {clProd}}},
 		{"DeleteService", `{"cluster":"prod","service":"api","force":true}`, []string{arnOf("service/prod/api")},
 			map[string][]string{"ecs:cluster": {clProd}}},
 		// The old short service ARN names a service of the call's cluster.

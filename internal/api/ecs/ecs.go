@@ -132,7 +132,8 @@ func (a *API) Service() *awsjson.Service {
 // FlottaOps are Flotta's own operations that the ECS handlers answer
 // (served under Flotta's target prefix, not ECS's).
 func (a *API) FlottaOps() map[string]awsjson.HandlerFunc {
-	return map[string]awsjson.HandlerFunc{"PlanTasks": awsjson.Op(a.PlanTasks), "PlanServiceUpdate": awsjson.Op(a.PlanServiceUpdate)}
+	return map[string]awsjson.HandlerFunc{"PlanTasks": awsjson.Op(a.PlanTasks), "PlanServiceUpdate": awsjson.Op(a.PlanServiceUpdate),
+		"PromoteServiceDeployment": awsjson.Op(a.PromoteServiceDeployment)}
 }
 
 // caller returns the verified principal's ARN, or the root's when the request
