@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/state"
@@ -76,7 +76,15 @@ func TestCanaryFromTheCLI(t *testing.T) {
 		t.Fatalf("the production rule is not the listener's default rule forwarding to both groups: %+v %v", rules, err)
 	}
 
-	// The plan of a rollout shows the canary's steps and times.
+	// The plan of a rollout shows the canary's steps and times (planned
+	// once the first task runs: before, it counts as one to start too).
+	flottatest.Eventually(t, 30*time.Second, "web's first task running", func() (bool, string) {
+		d, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
+		if err != nil {
+			return false, err.Error()
+		}
+		return d.Services[0].RunningCount == 1, fmt.Sprintf("running %d", d.Services[0].RunningCount)
+	})
 	out, _ := mustRunAll(t, e.DataDir, "service", "plan", "web", "-t", "web:2")
 	for _, want := range []string{"a new deployment of web:2", "Traffic shift (CANARY)", "0:00  10% to green   90%   bake 5m",
 		"0:05  100% to green  0%    bake 5m (bakeTimeInMinutes)", "0:10  -              -     blue removed"} {
@@ -107,10 +115,12 @@ func TestCanaryFromTheCLI(t *testing.T) {
 	failRun(t, e.DataDir, "InvalidParameterException: The service has no blue/green, canary or linear deployment in progress.", "service", "promote", "web")
 	failRun(t, e.DataDir, "ServiceNotFoundException", "service", "promote", "ghost")
 
-	// deploy follows the new deployment to its end. The traffic-shifting
-	// controller is not in this branch: the test plays it, once the new
-	// tasks run, moving all production traffic to green and ending the
-	// service deployment SUCCESSFUL at CLEAN_UP.
+	// deploy follows the new deployment to its end. The fleet's fake
+	// containers never pass the load balancer's health checks, so the
+	// deployment would stay at SCALE_UP: once the new task runs, the test
+	// moves the traffic shift to CLEAN_UP with every production step made
+	// (the service controller then moves the weights to green), and, once
+	// the rule shows it, ends the service deployment SUCCESSFUL.
 	st := e.Server.State()
 	before, err := e.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Service: aws.String("web")})
 	if err != nil {
@@ -120,6 +130,7 @@ func TestCanaryFromTheCLI(t *testing.T) {
 	go func() {
 		controller <- func() error {
 			deadline := time.Now().Add(30 * time.Second)
+			moved := false
 			for time.Now().Before(deadline) {
 				time.Sleep(200 * time.Millisecond) // polling the server's state
 				d, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
@@ -130,19 +141,46 @@ func TestCanaryFromTheCLI(t *testing.T) {
 				if !strings.HasSuffix(aws.ToString(p.TaskDefinition), "web:2") || p.RunningCount < 1 {
 					continue
 				}
-				blue, green := d.Services[0].LoadBalancers[0].TargetGroupArn, ac.AlternateTargetGroupArn
-				if _, err := lbs.ModifyRule(ctx, &elb.ModifyRuleInput{RuleArn: ac.ProductionListenerRule, Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
-					ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{TargetGroupArn: blue, Weight: aws.Int32(0)}, {TargetGroupArn: green, Weight: aws.Int32(1)}}}}}}); err != nil {
+				if !moved {
+					_, err = st.UpdateService(ctx, "default", "web", func(r *state.ServiceRecord) error {
+						if r.Shift == nil {
+							return errors.New("no traffic shift under way")
+						}
+						r.Shift.Stage, r.Shift.Step = model.StageCleanUp, 2
+						r.ServiceDeployments[len(r.ServiceDeployments)-1].LifecycleStage = model.StageCleanUp
+						r.Seq++
+						return nil
+					})
+					if err != nil {
+						return err
+					}
+					moved = true
+				}
+				rules, err := lbs.DescribeRules(ctx, &elb.DescribeRulesInput{RuleArns: []string{aws.ToString(ac.ProductionListenerRule)}})
+				if err != nil {
 					return err
 				}
+				greenAll := false
+				for _, g := range rules.Rules[0].Actions[0].ForwardConfig.TargetGroups {
+					greenAll = greenAll || (aws.ToString(g.TargetGroupArn) == aws.ToString(ac.AlternateTargetGroupArn) && aws.ToInt32(g.Weight) == 1 && len(rules.Rules[0].Actions[0].ForwardConfig.TargetGroups) == 2)
+				}
+				for _, g := range rules.Rules[0].Actions[0].ForwardConfig.TargetGroups {
+					if aws.ToString(g.TargetGroupArn) != aws.ToString(ac.AlternateTargetGroupArn) && aws.ToInt32(g.Weight) != 0 {
+						greenAll = false
+					}
+				}
+				if !greenAll {
+					continue
+				}
+				time.Sleep(time.Second) // the CLI polls every second: let it see the weights
 				_, err = st.UpdateService(ctx, "default", "web", func(r *state.ServiceRecord) error {
-					sd := &r.ServiceDeployments[len(r.ServiceDeployments)-1]
-					sd.LifecycleStage, sd.Status = model.StageCleanUp, model.SDSuccessful
+					r.ServiceDeployments[len(r.ServiceDeployments)-1].Status = model.SDSuccessful
+					r.Seq++
 					return nil
 				})
 				return err
 			}
-			return errors.New("the new deployment's task never ran")
+			return errors.New("the new deployment's task never ran, or the weights never moved")
 		}()
 	}()
 	_, progress, err = runAll(t, e.DataDir, "service", "deploy", "web", "-t", "web:2", "--timeout", "60s")
@@ -162,16 +200,11 @@ func TestCanaryFromTheCLI(t *testing.T) {
 		t.Fatalf("deploy followed the previous deployment:\n%s", progress)
 	}
 
-	// With a deployment under way (the record set directly), promote sets
-	// Promote.
-	if _, err := st.UpdateService(ctx, "default", "web", func(r *state.ServiceRecord) error {
-		r.Shift = &state.ShiftRecord{ServiceDeploymentArn: "arn:aws:ecs:r:1:service-deployment/default/web/x", Strategy: model.StrategyCanary, Stage: model.StageBakeTime}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	// The deployment is still under way for the service controller (its
+	// fake tasks never turn healthy, so blue's removal never completes):
+	// promote sets Promote on it.
 	out, _ = mustRunAll(t, e.DataDir, "service", "promote", "web")
-	if !strings.Contains(out, "promoted CANARY deployment x of web (at BAKE_TIME)") {
+	if !strings.Contains(out, "promoted CANARY deployment ") || !strings.Contains(out, " of web (at CLEAN_UP)") {
 		t.Fatalf("promote: %s", out)
 	}
 	rec, err := st.GetService(ctx, "default", "web")

@@ -43,6 +43,7 @@ func (a *API) PromoteServiceDeployment(ctx context.Context, in *promoteInput) (*
 			return model.InvalidParameter("The service's %s deployment is rolling back; there is nothing to promote.", r.Shift.Strategy)
 		}
 		r.Shift.Promote = true
+		r.Seq++ // a reconcile planned from the record before this must not overwrite it
 		out.ServiceDeploymentArn, out.LifecycleStage, out.Strategy = r.Shift.ServiceDeploymentArn, r.Shift.Stage, r.Shift.Strategy
 		return nil
 	})
