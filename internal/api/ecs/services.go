@@ -564,12 +564,9 @@ type describeServicesOutput struct {
 
 // DescribeServices describes up to 10 services.
 func (a *API) DescribeServices(ctx context.Context, in *describeServicesInput) (*describeServicesOutput, error) {
-	withTags := false
-	for _, inc := range in.Include {
-		if inc != "TAGS" {
-			return nil, model.InvalidParameter("include should be one of [TAGS]")
-		}
-		withTags = true
+	withTags, err := includeTags(in.Include)
+	if err != nil {
+		return nil, err
 	}
 	if len(in.Services) == 0 {
 		return nil, model.InvalidParameter("services can not be empty.")

@@ -259,3 +259,13 @@ func (a *API) ListTagsForResource(ctx context.Context, in *listTagsForResourceIn
 	}
 	return &listTagsForResourceOutput{Tags: model.PresentTags(res.tags, true)}, nil
 }
+
+// includeTags reads a Describe call's include, whose only member is TAGS.
+func includeTags(include []string) (bool, error) {
+	for _, inc := range include {
+		if inc != "TAGS" {
+			return false, model.InvalidParameter("include should be one of [TAGS]")
+		}
+	}
+	return len(include) > 0, nil
+}

@@ -53,12 +53,9 @@ type describeTaskDefinitionInput struct {
 
 // DescribeTaskDefinition describes a revision, or a family's latest ACTIVE one.
 func (a *API) DescribeTaskDefinition(ctx context.Context, in *describeTaskDefinitionInput) (*taskDefinitionOutput, error) {
-	withTags := false
-	for _, inc := range in.Include {
-		if inc != "TAGS" {
-			return nil, model.InvalidParameter("include should be one of [TAGS]")
-		}
-		withTags = true
+	withTags, err := includeTags(in.Include)
+	if err != nil {
+		return nil, err
 	}
 	if in.TaskDefinition == nil || *in.TaskDefinition == "" {
 		return nil, model.InvalidParameter("taskDefinition is required.")

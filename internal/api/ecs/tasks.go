@@ -320,12 +320,9 @@ type describeTasksOutput struct {
 
 // DescribeTasks describes tasks by id or ARN; unknown ones are failures.
 func (a *API) DescribeTasks(ctx context.Context, in *describeTasksInput) (*describeTasksOutput, error) {
-	withTags := false
-	for _, inc := range in.Include {
-		if inc != "TAGS" {
-			return nil, model.InvalidParameter("include should be one of [TAGS]")
-		}
-		withTags = true
+	withTags, err := includeTags(in.Include)
+	if err != nil {
+		return nil, err
 	}
 	// The cluster first, as ECS does (a missing cluster is reported even
 	// for an empty list).

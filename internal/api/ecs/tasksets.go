@@ -228,12 +228,9 @@ type describeTaskSetsOutput struct {
 // DescribeTaskSets describes the task sets named, or all of a service's;
 // those it cannot find are failures with reason MISSING.
 func (a *API) DescribeTaskSets(ctx context.Context, in *describeTaskSetsInput) (*describeTaskSetsOutput, error) {
-	withTags := false
-	for _, inc := range in.Include {
-		if inc != "TAGS" {
-			return nil, model.InvalidParameter("include should be one of [TAGS]")
-		}
-		withTags = true
+	withTags, err := includeTags(in.Include)
+	if err != nil {
+		return nil, err
 	}
 	c, rec, err := a.externalService(ctx, in.Cluster, in.Service, true)
 	if err != nil {
