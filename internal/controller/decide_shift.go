@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -153,26 +154,56 @@ func (r round) beginShift(next *state.ServiceRecord, preferBlue string) string {
 		svc.ServiceName, primary.ID, dc.Strategy, blue.ID, groups) + "\n" + stageEvent
 }
 
-// enterStage begins a lifecycle stage: its hooks are to run (PENDING). It
+// enterStage begins a lifecycle stage: its hooks are to run (PENDING), or
+// to wait for ContinueServiceDeployment (PAUSE hooks: AWAITING_ACTION). It
 // returns the event that says so.
 func enterStage(next *state.ServiceRecord, stage string, now time.Time) string {
 	sh := next.Shift
 	sh.Stage, sh.StageAt = stage, now
 	sh.Hooks = nil
+	if stage == model.StageProductionTrafficShift {
+		sh.Stepped = false
+	}
 	if dc := next.Service.DeploymentConfiguration; dc != nil {
-		for i, h := range dc.LifecycleHooks {
-			if slices.Contains(h.LifecycleStages, stage) {
-				sh.Hooks = append(sh.Hooks, state.HookRun{Index: i, Stage: stage, Target: h.HookTargetArn, Status: state.HookPending})
+		for i := range dc.LifecycleHooks {
+			h := &dc.LifecycleHooks[i]
+			if !slices.Contains(h.LifecycleStages, stage) {
+				continue
 			}
+			minutes, action := h.Timeout()
+			run := state.HookRun{ID: hookID(sh.ServiceDeploymentArn, stage, i, now), Index: i, Stage: stage, Target: h.HookTargetArn,
+				TargetType: orText(h.TargetType, model.HookTargetLambda), Status: state.HookPending,
+				ExpiresAt: now.Add(time.Duration(minutes) * time.Minute), TimeoutAction: action}
+			if h.Pause() {
+				run.Status = state.HookAwaitingAction
+			}
+			sh.Hooks = append(sh.Hooks, run)
 		}
 	}
 	if green := deployment(next, sh.Green); green != nil {
 		if sd := next.ServiceDeploymentOf(green); sd != nil {
-			sd.LifecycleStage = stage
+			sd.LifecycleStage = deploymentStage(stage)
 			sd.UpdatedAt = model.At(now)
 		}
 	}
 	return fmt.Sprintf("(service %s) (deployment %s) entered the %s lifecycle stage.", next.Service.ServiceName, sh.Green, stage)
+}
+
+// deploymentStage is the lifecycleStage a service deployment shows: ECS
+// has no PRE_PRODUCTION_TRAFFIC_SHIFT there (only as a hook stage), so the
+// hooks before each production step show as PRODUCTION_TRAFFIC_SHIFT.
+func deploymentStage(stage string) string {
+	if stage == model.StagePreProductionTrafficShift {
+		return model.StageProductionTrafficShift
+	}
+	return stage
+}
+
+// hookID names one run of a hook: the same in every decision about it.
+func hookID(deploymentArn, stage string, index int, at time.Time) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%s|%d|%d", deploymentArn, stage, index, at.UnixNano())
+	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 func nextStage(stage string) string {
@@ -183,20 +214,38 @@ func nextStage(stage string) string {
 	return state.ShiftStages[i+1]
 }
 
-// hooksDone says whether every hook of the current stage succeeded, or
-// why one failed.
-func hooksDone(sh *state.ShiftRecord) (done bool, fail string) {
+// hooksDone says whether every hook of the current stage succeeded (or
+// timed out with CONTINUE), or why one failed. A run past its expiry times
+// out here (TIMED_OUT), whoever was running it.
+func hooksDone(sh *state.ShiftRecord, now time.Time) (done bool, fail string) {
 	done = true
-	for _, h := range sh.Hooks {
+	for i := range sh.Hooks {
+		h := &sh.Hooks[i]
+		if h.Status != state.HookSucceeded && h.Status != state.HookFailed && h.Status != state.HookTimedOut &&
+			!h.ExpiresAt.IsZero() && !now.Before(h.ExpiresAt) {
+			h.Status, h.EndedAt = state.HookTimedOut, now
+		}
 		switch h.Status {
 		case state.HookSucceeded:
 		case state.HookFailed:
-			return false, fmt.Sprintf("Lifecycle hook %s failed at %s: %s", h.Target, h.Stage, orText(h.Reason, "no reason given"))
+			return false, fmt.Sprintf("Lifecycle hook %s failed at %s: %s", runName(h), h.Stage, orText(h.Reason, "no reason given"))
+		case state.HookTimedOut:
+			if h.TimeoutAction != model.HookContinue {
+				return false, fmt.Sprintf("Lifecycle hook %s timed out at %s.", runName(h), h.Stage)
+			}
 		default:
 			done = false
 		}
 	}
 	return done, ""
+}
+
+// runName names a hook run in events and reasons.
+func runName(h *state.HookRun) string {
+	if h.TargetType == model.HookTargetPause {
+		return "(pause " + h.ID + ")"
+	}
+	return hookName(h.Target)
 }
 
 // shiftStage works on the current stage: it reports whether the stage is
@@ -209,28 +258,33 @@ func (r round) shiftStage(next *state.ServiceRecord) (done bool, fail string, ev
 			return false, "", nil
 		}
 	case model.StageProductionTrafficShift:
+		// One step a visit; PRE_PRODUCTION_TRAFFIC_SHIFT's hooks come
+		// before each, this stage's after each, then the step's bake.
 		steps, _ := next.Service.DeploymentConfiguration.Schedule()
-		if sh.Step == 0 {
-			sh.Step, sh.StepAt = 1, r.Now
+		if !sh.Stepped {
+			sh.Step, sh.StepAt, sh.Stepped = min(sh.Step+1, len(steps)), r.Now, true
 			events = append(events, r.stepEvent(next, steps))
 		}
-		if ok, fail := hooksDone(sh); !ok {
+		if ok, fail := hooksDone(sh, r.Now); !ok {
 			return false, fail, events
 		}
-		if sh.Step < len(steps) {
-			if !sh.Promote && r.Now.Sub(sh.StepAt) < steps[sh.Step-1].Bake {
-				return false, "", events
-			}
-			if sh.Promote {
-				sh.Step = len(steps)
-			} else {
-				sh.Step++
-			}
-			sh.StepAt = r.Now
-			events = append(events, r.stepEvent(next, steps))
-			return sh.Step == len(steps) && steps[sh.Step-1].Bake == 0, "", events
+		if sh.Step >= len(steps) {
+			return true, "", events
 		}
-		return true, "", events
+		if !sh.Promote && r.Now.Sub(sh.StepAt) < steps[sh.Step-1].Bake {
+			return false, "", events
+		}
+		// The next step, one a decision: back to PRE_PRODUCTION_TRAFFIC_SHIFT,
+		// and on at once when it has no hook to wait for.
+		events = append(events, enterStage(next, model.StagePreProductionTrafficShift, r.Now))
+		if ok, fail := hooksDone(sh, r.Now); !ok {
+			return false, fail, events
+		}
+		events = append(events, enterStage(next, model.StageProductionTrafficShift, r.Now))
+		sh.Step, sh.StepAt, sh.Stepped = sh.Step+1, r.Now, true
+		events = append(events, r.stepEvent(next, steps))
+		ok, fail := hooksDone(sh, r.Now)
+		return ok && sh.Step >= len(steps), fail, events
 	case model.StageBakeTime:
 		_, bake := next.Service.DeploymentConfiguration.Schedule()
 		if !sh.Promote && r.Now.Sub(sh.StageAt) < bake {
@@ -239,7 +293,7 @@ func (r round) shiftStage(next *state.ServiceRecord) (done bool, fail string, ev
 	case model.StageCleanUp:
 		return true, "", nil
 	}
-	ok, fail := hooksDone(sh)
+	ok, fail := hooksDone(sh, r.Now)
 	return ok, fail, nil
 }
 
@@ -263,7 +317,7 @@ func (r round) greenReady(next *state.ServiceRecord) bool {
 			ready++
 		}
 	}
-	return ready >= green.DesiredCount
+	return ready >= next.Service.DesiredCount // green's own count is 0 until SCALE_UP
 }
 
 // shiftCounts sets what blue and green run at the current stage: green

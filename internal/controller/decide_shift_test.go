@@ -147,8 +147,11 @@ func TestLinearScheduleAsECSDocumentsIt(t *testing.T) {
 			t.Fatalf("blue runs %d tasks at %s, want 4 until CLEAN_UP", s.running("blue"), sh.Stage)
 		}
 	})
-	wantStages := []string{model.StagePreScaleUp, model.StageScaleUp, model.StagePostScaleUp, model.StageTestTrafficShift,
-		model.StagePostTestTrafficShift, model.StageProductionTrafficShift, model.StagePostProductionTrafficShift, model.StageBakeTime, model.StageCleanUp}
+	wantStages := []string{model.StagePreScaleUp, model.StageScaleUp, model.StagePostScaleUp, model.StageTestTrafficShift, model.StagePostTestTrafficShift}
+	for range 10 { // PRE_PRODUCTION_TRAFFIC_SHIFT's hooks come before every step
+		wantStages = append(wantStages, model.StagePreProductionTrafficShift, model.StageProductionTrafficShift)
+	}
+	wantStages = append(wantStages, model.StagePostProductionTrafficShift, model.StageBakeTime, model.StageCleanUp)
 	if !slices.Equal(s.stages, wantStages) {
 		t.Fatalf("stages %v, want %v", s.stages, wantStages)
 	}
@@ -322,5 +325,116 @@ func TestKeepHookRuns(t *testing.T) {
 	keepHookRuns(entered, stored)
 	if len(entered.Shift.Hooks) != 1 || entered.Shift.Hooks[0].Index != 1 || entered.Shift.Hooks[0].Status != state.HookPending {
 		t.Fatalf("a new stage's runs were replaced: %+v", entered.Shift.Hooks)
+	}
+}
+
+// succeedPending plays the hooks controller: every PENDING run of the
+// current stage succeeds, and each is counted by stage.
+func (s *shiftSim) succeedPending(seen map[string]map[string]bool) {
+	sh := s.rec.Shift
+	if sh == nil {
+		return
+	}
+	for i := range sh.Hooks {
+		if h := &sh.Hooks[i]; h.Status == state.HookPending {
+			h.Status = state.HookSucceeded
+			if seen[h.Stage] == nil {
+				seen[h.Stage] = map[string]bool{}
+			}
+			seen[h.Stage][h.ID] = true
+		}
+	}
+}
+
+// TestHooksAroundEveryProductionStep: PRE_PRODUCTION_TRAFFIC_SHIFT hooks
+// run before, and PRODUCTION_TRAFFIC_SHIFT hooks after, every step of a
+// linear deployment, as ECS runs them.
+func TestHooksAroundEveryProductionStep(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyLinear,
+		LinearConfiguration: &model.LinearConfiguration{StepPercent: float(50), StepBakeTimeInMinutes: ptr(1)},
+		LifecycleHooks: []model.DeploymentLifecycleHook{{HookTargetArn: "https://hooks.test/check",
+			LifecycleStages: []string{model.StagePreProductionTrafficShift, model.StageProductionTrafficShift}}}})
+	seen := map[string]map[string]bool{}
+	s.run(time.Second, time.Hour, func() { s.succeedPending(seen) })
+	if len(seen[model.StagePreProductionTrafficShift]) != 2 || len(seen[model.StageProductionTrafficShift]) != 2 || len(s.steps) != 2 {
+		t.Fatalf("hook runs by stage %v, steps %+v; want 2 of each around 2 steps", seen, s.steps)
+	}
+	if s.rec.ServiceDeployments[0].Status != model.SDSuccessful {
+		t.Fatalf("service deployment %s", s.rec.ServiceDeployments[0].Status)
+	}
+}
+
+// TestPauseHooks: a PAUSE hook holds its stage until it is continued (here
+// as ContinueServiceDeployment would) and times out with its action:
+// ROLLBACK by default, CONTINUE when asked.
+func TestPauseHooks(t *testing.T) {
+	pause := func(minutes int, action string) model.DeploymentConfiguration {
+		return model.DeploymentConfiguration{Strategy: model.StrategyBlueGreen, LifecycleHooks: []model.DeploymentLifecycleHook{{
+			TargetType: model.HookTargetPause, LifecycleStages: []string{model.StagePostScaleUp},
+			TimeoutConfiguration: &model.HookTimeoutConfiguration{TimeoutInMinutes: ptr(minutes), Action: action}}}}
+	}
+	// Continued after 20 minutes: the deployment goes on and succeeds.
+	s := newShiftSim(t, pause(60, ""))
+	var heldFor time.Duration
+	s.run(time.Second, 2*time.Hour, func() {
+		sh := s.rec.Shift
+		if sh == nil || sh.Stage != model.StagePostScaleUp {
+			return
+		}
+		if sh.Hooks[0].Status != state.HookAwaitingAction || sh.Hooks[0].ID == "" || !sh.Hooks[0].ExpiresAt.Equal(sh.StageAt.Add(time.Hour)) {
+			t.Fatalf("the pause hook's run: %+v", sh.Hooks[0])
+		}
+		if heldFor = s.now.Sub(sh.StageAt); heldFor >= 20*time.Minute {
+			sh.Hooks[0].Status = state.HookSucceeded
+		}
+	})
+	if heldFor < 20*time.Minute || s.rec.ServiceDeployments[0].Status != model.SDSuccessful || len(s.steps) != 1 {
+		t.Fatalf("held %v, service deployment %s, steps %+v", heldFor, s.rec.ServiceDeployments[0].Status, s.steps)
+	}
+
+	// Never continued: after 5 minutes it rolls back (the default action).
+	s = newShiftSim(t, pause(5, ""))
+	s.run(time.Second, time.Hour, nil)
+	sd := s.rec.ServiceDeployments[0]
+	if sd.Status != model.SDRollbackSuccessful || sd.Rollback == nil || !strings.Contains(sd.Rollback.Reason, "timed out at POST_SCALE_UP") || len(s.steps) != 0 {
+		t.Fatalf("a pause that timed out: %+v, steps %+v", sd, s.steps)
+	}
+
+	// Never continued, with timeout action CONTINUE: on after 5 minutes.
+	s = newShiftSim(t, pause(5, model.HookContinue))
+	s.run(time.Second, time.Hour, nil)
+	if s.rec.ServiceDeployments[0].Status != model.SDSuccessful || len(s.steps) != 1 {
+		t.Fatalf("a pause that timed out with CONTINUE: %s, steps %+v", s.rec.ServiceDeployments[0].Status, s.steps)
+	}
+}
+
+// TestGreenScalesUpAfterAPauseBeforeIt: a deployment held before SCALE_UP
+// (green then has no task and wants none) still waits, once continued, for
+// all of green's tasks before any traffic moves.
+func TestGreenScalesUpAfterAPauseBeforeIt(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyBlueGreen, LifecycleHooks: []model.DeploymentLifecycleHook{{
+		TargetType: model.HookTargetPause, LifecycleStages: []string{model.StagePreScaleUp}}}})
+	s.run(time.Second, time.Hour, func() {
+		sh := s.rec.Shift
+		if sh == nil {
+			return
+		}
+		if sh.Stage == model.StagePreScaleUp && s.now.Sub(sh.StageAt) >= 10*time.Second {
+			sh.Hooks[0].Status = state.HookSucceeded
+		}
+		if sh.Step > 0 && len(s.steps) == 1 {
+			up := 0 // green's tasks that ran before this decision moved traffic
+			for _, tk := range s.tasks {
+				if tk.StartedBy == "green" && active(&tk) && tk.StartedAt.Before(s.now) {
+					up++
+				}
+			}
+			if up != 4 {
+				t.Fatalf("traffic moved while %d of green's 4 tasks were up", up)
+			}
+		}
+	})
+	if len(s.steps) != 1 || s.rec.ServiceDeployments[0].Status != model.SDSuccessful {
+		t.Fatalf("steps %+v, service deployment %s", s.steps, s.rec.ServiceDeployments[0].Status)
 	}
 }

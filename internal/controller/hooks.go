@@ -252,7 +252,10 @@ func (h *Hooks) candidates(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
-func finished(status string) bool { return status == state.HookSucceeded || status == state.HookFailed }
+func finished(status string) bool {
+	// A PAUSE hook's run (AWAITING_ACTION) is not this controller's to run.
+	return status == state.HookSucceeded || status == state.HookFailed || status == state.HookTimedOut || status == state.HookAwaitingAction
+}
 
 // openRuns says whether a shift has runs of its stage to carry out.
 func openRuns(s *state.ShiftRecord) bool {

@@ -31,8 +31,21 @@ const (
 // deployment at which a lifecycle hook may run, in their order.
 var LifecycleStages = []string{
 	"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
-	"POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT",
+	"POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT",
 }
+
+// Lifecycle hook target types and actions.
+const (
+	HookTargetLambda = "AWS_LAMBDA"
+	HookTargetPause  = "PAUSE"
+	HookContinue     = "CONTINUE"
+	HookRollback     = "ROLLBACK"
+	// DefaultHookTimeoutInMinutes is how long a hook may take before its
+	// timeout action (ROLLBACK unless given), as ECS documents.
+	DefaultHookTimeoutInMinutes = 1440
+	// MaxHookTimeoutInMinutes bounds timeoutConfiguration.timeoutInMinutes.
+	MaxHookTimeoutInMinutes = 20160
+)
 
 // CanaryConfiguration shifts canaryPercent of production traffic to the new
 // revision, waits canaryBakeTimeInMinutes, then shifts the rest.
@@ -51,11 +64,41 @@ type LinearConfiguration struct {
 // DeploymentLifecycleHook runs custom logic at stages of a deployment.
 // ECS calls Lambda functions; Flotta runs a task definition or calls an
 // HTTP(S) URL instead (hookTargetArn), and refuses Lambda ARNs.
+//
+// A PAUSE hook (targetType) has no target: the deployment waits at its
+// stage until ContinueServiceDeployment says CONTINUE or ROLLBACK, or its
+// timeout passes.
 type DeploymentLifecycleHook struct {
-	HookTargetArn   string          `json:"hookTargetArn,omitempty"`
-	RoleArn         string          `json:"roleArn,omitempty"`
-	LifecycleStages []string        `json:"lifecycleStages,omitempty"`
-	HookDetails     json.RawMessage `json:"hookDetails,omitempty"`
+	HookTargetArn        string                    `json:"hookTargetArn,omitempty"`
+	RoleArn              string                    `json:"roleArn,omitempty"`
+	LifecycleStages      []string                  `json:"lifecycleStages,omitempty"`
+	HookDetails          json.RawMessage           `json:"hookDetails,omitempty"`
+	TargetType           string                    `json:"targetType,omitempty"`
+	TimeoutConfiguration *HookTimeoutConfiguration `json:"timeoutConfiguration,omitempty"`
+}
+
+// HookTimeoutConfiguration says how long a hook may take and what then
+// happens (CONTINUE or ROLLBACK).
+type HookTimeoutConfiguration struct {
+	Action           string `json:"action,omitempty"`
+	TimeoutInMinutes *int   `json:"timeoutInMinutes,omitempty"`
+}
+
+// Pause says the hook waits for ContinueServiceDeployment.
+func (h *DeploymentLifecycleHook) Pause() bool { return h.TargetType == HookTargetPause }
+
+// Timeout is how long the hook may take, and what happens then.
+func (h *DeploymentLifecycleHook) Timeout() (minutes int, action string) {
+	minutes, action = DefaultHookTimeoutInMinutes, HookRollback
+	if tc := h.TimeoutConfiguration; tc != nil {
+		if tc.TimeoutInMinutes != nil {
+			minutes = *tc.TimeoutInMinutes
+		}
+		if tc.Action != "" {
+			action = tc.Action
+		}
+	}
+	return minutes, action
 }
 
 // DeploymentAlarms names CloudWatch alarms that fail (and may roll back) a
@@ -148,11 +191,33 @@ func orRolling(s string) string {
 // validateHook checks one lifecycle hook: its stages and its target, which
 // in Flotta is a task definition ARN or an http(s) URL.
 func validateHook(h *DeploymentLifecycleHook) error {
-	if h.HookTargetArn == "" {
-		return InvalidParameter("hookTargetArn is required for a lifecycle hook.")
+	switch h.TargetType {
+	case "", HookTargetLambda:
+		if h.HookTargetArn == "" {
+			return InvalidParameter("hookTargetArn is required for a lifecycle hook.")
+		}
+		if err := validateHookTarget(h.HookTargetArn); err != nil {
+			return err
+		}
+	case HookTargetPause:
+		if h.HookTargetArn != "" || len(h.HookDetails) > 0 {
+			return InvalidParameter("A PAUSE lifecycle hook takes no hookTargetArn or hookDetails.")
+		}
+		for _, s := range h.LifecycleStages {
+			if s == StageTestTrafficShift || s == StageProductionTrafficShift {
+				return InvalidParameter("PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages.")
+			}
+		}
+	default:
+		return InvalidParameter("targetType should be one of [AWS_LAMBDA,PAUSE]; got %s.", Truncate(h.TargetType, 100))
 	}
-	if err := validateHookTarget(h.HookTargetArn); err != nil {
-		return err
+	if tc := h.TimeoutConfiguration; tc != nil {
+		if tc.Action != "" && tc.Action != HookContinue && tc.Action != HookRollback {
+			return InvalidParameter("timeoutConfiguration.action should be one of [CONTINUE,ROLLBACK]; got %s.", Truncate(tc.Action, 100))
+		}
+		if m := tc.TimeoutInMinutes; m != nil && (*m < 1 || *m > MaxHookTimeoutInMinutes) {
+			return InvalidParameter("timeoutConfiguration.timeoutInMinutes must be between 1 and %d; got %d.", MaxHookTimeoutInMinutes, *m)
+		}
 	}
 	if len(h.LifecycleStages) == 0 {
 		return InvalidParameter("lifecycleStages is required for a lifecycle hook: name at least one of [%s].", strings.Join(LifecycleStages, ","))

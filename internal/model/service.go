@@ -53,7 +53,7 @@ type Service struct {
 	PendingCount                  int                            `json:"pendingCount"`
 	LaunchType                    string                         `json:"launchType,omitempty"`
 	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
-	TaskDefinition                string                         `json:"taskDefinition"`
+	TaskDefinition                string                         `json:"taskDefinition,omitempty"` // none for an EXTERNAL service without a primary task set
 	DeploymentConfiguration       *DeploymentConfiguration       `json:"deploymentConfiguration,omitempty"`
 	Deployments                   []Deployment                   `json:"deployments"`
 	RoleArn                       string                         `json:"roleArn,omitempty"`
@@ -184,6 +184,20 @@ type ServiceDeployment struct {
 	// LifecycleStage is the stage of a blue/green, canary or linear
 	// deployment (Stage*).
 	LifecycleStage string `json:"lifecycleStage,omitempty"`
+	// LifecycleHookDetails are the hooks of the current stage (filled when
+	// described, from the deployment under way).
+	LifecycleHookDetails []LifecycleHookDetail `json:"lifecycleHookDetails,omitempty"`
+}
+
+// LifecycleHookDetail is one hook of a deployment's current stage: its
+// hookId (for ContinueServiceDeployment), status and timeout.
+type LifecycleHookDetail struct {
+	HookID        string `json:"hookId,omitempty"`
+	Status        string `json:"status,omitempty"`
+	TargetArn     string `json:"targetArn,omitempty"`
+	TargetType    string `json:"targetType,omitempty"`
+	ExpiresAt     *Time  `json:"expiresAt,omitempty"`
+	TimeoutAction string `json:"timeoutAction,omitempty"`
 }
 
 // Rollback says why and to what a deployment rolled back.

@@ -12,6 +12,7 @@ const (
 	StagePostScaleUp                = "POST_SCALE_UP"
 	StageTestTrafficShift           = "TEST_TRAFFIC_SHIFT"
 	StagePostTestTrafficShift       = "POST_TEST_TRAFFIC_SHIFT"
+	StagePreProductionTrafficShift  = "PRE_PRODUCTION_TRAFFIC_SHIFT"
 	StageProductionTrafficShift     = "PRODUCTION_TRAFFIC_SHIFT"
 	StagePostProductionTrafficShift = "POST_PRODUCTION_TRAFFIC_SHIFT"
 	StageBakeTime                   = "BAKE_TIME"

@@ -27,6 +27,10 @@ type ShiftRecord struct {
 	// the last at StepAt.
 	Step   int       `json:"step,omitempty"`
 	StepAt time.Time `json:"stepAt,omitzero"`
+	// Stepped says the production step of the current visit to
+	// PRODUCTION_TRAFFIC_SHIFT is made (each visit makes one; a visit to
+	// PRE_PRODUCTION_TRAFFIC_SHIFT comes before each).
+	Stepped bool `json:"stepped,omitempty"`
 	// Promote skips the bakes that remain (flotta service promote).
 	Promote bool `json:"promote,omitempty"`
 	// Pairs are the target groups traffic moves between, one for each of
@@ -51,10 +55,12 @@ type ShiftPair struct {
 
 // Hook run statuses (ECS's hookStatus words).
 const (
-	HookPending    = "PENDING"
-	HookInProgress = "IN_PROGRESS"
-	HookSucceeded  = "SUCCEEDED"
-	HookFailed     = "FAILED"
+	HookPending        = "PENDING"
+	HookInProgress     = "IN_PROGRESS"
+	HookSucceeded      = "SUCCEEDED"
+	HookFailed         = "FAILED"
+	HookAwaitingAction = "AWAITING_ACTION" // a PAUSE hook, until ContinueServiceDeployment
+	HookTimedOut       = "TIMED_OUT"
 )
 
 // HookRun is one run of a lifecycle hook at the current stage: Index is
@@ -62,12 +68,19 @@ const (
 // controller adds the runs as PENDING when a stage begins; the hooks
 // controller runs them and records the outcome.
 type HookRun struct {
-	Index     int       `json:"index"`
-	Stage     string    `json:"stage"`
-	Target    string    `json:"target"`
-	Status    string    `json:"status"`
-	StartedAt time.Time `json:"startedAt,omitzero"`
-	EndedAt   time.Time `json:"endedAt,omitzero"`
+	// ID is the run's hookId (ContinueServiceDeployment, lifecycleHookDetails).
+	ID         string `json:"id,omitempty"`
+	Index      int    `json:"index"`
+	Stage      string `json:"stage"`
+	Target     string `json:"target"`
+	TargetType string `json:"targetType,omitempty"`
+	Status     string `json:"status"`
+	// ExpiresAt is when the run times out, and TimeoutAction what then
+	// happens (CONTINUE or ROLLBACK).
+	ExpiresAt     time.Time `json:"expiresAt,omitzero"`
+	TimeoutAction string    `json:"timeoutAction,omitempty"`
+	StartedAt     time.Time `json:"startedAt,omitzero"`
+	EndedAt       time.Time `json:"endedAt,omitzero"`
 	// TaskArn is the task of a hook whose target is a task definition.
 	TaskArn string `json:"taskArn,omitempty"`
 	// NextCallAt is when an http(s) hook that answered IN_PROGRESS is
@@ -107,6 +120,6 @@ func stageOrder(stage string) int {
 // through them.
 var ShiftStages = []string{
 	model.StageReconcileService, model.StagePreScaleUp, model.StageScaleUp, model.StagePostScaleUp,
-	model.StageTestTrafficShift, model.StagePostTestTrafficShift, model.StageProductionTrafficShift,
+	model.StageTestTrafficShift, model.StagePostTestTrafficShift, model.StagePreProductionTrafficShift, model.StageProductionTrafficShift,
 	model.StagePostProductionTrafficShift, model.StageBakeTime, model.StageCleanUp,
 }

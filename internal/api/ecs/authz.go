@@ -499,6 +499,9 @@ var authzRules = map[string]authzRule{
 	"StopServiceDeployment": decoded(func(b *authzBuilder, in *stopServiceDeploymentInput) {
 		b.serviceChild(in.ServiceDeploymentArn, "service-deployment")
 	}),
+	"ContinueServiceDeployment": decoded(func(b *authzBuilder, in *continueServiceDeploymentInput) {
+		b.serviceChild(in.ServiceDeploymentArn, "service-deployment")
+	}),
 
 	// Task sets: the reference checks CreateTaskSet, DescribeTaskSets and
 	// UpdateServicePrimaryTaskSet on the service, UpdateTaskSet and

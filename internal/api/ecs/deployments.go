@@ -82,6 +82,7 @@ func (a *API) DescribeServiceDeployments(ctx context.Context, in *describeServic
 		if rec != nil {
 			for _, sd := range rec.ServiceDeployments {
 				if sd.ServiceDeploymentArn == ref {
+					sd.LifecycleHookDetails = hookDetails(rec, ref)
 					out.ServiceDeployments = append(out.ServiceDeployments, sd)
 					found = true
 				}

@@ -117,6 +117,7 @@ func (a *API) Service() *awsjson.Service {
 			"DescribeServiceDeployments":    awsjson.Op(a.DescribeServiceDeployments),
 			"ListServiceDeployments":        awsjson.Op(a.ListServiceDeployments),
 			"StopServiceDeployment":         awsjson.Op(a.StopServiceDeployment),
+			"ContinueServiceDeployment":     awsjson.Op(a.ContinueServiceDeployment),
 			"UpdateTaskProtection":          awsjson.Op(a.UpdateTaskProtection),
 			"GetTaskProtection":             awsjson.Op(a.GetTaskProtection),
 			"DiscoverPollEndpoint":          awsjson.Op(a.DiscoverPollEndpoint),
