@@ -2,6 +2,7 @@ package model
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +67,42 @@ func TestTenths(t *testing.T) {
 		if got := Tenths(p); got != want {
 			t.Errorf("Tenths(%v) = %d, want %d", p, got, want)
 		}
+	}
+}
+
+// TestPauseHookRules: PAUSE hooks take no target and not the two traffic
+// shift stages; timeouts are 1-20160 minutes with CONTINUE or ROLLBACK.
+func TestPauseHookRules(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		hook DeploymentLifecycleHook
+		want string // "" when valid
+	}{
+		{DeploymentLifecycleHook{TargetType: HookTargetPause, LifecycleStages: []string{StagePostScaleUp}}, ""},
+		{DeploymentLifecycleHook{TargetType: HookTargetPause, LifecycleStages: []string{StagePreProductionTrafficShift}}, ""},
+		{DeploymentLifecycleHook{TargetType: HookTargetPause, HookTargetArn: "https://h.test/", LifecycleStages: []string{StagePostScaleUp}}, "takes no hookTargetArn"},
+		{DeploymentLifecycleHook{TargetType: HookTargetPause, LifecycleStages: []string{StageTestTrafficShift}}, "cannot be configured at TEST_TRAFFIC_SHIFT"},
+		{DeploymentLifecycleHook{TargetType: HookTargetPause, LifecycleStages: []string{StageProductionTrafficShift}}, "cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT"},
+		{DeploymentLifecycleHook{TargetType: "WEBHOOK", HookTargetArn: "https://h.test/", LifecycleStages: []string{StagePostScaleUp}}, "targetType should be one of"},
+		{DeploymentLifecycleHook{HookTargetArn: "https://h.test/", LifecycleStages: []string{StagePostScaleUp},
+			TimeoutConfiguration: &HookTimeoutConfiguration{TimeoutInMinutes: n(0)}}, "between 1 and 20160"},
+		{DeploymentLifecycleHook{HookTargetArn: "https://h.test/", LifecycleStages: []string{StagePostScaleUp},
+			TimeoutConfiguration: &HookTimeoutConfiguration{TimeoutInMinutes: n(20161)}}, "between 1 and 20160"},
+		{DeploymentLifecycleHook{HookTargetArn: "https://h.test/", LifecycleStages: []string{StagePostScaleUp},
+			TimeoutConfiguration: &HookTimeoutConfiguration{Action: "IGNORE"}}, "should be one of [CONTINUE,ROLLBACK]"},
+		{DeploymentLifecycleHook{HookTargetArn: "https://h.test/", LifecycleStages: []string{StagePostScaleUp},
+			TimeoutConfiguration: &HookTimeoutConfiguration{Action: HookContinue, TimeoutInMinutes: n(20160)}}, ""},
+	} {
+		err := ValidateDeploymentConfiguration(&DeploymentConfiguration{Strategy: StrategyBlueGreen, LifecycleHooks: []DeploymentLifecycleHook{tc.hook}}, false)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v: refused: %v", tc.hook, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: %v, want %q", tc.hook, err, tc.want)
+		}
+	}
+	h := DeploymentLifecycleHook{}
+	if m, a := h.Timeout(); m != 1440 || a != HookRollback {
+		t.Errorf("default timeout %d %s, want 1440 ROLLBACK", m, a)
 	}
 }
