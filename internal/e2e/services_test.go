@@ -128,10 +128,13 @@ func sampleRollout(client *ecs.Client, service string) *rolloutSampler {
 func (s *rolloutSampler) finish() { close(s.stop); s.wg.Wait() }
 
 // webDef is the demo app with a health check; message tells revisions apart.
+// The check's timeout leaves room for a docker exec on a loaded CI machine
+// (at 2 s, healthy tasks of a good revision failed their checks there and
+// tripped the circuit breaker of the rollback this test waits for).
 func webDef(img, message string, extra ...string) types.ContainerDefinition {
 	c := demo("web", img, append([]string{"--message", message}, extra...)...)
 	c.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/flotta", "demo-app", "--check"},
-		Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(2), StartPeriod: aws.Int32(0)}
+		Interval: aws.Int32(5), Timeout: aws.Int32(5), Retries: aws.Int32(3), StartPeriod: aws.Int32(0)}
 	return c
 }
 
