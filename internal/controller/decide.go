@@ -23,6 +23,9 @@ type View struct {
 	Tasks     []state.TaskSummary
 	Instances map[string]InstanceInfo
 	Now       time.Time
+	// Alarms are the states of the alarms a traffic shift watches
+	// (deploymentConfiguration.alarms), by name.
+	Alarms map[string]state.AlarmState
 }
 
 // Start asks for tasks of a deployment; Only names instances (DAEMON).

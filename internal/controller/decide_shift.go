@@ -82,6 +82,23 @@ func (r round) shift(next *state.ServiceRecord) []string {
 		next.Shift = nil
 		return events
 	}
+	if alarm, ok := r.alarmFiring(next); ok {
+		reason := fmt.Sprintf("CloudWatch alarm %s is in ALARM state.", alarm.Name)
+		if alarm.Reason != "" {
+			reason = fmt.Sprintf("CloudWatch alarm %s is in ALARM state: %s", alarm.Name, alarm.Reason)
+		}
+		if next.Service.DeploymentConfiguration.Alarms.Rollback {
+			sh.RollingBack, sh.Reason = true, reason
+			return append(events, r.rollingBack(next)...)
+		}
+		// Without rollback the deployment fails where it stands.
+		green.RolloutState, green.RolloutStateReason = model.RolloutFailed, reason
+		if sd := serviceDeploymentByArn(next, sh.ServiceDeploymentArn); sd != nil {
+			at := model.At(r.Now)
+			sd.Status, sd.StatusReason, sd.StoppedAt, sd.UpdatedAt = model.SDStopped, reason, at, at
+		}
+		return append(events, fmt.Sprintf("(service %s) (deployment %s) deployment failed: %s", next.Service.ServiceName, sh.Green, reason))
+	}
 	for range len(state.ShiftStages) {
 		ok, fail, evs := r.shiftStage(next)
 		events = append(events, evs...)
@@ -395,6 +412,20 @@ func (r round) rollingBack(next *state.ServiceRecord) []string {
 	events = append(events, fmt.Sprintf("(service %s) (deployment %s) rollback completed.", next.Service.ServiceName, sh.Green))
 	next.Shift = nil
 	return events
+}
+
+// alarmFiring finds an alarm the deployment watches that is in ALARM.
+func (r round) alarmFiring(next *state.ServiceRecord) (state.AlarmState, bool) {
+	dc := next.Service.DeploymentConfiguration
+	if dc == nil || dc.Alarms == nil || !dc.Alarms.Enable {
+		return state.AlarmState{}, false
+	}
+	for _, name := range dc.Alarms.AlarmNames {
+		if a, ok := r.Alarms[name]; ok && a.State == state.AlarmAlarm {
+			return a, true
+		}
+	}
+	return state.AlarmState{}, false
 }
 
 func serviceDeploymentByArn(next *state.ServiceRecord, arn string) *model.ServiceDeployment {

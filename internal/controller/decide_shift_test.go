@@ -25,6 +25,7 @@ type shiftSim struct {
 	// production steps with the time they were made.
 	stages []string
 	steps  []simStep
+	alarms map[string]state.AlarmState
 }
 
 type simStep struct {
@@ -62,7 +63,7 @@ func newShiftSim(t *testing.T, dc model.DeploymentConfiguration) *shiftSim {
 // reconcile runs one decision and applies it.
 func (s *shiftSim) reconcile() Plan {
 	v := view(s.rec, s.tasks)
-	v.Now = s.now
+	v.Now, v.Alarms = s.now, s.alarms
 	p := Decide(v)
 	for _, st := range p.Stops {
 		for i := range s.tasks {
@@ -436,5 +437,71 @@ func TestGreenScalesUpAfterAPauseBeforeIt(t *testing.T) {
 	})
 	if len(s.steps) != 1 || s.rec.ServiceDeployments[0].Status != model.SDSuccessful {
 		t.Fatalf("steps %+v, service deployment %s", s.steps, s.rec.ServiceDeployments[0].Status)
+	}
+}
+
+// TestAlarmDuringTheBakeRollsBack: an alarm the deployment watches going
+// to ALARM during the canary's bake sends traffic back to blue at that
+// decision and rolls back; without rollback the deployment stops, failed.
+func TestAlarmDuringTheBakeRollsBack(t *testing.T) {
+	dc := func(rollback bool) model.DeploymentConfiguration {
+		return model.DeploymentConfiguration{Strategy: model.StrategyCanary,
+			CanaryConfiguration: &model.CanaryConfiguration{CanaryPercent: float(10), CanaryBakeTimeInMinutes: ptr(10)},
+			Alarms:              &model.DeploymentAlarms{AlarmNames: []string{"p99-latency", "errors"}, Enable: true, Rollback: rollback}}
+	}
+	s := newShiftSim(t, dc(true))
+	s.alarms = map[string]state.AlarmState{"p99-latency": {Name: "p99-latency", State: state.AlarmOK}}
+	fired := false
+	s.run(time.Second, time.Hour, func() {
+		sh := s.rec.Shift
+		if fired || sh == nil || sh.Step != 1 || s.now.Sub(sh.StepAt) < 2*time.Minute {
+			return
+		}
+		fired = true
+		s.alarms["errors"] = state.AlarmState{Name: "errors", State: state.AlarmAlarm, Reason: "Threshold Crossed"}
+		s.reconcile()
+		steps, _ := s.rec.Service.DeploymentConfiguration.Schedule()
+		if sh := s.rec.Shift; sh != nil {
+			if prod, _ := sh.Weights(sh.Pairs[0], steps); prod["tg-2"] != 0 {
+				t.Fatalf("after the alarm, production weights %v", prod)
+			}
+		}
+	})
+	sd := s.rec.ServiceDeployments[0]
+	if !fired || sd.Status != model.SDRollbackSuccessful || sd.Rollback == nil || sd.Rollback.Reason != "CloudWatch alarm errors is in ALARM state: Threshold Crossed" ||
+		s.rec.Deployments[0].ID != "blue" {
+		t.Fatalf("after the alarm: %+v, deployments %+v", sd, s.rec.Deployments)
+	}
+
+	// Without rollback: stopped where it stood.
+	s = newShiftSim(t, dc(false))
+	s.alarms = map[string]state.AlarmState{"errors": {Name: "errors", State: state.AlarmAlarm}}
+	for range 30 {
+		s.reconcile()
+		s.now = s.now.Add(time.Second)
+	}
+	sd = s.rec.ServiceDeployments[0]
+	if sd.Status != model.SDStopped || !strings.Contains(sd.StatusReason, "errors is in ALARM") || s.rec.Deployments[0].RolloutState != model.RolloutFailed || len(s.steps) != 0 {
+		t.Fatalf("an alarm without rollback: %+v, deployments %+v, steps %+v", sd, s.rec.Deployments, s.steps)
+	}
+}
+
+// TestCircuitBreakerRollsBackAShift: green's tasks failing trip the
+// circuit breaker; the shift rolls back to blue, which kept running.
+func TestCircuitBreakerRollsBackAShift(t *testing.T) {
+	s := newShiftSim(t, model.DeploymentConfiguration{Strategy: model.StrategyBlueGreen})
+	s.run(time.Second, time.Hour, func() {
+		// Every green task exits with an error as soon as it starts.
+		for i := range s.tasks {
+			tk := &s.tasks[i]
+			if tk.StartedBy == "green" && tk.LastStatus == model.TaskRunning {
+				tk.LastStatus, tk.DesiredStatus, tk.StopCode, tk.StoppedReason = model.TaskStopped, model.TaskStopped, "EssentialContainerExited", "Essential container in task exited"
+				tk.StoppedAt = model.At(s.now)
+			}
+		}
+	})
+	sd := s.rec.ServiceDeployments[0]
+	if sd.Status != model.SDRollbackSuccessful || s.rec.Deployments[0].ID != "blue" || s.running("blue") != 4 || len(s.steps) != 0 {
+		t.Fatalf("after the breaker: %+v, deployments %+v, blue running %d, steps %+v", sd, s.rec.Deployments, s.running("blue"), s.steps)
 	}
 }

@@ -188,7 +188,13 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 	if err := c.foldTargetHealth(ctx, rec, tasks); err != nil {
 		return err
 	}
-	plan := Decide(View{Service: *rec, Tasks: tasks, Instances: instances, Now: c.State.Now()})
+	var alarms map[string]state.AlarmState
+	if dc := rec.Service.DeploymentConfiguration; dc != nil && dc.Alarms != nil && dc.Alarms.Enable && model.ShiftsTraffic(dc.Strategy) && len(rec.Deployments) > 1 {
+		if alarms, err = c.State.AlarmStates(ctx, dc.Alarms.AlarmNames); err != nil {
+			return err
+		}
+	}
+	plan := Decide(View{Service: *rec, Tasks: tasks, Instances: instances, Now: c.State.Now(), Alarms: alarms})
 	var events []model.ServiceEvent
 	events = append(events, plan.Next.Service.Events...)
 	// Stops first: they make room.
