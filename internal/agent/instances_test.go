@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -77,12 +78,26 @@ func TestContainerInstanceOperations(t *testing.T) {
 	if len(list.ContainerInstanceArns) != 1 {
 		t.Fatalf("draining list %v", list.ContainerInstanceArns)
 	}
-	r.env.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatusActive})
+	if _, err := r.env.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatusActive}); err != nil {
+		t.Fatal(err)
+	}
 
-	// StartTask on the named instance.
-	st, err := r.env.ECS.StartTask(ctx, &ecs.StartTaskInput{TaskDefinition: aws.String("one"), ContainerInstances: []string{arn}})
+	// StartTask on the named instance. The scheduler learns that the
+	// instance is ACTIVE again from its watch: a StartTask just after may
+	// still find it DRAINING (seen once on a loaded CI machine).
+	var st *ecs.StartTaskOutput
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st, err = r.env.ECS.StartTask(ctx, &ecs.StartTaskInput{TaskDefinition: aws.String("one"), ContainerInstances: []string{arn}})
+		if err != nil || len(st.Failures) == 0 || aws.ToString(st.Failures[0].Reason) != "DRAINING" || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil || len(st.Tasks) != 1 || aws.ToString(st.Tasks[0].ContainerInstanceArn) != arn {
-		t.Fatalf("StartTask %+v %v", st, err)
+		reason := ""
+		if st != nil && len(st.Failures) > 0 {
+			reason = aws.ToString(st.Failures[0].Reason)
+		}
+		t.Fatalf("StartTask %+v (failure %q) %v", st, reason, err)
 	}
 	// Cluster counts follow the tasks.
 	cl, _ := r.env.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{})
