@@ -635,14 +635,8 @@ func (o *Options) follow(cmd *cobra.Command, client *ecs.Client, cluster, name s
 			}
 			first = false
 		}
-		printNewEvents(w, s.Events, seen)
-		lines, err := deploymentLines(ctx, client, cluster, name, s)
-		if err != nil {
+		if err := printProgress(ctx, w, client, cluster, name, s, seen, &last); err != nil {
 			return err
-		}
-		if lines != last {
-			fmt.Fprintf(w, "%s\n%s", time.Now().Format("15:04:05"), lines)
-			last = lines
 		}
 		if len(s.Deployments) > 0 {
 			p := s.Deployments[0]
@@ -886,6 +880,21 @@ func printPlan(w io.Writer, p *flottaapi.RolloutPlan, name string) error {
 	}
 	if p.Stalls {
 		return errors.New("the rollout would not finish as configured")
+	}
+	return nil
+}
+
+// printProgress prints a followed service's new events, and its
+// deployments' lines when they changed since last.
+func printProgress(ctx context.Context, w io.Writer, client *ecs.Client, cluster, name string, s *types.Service, seen map[string]bool, last *string) error {
+	printNewEvents(w, s.Events, seen)
+	lines, err := deploymentLines(ctx, client, cluster, name, s)
+	if err != nil {
+		return err
+	}
+	if lines != *last {
+		fmt.Fprintf(w, "%s\n%s", time.Now().Format("15:04:05"), lines)
+		*last = lines
 	}
 	return nil
 }

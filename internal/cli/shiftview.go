@@ -192,14 +192,8 @@ func (o *Options) followShift(cmd *cobra.Command, client *ecs.Client, cluster, n
 			}
 			first = false
 		}
-		printNewEvents(w, s.Events, seen)
-		lines, err := deploymentLines(ctx, client, cluster, name, s)
-		if err != nil {
+		if err := printProgress(ctx, w, client, cluster, name, s, seen, &last); err != nil {
 			return err
-		}
-		if lines != last {
-			fmt.Fprintf(w, "%s\n%s", time.Now().Format("15:04:05"), lines)
-			last = lines
 		}
 		snap, sd, err := shiftSnapshotOf(ctx, client, lbs, s, arn)
 		if err != nil {
