@@ -78,19 +78,25 @@ func newToken() string {
 // roleEnv returns the variables that lead a container's SDK to its task's
 // credentials, or why the task cannot start.
 func (a *Agent) roleEnv(arn string) (map[string]string, error) {
+	// The role's fields are read under the lock: a poll may change them
+	// (setRole) while a runner starts a container.
 	a.mu.Lock()
 	r, ep := a.roles[arn], a.endpoint
+	var token, why string
+	if r != nil {
+		token, why = r.token, r.err
+	}
 	a.mu.Unlock()
 	if r == nil {
 		return nil, errors.New("ResourceInitializationError: unable to assume the task role: the server sent no credentials for this task")
 	}
-	if r.err != "" {
-		return nil, errors.New(r.err)
+	if why != "" {
+		return nil, errors.New(why)
 	}
 	if ep.url == "" {
 		return nil, fmt.Errorf("ResourceInitializationError: this container instance cannot serve task role credentials: %v", ep.err)
 	}
-	return map[string]string{envCredentialsURI: ep.url, envCredentialsToken: r.token}, nil
+	return map[string]string{envCredentialsURI: ep.url, envCredentialsToken: token}, nil
 }
 
 // startCredentialsEndpoint listens on the configured address, putting it
