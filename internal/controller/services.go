@@ -195,6 +195,15 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 		}
 	}
 	plan := Decide(View{Service: *rec, Tasks: tasks, Instances: instances, Now: c.State.Now(), Alarms: alarms})
+	if plan.Next.Shift != nil {
+		// The rules' weights before anything else: the tasks this plan
+		// stops (blue's, at CLEAN_UP) and the stage the record will show
+		// must find the traffic already where the plan says (a request
+		// sent to a group whose targets all began draining gets a 503).
+		if err := c.applyShiftWeights(ctx, &plan.Next); err != nil {
+			return err
+		}
+	}
 	var events []model.ServiceEvent
 	events = append(events, plan.Next.Service.Events...)
 	// Stops first: they make room.
@@ -226,13 +235,6 @@ func (c *Services) Reconcile(ctx context.Context, cluster, name string) error {
 	}
 	if len(started) > 0 {
 		events = append(events, event(c.State, "(service %s) has started %d tasks: %s.", name, len(started), taskList(started)))
-	}
-	if plan.Next.Shift != nil {
-		// The rules' weights first: a stage the record shows has its
-		// traffic where it says (blue is removed only once none goes to it).
-		if err := c.applyShiftWeights(ctx, &plan.Next); err != nil {
-			return err
-		}
 	}
 	if len(events) == 0 && !plan.Rollback && sameRecord(plan.Next, *rec) {
 		return nil // nothing to record: a steady service costs no writes

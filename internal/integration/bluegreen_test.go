@@ -89,7 +89,8 @@ func newShiftRig(t *testing.T) *shiftRig {
 			return
 		}
 		for i := len(out.Services[0].Events) - 1; i >= 0; i-- {
-			t.Logf("event: %s", aws.ToString(out.Services[0].Events[i].Message))
+			ev := out.Services[0].Events[i]
+			t.Logf("event %s: %s", aws.ToTime(ev.CreatedAt).Format("15:04:05.000"), aws.ToString(ev.Message))
 		}
 		if sd, err := r.latest(); err == nil {
 			t.Logf("latest service deployment: %s at %s (%s)", sd.Status, sd.LifecycleStage, aws.ToString(sd.StatusReason))
@@ -258,7 +259,10 @@ func TestCanaryAndLinearBehindTheLoadBalancer(t *testing.T) {
 	ok, failed := traffic.snapshot()
 	t.Logf("%d requests answered, %d failed; by version %v", ok, failed, traffic.versions)
 	if failed != 0 {
-		t.Fatalf("%d requests failed: %v", failed, traffic.failuresSince(0))
+		for _, f := range traffic.failuresSince(0) {
+			t.Logf("failed at %s: %.60q", f.at.Format("15:04:05.000"), f.what)
+		}
+		t.Fatalf("%d requests failed", failed)
 	}
 }
 
