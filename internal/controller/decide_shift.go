@@ -32,8 +32,9 @@ import (
 //	CLEAN_UP            blue's tasks stop; the deployment then completes
 //
 // The service controller writes the rules' weights (ShiftRecord.Weights)
-// before the record that asks for them, so that blue is removed only once
-// no traffic goes to it. A failed hook, the circuit breaker or
+// right after each decision, before it stops any task or writes the record
+// that asks for them, so that blue is removed only once no traffic goes to
+// it. A failed hook, the circuit breaker or
 // StopServiceDeployment ROLLBACK roll back: traffic returns to blue at
 // once, blue is the PRIMARY again and green's tasks stop.
 
