@@ -44,6 +44,21 @@ func awsCLI(p *process, env []string, args ...string) (stdout, stderr string, er
 	return out.String(), errOut.String(), err
 }
 
+// awsMust runs Debian's AWS CLI against p in env, fails t when the command
+// fails, and decodes its JSON answer into into (unless nil).
+func awsMust(t *testing.T, p *process, env []string, into any, args ...string) {
+	t.Helper()
+	out, errOut, err := awsCLI(p, env, args...)
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	if into != nil {
+		if err := json.Unmarshal([]byte(out), into); err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
 // TestAWSCLIAndBoto3 drives a server with the clients many users run, as
 // Debian packages them (AWS CLI 2.9, boto3 1.26): the operations and the
 // answers of the hardening issue, ECS's errors, and throttling that their

@@ -27,18 +27,7 @@ func TestTaskSetsWithAWSCLIAndBoto3(t *testing.T) {
 	srv := serverWith(t, t.TempDir(), "--account-id", "123456789012")
 	env := clientEnv(srv)
 	aws := func(args ...string) (string, string, error) { return awsCLI(srv, env, args...) }
-	must := func(into any, args ...string) {
-		t.Helper()
-		out, errOut, err := aws(args...)
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
-		}
-		if into != nil {
-			if err := json.Unmarshal([]byte(out), into); err != nil {
-				t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-		}
-	}
+	must := func(into any, args ...string) { t.Helper(); awsMust(t, srv, env, into, args...) }
 	type taskSet struct {
 		ID, TaskSetArn, ServiceArn, Status, TaskDefinition, ExternalId string
 		ComputedDesiredCount                                           *int

@@ -25,6 +25,24 @@ import (
 	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
 )
 
+// targetHealth counts a target group's healthy targets and lists every
+// target's state ("id:port=state", sorted), or the error, for messages.
+func targetHealth(ctx context.Context, lbs *elb.Client, tgArn string) (healthy int, states string) {
+	out, err := lbs.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgArn)})
+	if err != nil {
+		return 0, err.Error()
+	}
+	var all []string
+	for _, d := range out.TargetHealthDescriptions {
+		all = append(all, fmt.Sprintf("%s:%d=%s", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), d.TargetHealth.State))
+		if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			healthy++
+		}
+	}
+	sort.Strings(all)
+	return healthy, strings.Join(all, " ")
+}
+
 // load sends a steady stream of GETs and counts what came back.
 type load struct {
 	url      string
@@ -159,22 +177,7 @@ func TestZeroDowntimeBehindTheLoadBalancer(t *testing.T) {
 		LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String(tgArn), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}); err != nil {
 		t.Fatal(err)
 	}
-	healthyTargets := func() (int, string) {
-		out, err := lbs.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgArn)})
-		if err != nil {
-			return 0, err.Error()
-		}
-		healthy := 0
-		var states []string
-		for _, d := range out.TargetHealthDescriptions {
-			states = append(states, fmt.Sprintf("%s:%d=%s", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), d.TargetHealth.State))
-			if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-				healthy++
-			}
-		}
-		sort.Strings(states)
-		return healthy, strings.Join(states, " ")
-	}
+	healthyTargets := func() (int, string) { return targetHealth(ctx, lbs, tgArn) }
 	steady := func(what string, desired int, taskDef string) {
 		t.Helper()
 		flottatest.Eventually(t, 3*time.Minute, what, func() (bool, string) {

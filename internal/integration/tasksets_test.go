@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -75,22 +74,7 @@ func TestTaskSetsRunBehindTheirOwnTargetGroups(t *testing.T) {
 		}
 		ids[colour] = aws.ToString(out.TaskSet.Id)
 	}
-	healthy := func(colour string) (int, string) {
-		out, err := lbs.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(groups[colour])})
-		if err != nil {
-			return 0, err.Error()
-		}
-		n := 0
-		var states []string
-		for _, d := range out.TargetHealthDescriptions {
-			states = append(states, fmt.Sprintf("%s:%d=%s", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), d.TargetHealth.State))
-			if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-				n++
-			}
-		}
-		sort.Strings(states)
-		return n, strings.Join(states, " ")
-	}
+	healthy := func(colour string) (int, string) { return targetHealth(ctx, lbs, groups[colour]) }
 	answers := func(colour string) string {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", ports[colour]))
 		if err != nil {
