@@ -129,10 +129,19 @@ func TestTaggingServicesTasksAndInstances(t *testing.T) {
 		}
 	}
 	// The describes show them too.
-	ds, _ := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}, Include: []types.ServiceField{types.ServiceFieldTags}})
-	dt, _ := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(task.TaskArn)}, Include: []types.TaskField{types.TaskFieldTags}})
-	di, _ := e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{arns["container instance"]},
+	ds, err := e.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}, Include: []types.ServiceField{types.ServiceFieldTags}})
+	if err != nil || len(ds.Services) != 1 {
+		t.Fatalf("describe the service: %v %+v", err, ds)
+	}
+	dt, err := e.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: []string{aws.ToString(task.TaskArn)}, Include: []types.TaskField{types.TaskFieldTags}})
+	if err != nil || len(dt.Tasks) != 1 {
+		t.Fatalf("describe the task: %v %+v", err, dt)
+	}
+	di, err := e.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{arns["container instance"]},
 		Include: []types.ContainerInstanceField{types.ContainerInstanceFieldTags}})
+	if err != nil || len(di.ContainerInstances) != 1 {
+		t.Fatalf("describe the container instance: %v %+v", err, di)
+	}
 	if tagMap(ds.Services[0].Tags)["env"] != "prod" || tagMap(dt.Tasks[0].Tags)["env"] != "prod" || tagMap(di.ContainerInstances[0].Tags)["env"] != "prod" {
 		t.Fatalf("describes do not show the new tags: %v %v %v", ds.Services[0].Tags, dt.Tasks[0].Tags, di.ContainerInstances[0].Tags)
 	}
