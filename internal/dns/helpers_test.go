@@ -97,7 +97,7 @@ func longName(n int, zone string) string {
 	rest := n - len(zone) // room for "label." repeated before zone
 	for rest > 0 {
 		l := min(63, rest-1) // label plus its dot
-		if rest-(l+1) == 1 {   // never leave a gap that only a dot would fill
+		if rest-(l+1) == 1 { // never leave a gap that only a dot would fill
 			l--
 		}
 		if l <= 0 {
