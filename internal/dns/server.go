@@ -53,6 +53,23 @@ type Server struct {
 // New binds Options.Addr on UDP and TCP (the same port) and starts serving.
 // The server starts with no zones.
 func New(o Options) (*Server, error) {
+	s, err := newServer(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Addr == "" {
+		o.Addr = ":53"
+	}
+	if err := s.listen(o.Addr); err != nil {
+		return nil, err
+	}
+	s.serve()
+	s.log.Info("dns server listening", "addr", s.Addr(), "upstream", o.Upstream)
+	return s, nil
+}
+
+// newServer makes a Server that answers handle calls but has no sockets yet.
+func newServer(o Options) (*Server, error) {
 	s := &Server{opts: o, log: o.Logger, intn: o.Rand, conns: map[net.Conn]struct{}{}}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -68,14 +85,6 @@ func New(o Options) (*Server, error) {
 		s.metrics = m
 	}
 	s.table.Store(&table{zones: map[string]*zoneIndex{}})
-	if o.Addr == "" {
-		o.Addr = ":53"
-	}
-	if err := s.listen(o.Addr); err != nil {
-		return nil, err
-	}
-	s.serve()
-	s.log.Info("dns server listening", "addr", s.Addr(), "upstream", o.Upstream)
 	return s, nil
 }
 
