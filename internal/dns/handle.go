@@ -47,9 +47,6 @@ func (s *Server) handle(req []byte, tcp bool, buf []byte) ([]byte, *forwardReq) 
 	if len(req) < 12 || req[2]&0x80 != 0 { // shorter than a header, or QR set
 		return nil, nil
 	}
-	if b, ok := s.fast(req, tcp, buf, start); ok {
-		return b, nil
-	}
 	var q mdns.Msg
 	if err := q.Unpack(req); err != nil {
 		s.observe(mdns.RcodeFormatError, 0, start)
@@ -87,7 +84,8 @@ func (s *Server) handle(req []byte, tcp bool, buf []byte) ([]byte, *forwardReq) 
 		case qq.Qclass != mdns.ClassINET && qq.Qclass != mdns.ClassANY:
 			m.Rcode = mdns.RcodeRefused
 		case z == nil && s.opts.Upstream != "":
-			return nil, &forwardReq{msg: &q, limit: limit, start: start, qtype: qtype}
+			fq := q // a copy, so that q itself stays on the stack
+			return nil, &forwardReq{msg: &fq, limit: limit, start: start, qtype: qtype}
 		case z == nil:
 			m.Rcode = mdns.RcodeRefused
 		case qtype == mdns.TypeAXFR || qtype == mdns.TypeIXFR:

@@ -39,8 +39,9 @@ type Server struct {
 	intn    func(int) int
 	metrics *metrics
 
-	table atomic.Pointer[table]
-	mu    sync.Mutex // serialises zone writers; readers never take it
+	table    atomic.Pointer[table]
+	forwards chan struct{} // a slot per forwarded query in flight
+	mu       sync.Mutex    // serialises zone writers; readers never take it
 
 	udp    *net.UDPConn
 	tcp    net.Listener
@@ -70,7 +71,8 @@ func New(o Options) (*Server, error) {
 
 // newServer makes a Server that answers handle calls but has no sockets yet.
 func newServer(o Options) (*Server, error) {
-	s := &Server{opts: o, log: o.Logger, intn: o.Rand, conns: map[net.Conn]struct{}{}}
+	s := &Server{opts: o, log: o.Logger, intn: o.Rand, conns: map[net.Conn]struct{}{},
+		forwards: make(chan struct{}, maxForwards)}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
