@@ -95,10 +95,7 @@ func (s *Server) handle(req []byte, tcp bool, buf []byte) ([]byte, *forwardReq) 
 		}
 	}
 	if opt != nil {
-		m.SetEdns0(ourMaxUDP, opt.Do())
-		if m.Rcode > 0xF {
-			m.Extra[len(m.Extra)-1].(*mdns.OPT).SetExtendedRcode(uint16(m.Rcode))
-		}
+		m.SetEdns0(ourMaxUDP, opt.Do()) // Pack puts BADVERS's upper bits in it
 	}
 	return s.finish(m, limit, buf, qtype, start), nil
 }
@@ -110,8 +107,8 @@ func (s *Server) finish(m *mdns.Msg, limit int, buf []byte, qtype uint16, start 
 	m.Compress = true
 	out, err := m.PackBuffer(buf)
 	if err == nil && len(out) > limit {
-		// Truncate measures before compression of the OPT record's rcode
-		// bits and friends; never send more than allowed.
+		// Truncate's estimate should always hold; should it ever not,
+		// send the header, question and OPT with TC rather than too much.
 		m.Answer, m.Ns, m.Truncated = nil, nil, true
 		m.Extra = onlyOPT(m.Extra)
 		out, err = m.PackBuffer(buf)

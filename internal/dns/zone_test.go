@@ -98,6 +98,15 @@ func TestZonesReplaceDelete(t *testing.T) {
 	if r := ask("b.example.test."); len(r.Answer) != 1 {
 		t.Errorf("the new zone does not answer: %v", r)
 	}
+	if err := s.SetZone(Zone{Name: "example.test", Records: []RRSet{
+		{Name: "b.example.test", Type: "A", TTL: 5, Values: []string{"10.0.0.2"}},
+		{Name: "c.example.test", Type: "CNAME", TTL: 5, Values: []string{"a.sub.example.test"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := ask("c.example.test."); r.Rcode != mdns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Errorf("a CNAME into a subzone is answered alone (the subzone is another zone): %v", r)
+	}
 	s.DeleteZone("SUB.example.test")
 	if r := ask("a.sub.example.test."); r.Rcode != mdns.RcodeNameError || r.Ns[0].Header().Name != "example.test." {
 		t.Errorf("after deleting the subzone its names belong to the parent: %v", r)
