@@ -98,6 +98,8 @@ func (s *Server) Addr() string {
 // SetZone adds the zone z, or replaces the zone of the same name, atomically:
 // queries see either the old zone or the new one whole. When z is invalid it
 // returns an error that names the faulty record set, and nothing changes.
+// Concurrent calls for one zone leave whichever finished last: a caller that
+// follows a stream of changes makes its calls one after another.
 func (s *Server) SetZone(z Zone) error {
 	zi, err := buildZone(z)
 	if err != nil {
