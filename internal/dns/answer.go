@@ -34,7 +34,7 @@ func (s *Server) answer(t *table, z *zoneIndex, m *mdns.Msg, name string, qtype 
 		rrs := route(c, s.intn)
 		m.Answer = append(m.Answer, rrs...)
 		target := rrs[0].(*mdns.CNAME).Target
-		if hop+1 >= maxChase || !mdns.IsSubDomain(z.origin, target) || seen(m.Answer, target) {
+		if hop+1 >= maxChase || t.find(target) != z || seen(m.Answer, target) {
 			return // the resolver follows it from here
 		}
 		name = target

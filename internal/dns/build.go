@@ -32,7 +32,7 @@ func buildZone(z Zone) (*zoneIndex, error) {
 	}
 	ids := make(map[idKey]bool)
 	for i, rs := range z.Records {
-		where := fmt.Sprintf("record set %d (%s %s)", i, rs.Name, rs.Type)
+		where := recordWhere{i, rs.Name, rs.Type}
 		name, err := parseName(rs.Name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
@@ -134,6 +134,17 @@ func buildZone(z Zone) (*zoneIndex, error) {
 		apex.groups = append(apex.groups, g)
 	}
 	return zi, nil
+}
+
+// recordWhere names a record set in errors, formatted only when one happens.
+type recordWhere struct {
+	i          int
+	name, kind string
+}
+
+// String implements fmt.Stringer.
+func (w recordWhere) String() string {
+	return fmt.Sprintf("record set %d (%s %s)", w.i, w.name, w.kind)
 }
 
 // node returns the node of the canonical name, making it and every empty

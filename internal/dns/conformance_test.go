@@ -171,6 +171,31 @@ func TestConformance(t *testing.T) {
 			m.IsEdns0().SetVersion(1)
 			return m
 		}(), rcode: mdns.RcodeBadVers, nAnswers: 0},
+		{name: "ANY answers every type of the name", q: question("local.", mdns.TypeANY), aa: true, nAnswers: 4,
+			check: func(t *testing.T, r *mdns.Msg) {
+				types := map[uint16]bool{}
+				for _, rr := range r.Answer {
+					types[rr.Header().Rrtype] = true
+				}
+				if !types[mdns.TypeMX] || !types[mdns.TypeNS] || !types[mdns.TypeSOA] {
+					t.Errorf("ANY at the apex: %v, want MX, NS and SOA", rrStrings(r.Answer))
+				}
+			}},
+		{name: "EDNS0 DO bit echoed", q: func() *mdns.Msg {
+			m := question("web.local.", mdns.TypeA)
+			m.SetEdns0(1232, true)
+			return m
+		}(), aa: true, nAnswers: 2, check: func(t *testing.T, r *mdns.Msg) {
+			if opt := r.IsEdns0(); opt == nil || !opt.Do() {
+				t.Errorf("OPT %v, want DO echoed", opt)
+			}
+		}},
+		{name: "no EDNS0 in, none out", q: question("web.local.", mdns.TypeA), aa: true, nAnswers: 2,
+			check: func(t *testing.T, r *mdns.Msg) {
+				if r.IsEdns0() != nil {
+					t.Errorf("an OPT record answered a query without one")
+				}
+			}},
 		{name: "outside our zones: REFUSED, no recursion", q: question("www.example.com.", mdns.TypeA),
 			rcode: mdns.RcodeRefused, nAnswers: 0},
 		{name: "class CHAOS is REFUSED", q: func() *mdns.Msg {

@@ -1,24 +1,37 @@
 package dns
 
 import (
+	"errors"
 	"time"
 
 	mdns "github.com/miekg/dns"
 )
 
-// forwardTimeout bounds one exchange with the upstream server.
-const forwardTimeout = 2 * time.Second
+const (
+	forwardTimeout = 2 * time.Second // bounds one exchange with the upstream server
+	maxForwards    = 256             // forwarded queries in flight; more get SERVFAIL at once
+)
+
+var errTooManyForwards = errors.New("too many forwarded queries in flight")
 
 // forward sends f upstream (over UDP, then over TCP when the answer was
 // truncated and the client asked over TCP) and returns the packed answer for
 // the client, SERVFAIL when the upstream did not answer.
 func (s *Server) forward(f *forwardReq, tcp bool) []byte {
 	id := f.msg.Id
-	c := &mdns.Client{Net: "udp", Timeout: forwardTimeout, UDPSize: ourMaxUDP}
-	r, _, err := c.Exchange(f.msg, s.opts.Upstream)
-	if err == nil && r.Truncated && tcp {
-		c.Net = "tcp"
+	var r *mdns.Msg
+	var err error
+	select {
+	case s.forwards <- struct{}{}:
+		c := &mdns.Client{Net: "udp", Timeout: forwardTimeout, UDPSize: ourMaxUDP}
 		r, _, err = c.Exchange(f.msg, s.opts.Upstream)
+		if err == nil && r.Truncated && tcp {
+			c.Net = "tcp"
+			r, _, err = c.Exchange(f.msg, s.opts.Upstream)
+		}
+		<-s.forwards
+	default:
+		err = errTooManyForwards
 	}
 	if err != nil {
 		s.log.Debug("dns forward", "upstream", s.opts.Upstream, "err", err)

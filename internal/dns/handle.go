@@ -47,9 +47,6 @@ func (s *Server) handle(req []byte, tcp bool, buf []byte) ([]byte, *forwardReq) 
 	if len(req) < 12 || req[2]&0x80 != 0 { // shorter than a header, or QR set
 		return nil, nil
 	}
-	if b, ok := s.fast(req, tcp, buf, start); ok {
-		return b, nil
-	}
 	var q mdns.Msg
 	if err := q.Unpack(req); err != nil {
 		s.observe(mdns.RcodeFormatError, 0, start)
@@ -87,7 +84,8 @@ func (s *Server) handle(req []byte, tcp bool, buf []byte) ([]byte, *forwardReq) 
 		case qq.Qclass != mdns.ClassINET && qq.Qclass != mdns.ClassANY:
 			m.Rcode = mdns.RcodeRefused
 		case z == nil && s.opts.Upstream != "":
-			return nil, &forwardReq{msg: &q, limit: limit, start: start, qtype: qtype}
+			fq := q // a copy, so that q itself stays on the stack
+			return nil, &forwardReq{msg: &fq, limit: limit, start: start, qtype: qtype}
 		case z == nil:
 			m.Rcode = mdns.RcodeRefused
 		case qtype == mdns.TypeAXFR || qtype == mdns.TypeIXFR:
@@ -97,10 +95,7 @@ func (s *Server) handle(req []byte, tcp bool, buf []byte) ([]byte, *forwardReq) 
 		}
 	}
 	if opt != nil {
-		m.SetEdns0(ourMaxUDP, opt.Do())
-		if m.Rcode > 0xF {
-			m.Extra[len(m.Extra)-1].(*mdns.OPT).SetExtendedRcode(uint16(m.Rcode))
-		}
+		m.SetEdns0(ourMaxUDP, opt.Do()) // Pack puts BADVERS's upper bits in it
 	}
 	return s.finish(m, limit, buf, qtype, start), nil
 }
@@ -112,8 +107,8 @@ func (s *Server) finish(m *mdns.Msg, limit int, buf []byte, qtype uint16, start 
 	m.Compress = true
 	out, err := m.PackBuffer(buf)
 	if err == nil && len(out) > limit {
-		// Truncate measures before compression of the OPT record's rcode
-		// bits and friends; never send more than allowed.
+		// Truncate's estimate should always hold; should it ever not,
+		// send the header, question and OPT with TC rather than too much.
 		m.Answer, m.Ns, m.Truncated = nil, nil, true
 		m.Extra = onlyOPT(m.Extra)
 		out, err = m.PackBuffer(buf)

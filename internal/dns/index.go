@@ -1,10 +1,6 @@
 package dns
 
-import (
-	"sync/atomic"
-
-	mdns "github.com/miekg/dns"
-)
+import mdns "github.com/miekg/dns"
 
 // table is the immutable set of zones that queries read. It is replaced whole,
 // never changed.
@@ -73,8 +69,6 @@ type group struct {
 	// healthy lists the indexes of the healthy sets; when none is healthy it
 	// lists them all (answer as if all were healthy).
 	healthy []int
-	// wire caches the packed answer of a simple group (see fast.go).
-	wire atomic.Pointer[prepacked]
 }
 
 // routedSet is one record set with its routing data.

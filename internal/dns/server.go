@@ -39,8 +39,9 @@ type Server struct {
 	intn    func(int) int
 	metrics *metrics
 
-	table atomic.Pointer[table]
-	mu    sync.Mutex // serialises zone writers; readers never take it
+	table    atomic.Pointer[table]
+	forwards chan struct{} // a slot per forwarded query in flight
+	mu       sync.Mutex    // serialises zone writers; readers never take it
 
 	udp    *net.UDPConn
 	tcp    net.Listener
@@ -53,7 +54,25 @@ type Server struct {
 // New binds Options.Addr on UDP and TCP (the same port) and starts serving.
 // The server starts with no zones.
 func New(o Options) (*Server, error) {
-	s := &Server{opts: o, log: o.Logger, intn: o.Rand, conns: map[net.Conn]struct{}{}}
+	s, err := newServer(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Addr == "" {
+		o.Addr = ":53"
+	}
+	if err := s.listen(o.Addr); err != nil {
+		return nil, err
+	}
+	s.serve()
+	s.log.Info("dns server listening", "addr", s.Addr(), "upstream", o.Upstream)
+	return s, nil
+}
+
+// newServer makes a Server that answers handle calls but has no sockets yet.
+func newServer(o Options) (*Server, error) {
+	s := &Server{opts: o, log: o.Logger, intn: o.Rand, conns: map[net.Conn]struct{}{},
+		forwards: make(chan struct{}, maxForwards)}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -68,14 +87,6 @@ func New(o Options) (*Server, error) {
 		s.metrics = m
 	}
 	s.table.Store(&table{zones: map[string]*zoneIndex{}})
-	if o.Addr == "" {
-		o.Addr = ":53"
-	}
-	if err := s.listen(o.Addr); err != nil {
-		return nil, err
-	}
-	s.serve()
-	s.log.Info("dns server listening", "addr", s.Addr(), "upstream", o.Upstream)
 	return s, nil
 }
 
@@ -87,6 +98,8 @@ func (s *Server) Addr() string {
 // SetZone adds the zone z, or replaces the zone of the same name, atomically:
 // queries see either the old zone or the new one whole. When z is invalid it
 // returns an error that names the faulty record set, and nothing changes.
+// Concurrent calls for one zone leave whichever finished last: a caller that
+// follows a stream of changes makes its calls one after another.
 func (s *Server) SetZone(z Zone) error {
 	zi, err := buildZone(z)
 	if err != nil {
