@@ -461,3 +461,9 @@ func updateOrNotFound[T any](ctx context.Context, s *State, key string, fn func(
 	}
 	return v, err
 }
+
+// CountSDInstances counts a service's instances.
+func (s *State) CountSDInstances(ctx context.Context, serviceID string) (int, error) {
+	n, _, err := s.db.Count(ctx, sdInstancesPrefix+serviceID+"/")
+	return int(n), err
+}

@@ -82,12 +82,25 @@ func (s *State) WatchSDOperations(ctx context.Context, after int64) (<-chan []st
 // MarkSDOperationPending moves a SUBMITTED operation to PENDING and
 // returns it; an operation in any other status comes back unchanged.
 func (s *State) MarkSDOperationPending(ctx context.Context, id string) (*SDOperation, error) {
-	return updateOrNotFound(ctx, s, sdOperationsPrefix+id, func(op *SDOperation) error {
-		if op.Status == SDOpSubmitted {
-			op.Status, op.UpdateDate = SDOpPending, s.Now()
+	key := sdOperationsPrefix + id
+	var out *SDOperation
+	err := retry(ctx, func() error {
+		kv, op, err := read[SDOperation](ctx, s.db, key)
+		if err != nil {
+			return err
 		}
-		return nil
+		if op == nil {
+			return fmt.Errorf("operation %s: %w", id, ErrNotFound)
+		}
+		out = op
+		if op.Status != SDOpSubmitted {
+			return nil // nothing written: a watcher of operations sees no echo
+		}
+		op.Status, op.UpdateDate = SDOpPending, s.Now()
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(op))})
+		return err
 	})
+	return out, err
 }
 
 // CompleteSDOperation carries out a SUBMITTED or PENDING operation and
