@@ -213,3 +213,42 @@ func TestWatchDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// TestSDOperationStatuses: SUBMITTED -> PENDING -> SUCCESS, and marking or
+// completing an operation again writes nothing (the completer watches the
+// operations it writes).
+func TestSDOperationStatuses(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	if err := s.SubmitSDNamespace(ctx, SDOperation{ID: "op-1", Type: SDOpCreateNamespace, Status: SDOpSubmitted,
+		Targets: map[string]string{"NAMESPACE": "ns-1"}, Namespace: &SDNamespace{ID: "ns-1", Name: "a", Type: "HTTP"}}); err != nil {
+		t.Fatal(err)
+	}
+	op, err := s.MarkSDOperationPending(ctx, "op-1")
+	if err != nil || op.Status != SDOpPending {
+		t.Fatalf("mark: %v %+v", err, op)
+	}
+	before, _ := s.Revision(ctx)
+	if op, err := s.MarkSDOperationPending(ctx, "op-1"); err != nil || op.Status != SDOpPending {
+		t.Fatalf("mark again: %v %+v", err, op)
+	}
+	if after, _ := s.Revision(ctx); after != before {
+		t.Fatalf("marking a PENDING operation wrote: %d -> %d", before, after)
+	}
+	if op, err := s.CompleteSDOperation(ctx, "op-1"); err != nil || op.Status != SDOpSuccess {
+		t.Fatalf("complete: %v %+v", err, op)
+	}
+	before, _ = s.Revision(ctx)
+	if op, err := s.CompleteSDOperation(ctx, "op-1"); err != nil || op.Status != SDOpSuccess {
+		t.Fatalf("complete again: %v %+v", err, op)
+	}
+	if op, err := s.MarkSDOperationPending(ctx, "op-1"); err != nil || op.Status != SDOpSuccess {
+		t.Fatalf("mark a done operation: %v %+v", err, op)
+	}
+	if after, _ := s.Revision(ctx); after != before {
+		t.Fatalf("a done operation was written again: %d -> %d", before, after)
+	}
+	if _, err := s.GetSDOperation(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown operation: %v", err)
+	}
+}

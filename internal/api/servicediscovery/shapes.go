@@ -1,7 +1,6 @@
 package servicediscovery
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -294,5 +293,3 @@ func healthOf(svc *state.SDService, inst *state.SDInstance) string {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func fmtInt(n int) string { return fmt.Sprint(n) }
