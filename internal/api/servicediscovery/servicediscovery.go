@@ -92,40 +92,71 @@ func (a *API) Service() *awsjson.Service {
 	}
 }
 
-// resources names what an operation is authorized on: the namespace's or
-// service's ARN when the request names one that exists, else "*".
+// resources names what an operation is authorized on, as the service
+// authorization reference for Cloud Map names it: the namespace (creating
+// a service, discovering, the namespace operations) or the service (the
+// service and instance operations) when the request names one that exists,
+// else "*"; and the condition keys servicediscovery:NamespaceArn,
+// NamespaceName, ServiceArn and ServiceName where they apply.
 func (a *API) resources(ctx context.Context, op string, body []byte) ([]string, map[string][]string) {
+	star := []string{"*"}
 	var in struct {
-		NamespaceID string `json:"NamespaceId"`
-		ServiceID   string `json:"ServiceId"`
-		ID          string `json:"Id"`
-		ResourceARN string `json:"ResourceARN"`
+		NamespaceID   string `json:"NamespaceId"`
+		ServiceID     string `json:"ServiceId"`
+		ID            string `json:"Id"`
+		ResourceARN   string `json:"ResourceARN"`
+		NamespaceName string `json:"NamespaceName"`
+		ServiceName   string `json:"ServiceName"`
 	}
 	if json.Unmarshal(body, &in) != nil {
-		return []string{"*"}, nil
+		return star, nil
 	}
-	if in.ResourceARN != "" {
-		return []string{in.ResourceARN}, nil
+	onNamespace := func(id string) ([]string, map[string][]string) {
+		if id == "" {
+			return star, nil
+		}
+		ns, err := a.namespace(ctx, id)
+		if err != nil {
+			return star, nil
+		}
+		return []string{ns.Arn}, map[string][]string{"servicediscovery:NamespaceArn": {ns.Arn}, "servicediscovery:NamespaceName": {ns.Name}}
 	}
-	svcID := in.ServiceID
-	if svcID == "" && (op == "GetService" || op == "UpdateService" || op == "DeleteService") {
-		svcID = in.ID
+	onService := func(id string) ([]string, map[string][]string) {
+		if id == "" {
+			return star, nil
+		}
+		svc, err := a.service(ctx, "Id", id)
+		if err != nil {
+			return star, nil
+		}
+		return []string{svc.Arn}, map[string][]string{"servicediscovery:ServiceArn": {svc.Arn}, "servicediscovery:ServiceName": {svc.Name}}
 	}
-	if svcID != "" {
-		if s, err := a.State.GetSDService(ctx, svcID); err == nil {
-			return []string{s.Arn}, nil
+	switch op {
+	case "GetNamespace", "DeleteNamespace", "UpdateHttpNamespace", "UpdatePrivateDnsNamespace", "UpdatePublicDnsNamespace":
+		return onNamespace(in.ID)
+	case "CreateService":
+		return onNamespace(in.NamespaceID)
+	case "GetService", "UpdateService", "DeleteService":
+		return onService(in.ID)
+	case "RegisterInstance", "DeregisterInstance", "GetInstance", "ListInstances", "GetInstancesHealthStatus", "UpdateInstanceCustomHealthStatus":
+		return onService(in.ServiceID)
+	case "DiscoverInstances", "DiscoverInstancesRevision":
+		ns, svc, err := a.discoverTarget(ctx, in.NamespaceName, in.ServiceName)
+		if err != nil {
+			return star, nil
+		}
+		return []string{ns.Arn}, map[string][]string{"servicediscovery:NamespaceArn": {ns.Arn}, "servicediscovery:NamespaceName": {ns.Name},
+			"servicediscovery:ServiceArn": {svc.Arn}, "servicediscovery:ServiceName": {svc.Name}}
+	case "TagResource", "UntagResource", "ListTagsForResource":
+		rest, ok := strings.CutPrefix(in.ResourceARN, a.arn(""))
+		switch kind, _, _ := strings.Cut(rest, "/"); {
+		case ok && kind == "namespace":
+			return onNamespace(in.ResourceARN)
+		case ok && kind == "service":
+			return onService(in.ResourceARN)
 		}
 	}
-	nsID := in.NamespaceID
-	if nsID == "" && strings.Contains(op, "Namespace") {
-		nsID = in.ID
-	}
-	if nsID != "" {
-		if n, err := a.State.GetSDNamespace(ctx, nsID); err == nil {
-			return []string{n.Arn}, nil
-		}
-	}
-	return []string{"*"}, nil
+	return star, nil
 }
 
 func (a *API) now() time.Time {
