@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -322,46 +323,64 @@ func (s *State) DeleteSDService(ctx context.Context, id string) (found bool, err
 // MaxSDInstancesPerService.
 func (s *State) PutSDInstance(ctx context.Context, inst SDInstance) error {
 	return retry(ctx, func() error {
-		guards, ops, err := s.putInstanceTxn(ctx, inst)
+		guards, ops, unlock, err := s.putInstanceTxn(ctx, inst)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		_, err = s.db.Commit(ctx, guards, ops)
 		return err
 	})
 }
 
-// putInstanceTxn is the guards and writes of PutSDInstance.
-func (s *State) putInstanceTxn(ctx context.Context, inst SDInstance) ([]store.Guard, []store.Op, error) {
+// sdQuotaMargin is how close to MaxSDInstancesPerService a service must be
+// before new registrations guard the count: far below it, they do not
+// conflict with each other.
+const sdQuotaMargin = 100
+
+// putInstanceTxn is the guards and writes of PutSDInstance, and an unlock
+// to call once they are committed (or not). Near the quota, new instances
+// of one service take turns in this process and each guards the count, so
+// that the quota is exact even with several servers.
+func (s *State) putInstanceTxn(ctx context.Context, inst SDInstance) ([]store.Guard, []store.Op, func(), error) {
 	key := sdInstanceKey(inst.ServiceID, inst.ID)
 	kvs, err := s.db.GetMany(ctx, []string{sdServicesPrefix + inst.ServiceID, key})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	svc := kvs[sdServicesPrefix+inst.ServiceID]
 	if svc.ModRev == 0 {
-		return nil, nil, fmt.Errorf("service %s: %w", inst.ServiceID, ErrNotFound)
+		return nil, nil, nil, fmt.Errorf("service %s: %w", inst.ServiceID, ErrNotFound)
 	}
 	cur := kvs[key]
 	guards := []store.Guard{{Key: svc.Key, ModRev: svc.ModRev}, {Key: key, ModRev: cur.ModRev}}
+	unlock := func() {}
 	if cur.ModRev == 0 {
 		prefix := sdInstancesPrefix + inst.ServiceID + "/"
-		n, rev, err := s.db.Count(ctx, prefix)
+		n, _, err := s.db.Count(ctx, prefix)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		if n >= MaxSDInstancesPerService {
-			return nil, nil, ErrSDLimit
-		}
-		if n+1 >= MaxSDInstancesPerService/2 {
-			// Near the quota, concurrent registrations must not both pass.
+		if n+sdQuotaMargin >= MaxSDInstancesPerService {
+			m := &s.quotaLocks[maphash.String(lockSeed, prefix)%uint64(len(s.quotaLocks))]
+			m.Lock()
+			var rev int64
+			if n, rev, err = s.db.Count(ctx, prefix); err != nil {
+				m.Unlock()
+				return nil, nil, nil, err
+			}
+			if n >= MaxSDInstancesPerService {
+				m.Unlock()
+				return nil, nil, nil, ErrSDLimit
+			}
 			guards = append(guards, store.Guard{Key: prefix, ModRev: rev, Prefix: true})
+			unlock = m.Unlock
 		}
 	}
 	if inst.Attributes == nil {
 		inst.Attributes = map[string]string{}
 	}
-	return guards, []store.Op{store.Put(key, mustJSON(inst)), store.Put(sdInstRevPrefix+inst.ServiceID, nil)}, nil
+	return guards, []store.Op{store.Put(key, mustJSON(inst)), store.Put(sdInstRevPrefix+inst.ServiceID, nil)}, unlock, nil
 }
 
 // DeleteSDInstance deregisters an instance; found is false when there was none.

@@ -146,10 +146,38 @@ func TestSDInstanceQuota(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	sdSeed(t, s)
-	for i := range MaxSDInstancesPerService {
+	for i := range MaxSDInstancesPerService - 10 {
 		if err := s.PutSDInstance(ctx, SDInstance{ServiceID: "srv-1", ID: fmt.Sprint("i-", i)}); err != nil {
 			t.Fatalf("instance %d: %v", i, err)
 		}
+	}
+	// 30 at once for the last 10 places: exactly 10 get one.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	placed, refused := 0, 0
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.PutSDInstance(ctx, SDInstance{ServiceID: "srv-1", ID: fmt.Sprint("late-", i)})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				placed++
+			case errors.Is(err, ErrSDLimit):
+				refused++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if placed != 10 || refused != 20 {
+		t.Fatalf("30 registrations for 10 places: %d placed, %d refused", placed, refused)
+	}
+	if n, err := s.CountSDInstances(ctx, "srv-1"); err != nil || n != MaxSDInstancesPerService {
+		t.Fatalf("count: %d %v", n, err)
 	}
 	if err := s.PutSDInstance(ctx, SDInstance{ServiceID: "srv-1", ID: "one-too-many"}); !errors.Is(err, ErrSDLimit) {
 		t.Fatalf("past the quota: %v", err)

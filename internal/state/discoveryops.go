@@ -121,10 +121,11 @@ func (s *State) CompleteSDOperation(ctx context.Context, id string) (*SDOperatio
 		if op.Status == SDOpSuccess || op.Status == SDOpFail {
 			return nil
 		}
-		guards, ops, failCode, failMsg, err := s.sdOperationEffect(ctx, op)
+		guards, ops, unlock, failCode, failMsg, err := s.sdOperationEffect(ctx, op)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		op.UpdateDate = s.Now()
 		if failCode != "" {
 			op.Status, op.ErrorCode, op.ErrorMessage = SDOpFail, failCode, failMsg
@@ -146,24 +147,25 @@ func (s *State) CompleteSDOperation(ctx context.Context, id string) (*SDOperatio
 
 // sdOperationEffect is the guards and writes that carry an operation out,
 // or the reason it fails.
-func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards []store.Guard, ops []store.Op, failCode, failMsg string, err error) {
+func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards []store.Guard, ops []store.Op, unlock func(), failCode, failMsg string, err error) {
+	unlock = func() {}
 	switch op.Type {
 	case SDOpCreateNamespace:
 		ns := op.Namespace
 		if ns == nil {
-			return nil, nil, "INTERNAL_FAILURE", "The operation names no namespace.", nil
+			return nil, nil, unlock, "INTERNAL_FAILURE", "The operation names no namespace.", nil
 		}
 		key := sdNamespacesPrefix + ns.ID
-		return []store.Guard{{Key: key}}, []store.Op{store.Put(key, mustJSON(ns))}, "", "", nil
+		return []store.Guard{{Key: key}}, []store.Op{store.Put(key, mustJSON(ns))}, unlock, "", "", nil
 
 	case SDOpUpdateNamespace:
 		key := sdNamespacesPrefix + op.Targets["NAMESPACE"]
 		kv, ns, err := read[SDNamespace](ctx, s.db, key)
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if ns == nil {
-			return nil, nil, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
 		}
 		if u := op.NamespaceUpdate; u != nil {
 			if u.Description != nil {
@@ -173,36 +175,36 @@ func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards 
 				ns.SOATTL = *u.SOATTL
 			}
 		}
-		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(ns))}, "", "", nil
+		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(ns))}, unlock, "", "", nil
 
 	case SDOpDeleteNamespace:
 		id := op.Targets["NAMESPACE"]
 		key := sdNamespacesPrefix + id
 		kv, ns, err := read[SDNamespace](ctx, s.db, key)
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if ns == nil {
-			return nil, nil, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
 		}
 		n, rev, err := s.db.Count(ctx, sdSvcNamesPrefix+id+"/")
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if n > 0 {
-			return nil, nil, SDOpErrResourceInUse, "The namespace has services; delete them first.", nil
+			return nil, nil, unlock, SDOpErrResourceInUse, "The namespace has services; delete them first.", nil
 		}
 		return []store.Guard{{Key: key, ModRev: kv.ModRev}, {Key: sdSvcNamesPrefix + id + "/", ModRev: rev, Prefix: true}},
-			[]store.Op{store.Del(key), store.Del(sdNSNamesPrefix + SDNameKey(ns.Name))}, "", "", nil
+			[]store.Op{store.Del(key), store.Del(sdNSNamesPrefix + SDNameKey(ns.Name))}, unlock, "", "", nil
 
 	case SDOpUpdateService:
 		key := sdServicesPrefix + op.Targets["SERVICE"]
 		kv, svc, err := read[SDService](ctx, s.db, key)
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if svc == nil {
-			return nil, nil, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
 		}
 		if u := op.ServiceUpdate; u != nil {
 			if u.Description != nil {
@@ -219,27 +221,29 @@ func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards 
 				svc.HealthCheckConfig = u.HealthCheckConfig
 			}
 		}
-		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(svc))}, "", "", nil
+		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(svc))}, unlock, "", "", nil
 
 	case SDOpRegisterInstance:
 		if op.Instance == nil {
-			return nil, nil, "INTERNAL_FAILURE", "The operation names no instance.", nil
+			return nil, nil, unlock, "INTERNAL_FAILURE", "The operation names no instance.", nil
 		}
 		inst := *op.Instance
 		inst.UpdateDate = s.Now()
-		guards, ops, err := s.putInstanceTxn(ctx, inst)
+		guards, ops, unlockQuota, err := s.putInstanceTxn(ctx, inst)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return nil, nil, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
 		case errors.Is(err, ErrSDLimit):
-			return nil, nil, SDOpErrLimitExceeded, fmt.Sprintf("The service has the most instances it may have (%d).", MaxSDInstancesPerService), nil
+			return nil, nil, unlock, SDOpErrLimitExceeded, fmt.Sprintf("The service has the most instances it may have (%d).", MaxSDInstancesPerService), nil
+		case err != nil:
+			return nil, nil, unlock, "", "", err
 		}
-		return guards, ops, "", "", err
+		return guards, ops, unlockQuota, "", "", nil
 
 	case SDOpDeregisterInstance:
 		// An instance already gone is deregistered: success.
 		guards, ops, err := s.deleteInstanceTxn(ctx, op.Targets["SERVICE"], op.Targets["INSTANCE"])
-		return guards, ops, "", "", err
+		return guards, ops, unlock, "", "", err
 	}
-	return nil, nil, "INTERNAL_FAILURE", "Unknown operation type " + op.Type + ".", nil
+	return nil, nil, unlock, "INTERNAL_FAILURE", "Unknown operation type " + op.Type + ".", nil
 }
