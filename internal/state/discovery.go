@@ -380,6 +380,9 @@ func (s *State) putInstanceTxn(ctx context.Context, inst SDInstance) ([]store.Gu
 	if inst.Attributes == nil {
 		inst.Attributes = map[string]string{}
 	}
+	if inst.UpdateDate.IsZero() {
+		inst.UpdateDate = s.Now()
+	}
 	return guards, []store.Op{store.Put(key, mustJSON(inst)), store.Put(sdInstRevPrefix+inst.ServiceID, nil)}, unlock, nil
 }
 
