@@ -410,6 +410,14 @@ func TestServicesAndInstances(t *testing.T) {
 	if err != nil || len(ls.Services) != 2 {
 		t.Fatalf("ListServices: %v %+v", err, ls)
 	}
+	first, err := c.ListServices(ctx, &sd.ListServicesInput{MaxResults: aws.Int32(1)})
+	if err != nil || len(first.Services) != 1 || first.NextToken == nil {
+		t.Fatalf("ListServices, first page of 1: %v %+v", err, first)
+	}
+	second, err := c.ListServices(ctx, &sd.ListServicesInput{MaxResults: aws.Int32(1), NextToken: first.NextToken})
+	if err != nil || len(second.Services) != 1 || second.NextToken != nil || aws.ToString(second.Services[0].Id) == aws.ToString(first.Services[0].Id) {
+		t.Fatalf("ListServices, second page of 1: %v %+v", err, second)
+	}
 	ls, err = c.ListServices(ctx, &sd.ListServicesInput{Filters: []types.ServiceFilter{{Name: types.ServiceFilterNameNamespaceId, Values: []string{"ns-0000000000000000"}}}})
 	if err != nil || len(ls.Services) != 0 {
 		t.Fatalf("ListServices of another namespace: %v %+v", err, ls)
