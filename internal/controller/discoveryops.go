@@ -24,6 +24,9 @@ type DiscoveryOps struct {
 	Logger *slog.Logger
 	// Every is how often the sweep runs; 0 means 10 seconds.
 	Every time.Duration
+	// Retention is how long finished operations stay readable through
+	// GetOperation and ListOperations; 0 means 30 days.
+	Retention time.Duration
 }
 
 // Run completes operations until ctx ends.
@@ -50,8 +53,16 @@ func (d *DiscoveryOps) Run(ctx context.Context) {
 	}
 }
 
-// sweep completes every operation not yet done.
+// sweep completes every operation not yet done, and forgets those done
+// longer ago than the retention.
 func (d *DiscoveryOps) sweep(ctx context.Context) error {
+	keep := d.Retention
+	if keep == 0 {
+		keep = 30 * 24 * time.Hour
+	}
+	if _, err := d.State.PurgeSDOperations(ctx, d.State.Now().Add(-keep)); err != nil {
+		return err
+	}
 	ops, err := d.State.ListSDOperations(ctx)
 	if err != nil {
 		return err

@@ -279,4 +279,21 @@ func TestSDOperationStatuses(t *testing.T) {
 	if _, err := s.GetSDOperation(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an unknown operation: %v", err)
 	}
+
+	// Finished operations are purged after their retention; others stay.
+	if err := s.SubmitSDOperation(ctx, SDOperation{ID: "op-2", Type: SDOpDeleteNamespace, Status: SDOpSubmitted, Targets: map[string]string{"NAMESPACE": "ns-9"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeSDOperations(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purge of nothing old: %d %v", n, err)
+	}
+	if n, err := s.PurgeSDOperations(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	if _, err := s.GetSDOperation(ctx, "op-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a purged operation: %v", err)
+	}
+	if _, err := s.GetSDOperation(ctx, "op-2"); err != nil {
+		t.Fatalf("an unfinished operation was purged: %v", err)
+	}
 }

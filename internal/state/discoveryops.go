@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/flotta-dev/flotta/internal/store"
 )
@@ -246,4 +247,32 @@ func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards 
 		return guards, ops, unlock, "", "", err
 	}
 	return nil, nil, unlock, "INTERNAL_FAILURE", "Unknown operation type " + op.Type + ".", nil
+}
+
+// PurgeSDOperations deletes the operations that finished (SUCCESS or
+// FAIL) before before, and says how many.
+func (s *State) PurgeSDOperations(ctx context.Context, before time.Time) (int, error) {
+	page, err := s.db.List(ctx, sdOperationsPrefix, store.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, kv := range page.KVs {
+		op, err := decode[SDOperation](kv)
+		if err != nil {
+			return n, err
+		}
+		if (op.Status != SDOpSuccess && op.Status != SDOpFail) || !op.UpdateDate.Before(before) {
+			continue
+		}
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: kv.Key, ModRev: kv.ModRev}}, []store.Op{store.Del(kv.Key)})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
