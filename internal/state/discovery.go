@@ -24,7 +24,10 @@ import (
 //	instances/SERVICEID/ID   SDInstance
 //	instrev/SERVICEID        empty; rewritten with every instance change, so that
 //	                         its mod revision is the service's InstancesRevision
-//	operations/ID            SDOperation
+//
+// and the operations at Root+"sdops/ID" (SDOperation): outside sd/, so that
+// reading and watching the discovery records (ReadDiscovery, WatchDiscovery,
+// which the DNS server follows) never carries the operations' history.
 //
 // The claims make names unique and are the guards that keep a namespace
 // with services, and a service with instances, from being deleted: every
@@ -39,7 +42,7 @@ const (
 	sdSvcNamesPrefix   = sdPrefix + "svcnames/"
 	sdInstancesPrefix  = sdPrefix + "instances/"
 	sdInstRevPrefix    = sdPrefix + "instrev/"
-	sdOperationsPrefix = sdPrefix + "operations/"
+	sdOperationsPrefix = Root + "sdops/"
 )
 
 // Cloud Map quotas that the state enforces.
