@@ -746,6 +746,10 @@ func TestNotFoundAndBadInput(t *testing.T) {
 			t.Errorf("%s (%s %s): got %d %s, want 400 %s", r.name, r.op, r.body, status, got, r.code)
 		}
 	}
+	huge := `{"Name":"big","Description":"` + strings.Repeat("x", 2<<20) + `"}`
+	if status, got := rawCall(t, e, "CreateHttpNamespace", huge); status != http.StatusRequestEntityTooLarge || got != "RequestEntityTooLargeException" {
+		t.Errorf("a 2 MiB body: got %d %s", status, got)
+	}
 	if after := e.Revision(t); after != before {
 		t.Fatalf("bad input wrote: revision %d -> %d", before, after)
 	}
