@@ -68,7 +68,7 @@ var allowedInternal = map[string][]string{
 	"internal/api/iam":             {"internal/iam", "internal/model", "internal/protocol/query", "internal/sealing", "internal/state"},
 	"internal/api/elbv2":           {"internal/model", "internal/protocol/query", "internal/state"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/iam/policy", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
-	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events", "internal/pki", "internal/api/iam", "internal/api/elbv2", "internal/protocol/query", "internal/sealing", "internal/api/ssm", "internal/api/secretsmanager", "internal/lb", "internal/lbsync"},
+	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events", "internal/pki", "internal/api/iam", "internal/api/elbv2", "internal/protocol/query", "internal/sealing", "internal/api/ssm", "internal/api/secretsmanager", "internal/lb", "internal/lbsync", "internal/api/servicediscovery"},
 	"internal/cli":                 {"internal/flottaapi", "internal/model", "internal/sigv4"},
 	"internal/flottaapi":           {"internal/model", "internal/sigv4", "internal/lb"},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/model", "internal/flottaapi"},
@@ -77,6 +77,9 @@ var allowedInternal = map[string][]string{
 	"internal/archtest":            {},
 	"examples/quickstart":          {},
 	"examples/customscheduler":     {},
+
+	// Cloud Map: an API handler like the others.
+	"internal/api/servicediscovery": {"internal/model", "internal/protocol/awsjson", "internal/state"},
 }
 
 func TestImportRules(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	elbv2api "github.com/flotta-dev/flotta/internal/api/elbv2"
 	iamapi "github.com/flotta-dev/flotta/internal/api/iam"
 	smapi "github.com/flotta-dev/flotta/internal/api/secretsmanager"
+	sdapi "github.com/flotta-dev/flotta/internal/api/servicediscovery"
 	ssmapi "github.com/flotta-dev/flotta/internal/api/ssm"
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
@@ -269,6 +270,7 @@ func (s *Server) routes() http.Handler {
 	router.Handle(params.Service())
 	secrets := &smapi.API{State: s.state, Box: s.box, Now: s.cfg.Now}
 	router.Handle(secrets.Service())
+	router.Handle((&sdapi.API{State: s.state, Now: s.cfg.Now}).Service())
 	// A task's secrets are read as its execution role may read them.
 	resolve := func(ctx context.Context, valueFrom, executionRole, taskID string) (string, error) {
 		action, resource, read := "ssm:GetParameters", valueFrom, params.Resolve
@@ -368,6 +370,7 @@ func (s *Server) startLoops() {
 		(&controller.Reaper{State: s.state, Logger: log.With("controller", "reaper"), Retention: s.cfg.StoppedTaskRetention}).Run,
 		(&controller.Targets{State: s.state, Logger: log.With("controller", "targets")}).Run,
 		(&controller.Hooks{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "hooks")}).Run,
+		(&controller.DiscoveryOps{State: s.state, Logger: log.With("controller", "cloudmap-operations")}).Run,
 	} {
 		s.loops.Add(1)
 		go func() {

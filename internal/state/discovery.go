@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -23,7 +24,10 @@ import (
 //	instances/SERVICEID/ID   SDInstance
 //	instrev/SERVICEID        empty; rewritten with every instance change, so that
 //	                         its mod revision is the service's InstancesRevision
-//	operations/ID            SDOperation
+//
+// and the operations at Root+"sdops/ID" (SDOperation): outside sd/, so that
+// reading and watching the discovery records (ReadDiscovery, WatchDiscovery,
+// which the DNS server follows) never carries the operations' history.
 //
 // The claims make names unique and are the guards that keep a namespace
 // with services, and a service with instances, from being deleted: every
@@ -38,7 +42,7 @@ const (
 	sdSvcNamesPrefix   = sdPrefix + "svcnames/"
 	sdInstancesPrefix  = sdPrefix + "instances/"
 	sdInstRevPrefix    = sdPrefix + "instrev/"
-	sdOperationsPrefix = sdPrefix + "operations/"
+	sdOperationsPrefix = Root + "sdops/"
 )
 
 // Cloud Map quotas that the state enforces.
@@ -322,46 +326,67 @@ func (s *State) DeleteSDService(ctx context.Context, id string) (found bool, err
 // MaxSDInstancesPerService.
 func (s *State) PutSDInstance(ctx context.Context, inst SDInstance) error {
 	return retry(ctx, func() error {
-		guards, ops, err := s.putInstanceTxn(ctx, inst)
+		guards, ops, unlock, err := s.putInstanceTxn(ctx, inst)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		_, err = s.db.Commit(ctx, guards, ops)
 		return err
 	})
 }
 
-// putInstanceTxn is the guards and writes of PutSDInstance.
-func (s *State) putInstanceTxn(ctx context.Context, inst SDInstance) ([]store.Guard, []store.Op, error) {
+// sdQuotaMargin is how close to MaxSDInstancesPerService a service must be
+// before new registrations guard the count: far below it, they do not
+// conflict with each other.
+const sdQuotaMargin = 100
+
+// putInstanceTxn is the guards and writes of PutSDInstance, and an unlock
+// to call once they are committed (or not). Near the quota, new instances
+// of one service take turns in this process and each guards the count, so
+// that the quota is exact even with several servers.
+func (s *State) putInstanceTxn(ctx context.Context, inst SDInstance) ([]store.Guard, []store.Op, func(), error) {
 	key := sdInstanceKey(inst.ServiceID, inst.ID)
 	kvs, err := s.db.GetMany(ctx, []string{sdServicesPrefix + inst.ServiceID, key})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	svc := kvs[sdServicesPrefix+inst.ServiceID]
 	if svc.ModRev == 0 {
-		return nil, nil, fmt.Errorf("service %s: %w", inst.ServiceID, ErrNotFound)
+		return nil, nil, nil, fmt.Errorf("service %s: %w", inst.ServiceID, ErrNotFound)
 	}
 	cur := kvs[key]
 	guards := []store.Guard{{Key: svc.Key, ModRev: svc.ModRev}, {Key: key, ModRev: cur.ModRev}}
+	unlock := func() {}
 	if cur.ModRev == 0 {
 		prefix := sdInstancesPrefix + inst.ServiceID + "/"
-		n, rev, err := s.db.Count(ctx, prefix)
+		n, _, err := s.db.Count(ctx, prefix)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		if n >= MaxSDInstancesPerService {
-			return nil, nil, ErrSDLimit
-		}
-		if n+1 >= MaxSDInstancesPerService/2 {
-			// Near the quota, concurrent registrations must not both pass.
+		if n+sdQuotaMargin >= MaxSDInstancesPerService {
+			m := &s.quotaLocks[maphash.String(lockSeed, prefix)%uint64(len(s.quotaLocks))]
+			m.Lock()
+			var rev int64
+			if n, rev, err = s.db.Count(ctx, prefix); err != nil {
+				m.Unlock()
+				return nil, nil, nil, err
+			}
+			if n >= MaxSDInstancesPerService {
+				m.Unlock()
+				return nil, nil, nil, ErrSDLimit
+			}
 			guards = append(guards, store.Guard{Key: prefix, ModRev: rev, Prefix: true})
+			unlock = m.Unlock
 		}
 	}
 	if inst.Attributes == nil {
 		inst.Attributes = map[string]string{}
 	}
-	return guards, []store.Op{store.Put(key, mustJSON(inst)), store.Put(sdInstRevPrefix+inst.ServiceID, nil)}, nil
+	if inst.UpdateDate.IsZero() {
+		inst.UpdateDate = s.Now()
+	}
+	return guards, []store.Op{store.Put(key, mustJSON(inst)), store.Put(sdInstRevPrefix+inst.ServiceID, nil)}, unlock, nil
 }
 
 // DeleteSDInstance deregisters an instance; found is false when there was none.
@@ -460,4 +485,10 @@ func updateOrNotFound[T any](ctx context.Context, s *State, key string, fn func(
 		return nil, fmt.Errorf("%s: %w", strings.TrimPrefix(key, sdPrefix), ErrNotFound)
 	}
 	return v, err
+}
+
+// CountSDInstances counts a service's instances.
+func (s *State) CountSDInstances(ctx context.Context, serviceID string) (int, error) {
+	n, _, err := s.db.Count(ctx, sdInstancesPrefix+serviceID+"/")
+	return int(n), err
 }

@@ -146,10 +146,38 @@ func TestSDInstanceQuota(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	sdSeed(t, s)
-	for i := range MaxSDInstancesPerService {
+	for i := range MaxSDInstancesPerService - 10 {
 		if err := s.PutSDInstance(ctx, SDInstance{ServiceID: "srv-1", ID: fmt.Sprint("i-", i)}); err != nil {
 			t.Fatalf("instance %d: %v", i, err)
 		}
+	}
+	// 30 at once for the last 10 places: exactly 10 get one.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	placed, refused := 0, 0
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.PutSDInstance(ctx, SDInstance{ServiceID: "srv-1", ID: fmt.Sprint("late-", i)})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				placed++
+			case errors.Is(err, ErrSDLimit):
+				refused++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if placed != 10 || refused != 20 {
+		t.Fatalf("30 registrations for 10 places: %d placed, %d refused", placed, refused)
+	}
+	if n, err := s.CountSDInstances(ctx, "srv-1"); err != nil || n != MaxSDInstancesPerService {
+		t.Fatalf("count: %d %v", n, err)
 	}
 	if err := s.PutSDInstance(ctx, SDInstance{ServiceID: "srv-1", ID: "one-too-many"}); !errors.Is(err, ErrSDLimit) {
 		t.Fatalf("past the quota: %v", err)
@@ -211,5 +239,61 @@ func TestWatchDiscovery(t *testing.T) {
 		if got[i].ModRev <= got[i-1].ModRev {
 			t.Fatalf("changes out of order: %+v", got)
 		}
+	}
+}
+
+// TestSDOperationStatuses: SUBMITTED -> PENDING -> SUCCESS, and marking or
+// completing an operation again writes nothing (the completer watches the
+// operations it writes).
+func TestSDOperationStatuses(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	if err := s.SubmitSDNamespace(ctx, SDOperation{ID: "op-1", Type: SDOpCreateNamespace, Status: SDOpSubmitted,
+		Targets: map[string]string{"NAMESPACE": "ns-1"}, Namespace: &SDNamespace{ID: "ns-1", Name: "a", Type: "HTTP"}}); err != nil {
+		t.Fatal(err)
+	}
+	op, err := s.MarkSDOperationPending(ctx, "op-1")
+	if err != nil || op.Status != SDOpPending {
+		t.Fatalf("mark: %v %+v", err, op)
+	}
+	before, _ := s.Revision(ctx)
+	if op, err := s.MarkSDOperationPending(ctx, "op-1"); err != nil || op.Status != SDOpPending {
+		t.Fatalf("mark again: %v %+v", err, op)
+	}
+	if after, _ := s.Revision(ctx); after != before {
+		t.Fatalf("marking a PENDING operation wrote: %d -> %d", before, after)
+	}
+	if op, err := s.CompleteSDOperation(ctx, "op-1"); err != nil || op.Status != SDOpSuccess {
+		t.Fatalf("complete: %v %+v", err, op)
+	}
+	before, _ = s.Revision(ctx)
+	if op, err := s.CompleteSDOperation(ctx, "op-1"); err != nil || op.Status != SDOpSuccess {
+		t.Fatalf("complete again: %v %+v", err, op)
+	}
+	if op, err := s.MarkSDOperationPending(ctx, "op-1"); err != nil || op.Status != SDOpSuccess {
+		t.Fatalf("mark a done operation: %v %+v", err, op)
+	}
+	if after, _ := s.Revision(ctx); after != before {
+		t.Fatalf("a done operation was written again: %d -> %d", before, after)
+	}
+	if _, err := s.GetSDOperation(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown operation: %v", err)
+	}
+
+	// Finished operations are purged after their retention; others stay.
+	if err := s.SubmitSDOperation(ctx, SDOperation{ID: "op-2", Type: SDOpDeleteNamespace, Status: SDOpSubmitted, Targets: map[string]string{"NAMESPACE": "ns-9"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeSDOperations(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purge of nothing old: %d %v", n, err)
+	}
+	if n, err := s.PurgeSDOperations(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	if _, err := s.GetSDOperation(ctx, "op-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a purged operation: %v", err)
+	}
+	if _, err := s.GetSDOperation(ctx, "op-2"); err != nil {
+		t.Fatalf("an unfinished operation was purged: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/flotta-dev/flotta/internal/store"
 )
@@ -82,12 +83,25 @@ func (s *State) WatchSDOperations(ctx context.Context, after int64) (<-chan []st
 // MarkSDOperationPending moves a SUBMITTED operation to PENDING and
 // returns it; an operation in any other status comes back unchanged.
 func (s *State) MarkSDOperationPending(ctx context.Context, id string) (*SDOperation, error) {
-	return updateOrNotFound(ctx, s, sdOperationsPrefix+id, func(op *SDOperation) error {
-		if op.Status == SDOpSubmitted {
-			op.Status, op.UpdateDate = SDOpPending, s.Now()
+	key := sdOperationsPrefix + id
+	var out *SDOperation
+	err := retry(ctx, func() error {
+		kv, op, err := read[SDOperation](ctx, s.db, key)
+		if err != nil {
+			return err
 		}
-		return nil
+		if op == nil {
+			return fmt.Errorf("operation %s: %w", id, ErrNotFound)
+		}
+		out = op
+		if op.Status != SDOpSubmitted {
+			return nil // nothing written: a watcher of operations sees no echo
+		}
+		op.Status, op.UpdateDate = SDOpPending, s.Now()
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(op))})
+		return err
 	})
+	return out, err
 }
 
 // CompleteSDOperation carries out a SUBMITTED or PENDING operation and
@@ -108,10 +122,11 @@ func (s *State) CompleteSDOperation(ctx context.Context, id string) (*SDOperatio
 		if op.Status == SDOpSuccess || op.Status == SDOpFail {
 			return nil
 		}
-		guards, ops, failCode, failMsg, err := s.sdOperationEffect(ctx, op)
+		guards, ops, unlock, failCode, failMsg, err := s.sdOperationEffect(ctx, op)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		op.UpdateDate = s.Now()
 		if failCode != "" {
 			op.Status, op.ErrorCode, op.ErrorMessage = SDOpFail, failCode, failMsg
@@ -133,24 +148,25 @@ func (s *State) CompleteSDOperation(ctx context.Context, id string) (*SDOperatio
 
 // sdOperationEffect is the guards and writes that carry an operation out,
 // or the reason it fails.
-func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards []store.Guard, ops []store.Op, failCode, failMsg string, err error) {
+func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards []store.Guard, ops []store.Op, unlock func(), failCode, failMsg string, err error) {
+	unlock = func() {}
 	switch op.Type {
 	case SDOpCreateNamespace:
 		ns := op.Namespace
 		if ns == nil {
-			return nil, nil, "INTERNAL_FAILURE", "The operation names no namespace.", nil
+			return nil, nil, unlock, "INTERNAL_FAILURE", "The operation names no namespace.", nil
 		}
 		key := sdNamespacesPrefix + ns.ID
-		return []store.Guard{{Key: key}}, []store.Op{store.Put(key, mustJSON(ns))}, "", "", nil
+		return []store.Guard{{Key: key}}, []store.Op{store.Put(key, mustJSON(ns))}, unlock, "", "", nil
 
 	case SDOpUpdateNamespace:
 		key := sdNamespacesPrefix + op.Targets["NAMESPACE"]
 		kv, ns, err := read[SDNamespace](ctx, s.db, key)
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if ns == nil {
-			return nil, nil, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
 		}
 		if u := op.NamespaceUpdate; u != nil {
 			if u.Description != nil {
@@ -160,36 +176,36 @@ func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards 
 				ns.SOATTL = *u.SOATTL
 			}
 		}
-		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(ns))}, "", "", nil
+		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(ns))}, unlock, "", "", nil
 
 	case SDOpDeleteNamespace:
 		id := op.Targets["NAMESPACE"]
 		key := sdNamespacesPrefix + id
 		kv, ns, err := read[SDNamespace](ctx, s.db, key)
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if ns == nil {
-			return nil, nil, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrNamespaceNotFound, "No namespace exists with the specified ID.", nil
 		}
 		n, rev, err := s.db.Count(ctx, sdSvcNamesPrefix+id+"/")
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if n > 0 {
-			return nil, nil, SDOpErrResourceInUse, "The namespace has services; delete them first.", nil
+			return nil, nil, unlock, SDOpErrResourceInUse, "The namespace has services; delete them first.", nil
 		}
 		return []store.Guard{{Key: key, ModRev: kv.ModRev}, {Key: sdSvcNamesPrefix + id + "/", ModRev: rev, Prefix: true}},
-			[]store.Op{store.Del(key), store.Del(sdNSNamesPrefix + SDNameKey(ns.Name))}, "", "", nil
+			[]store.Op{store.Del(key), store.Del(sdNSNamesPrefix + SDNameKey(ns.Name))}, unlock, "", "", nil
 
 	case SDOpUpdateService:
 		key := sdServicesPrefix + op.Targets["SERVICE"]
 		kv, svc, err := read[SDService](ctx, s.db, key)
 		if err != nil {
-			return nil, nil, "", "", err
+			return nil, nil, unlock, "", "", err
 		}
 		if svc == nil {
-			return nil, nil, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
 		}
 		if u := op.ServiceUpdate; u != nil {
 			if u.Description != nil {
@@ -206,27 +222,57 @@ func (s *State) sdOperationEffect(ctx context.Context, op *SDOperation) (guards 
 				svc.HealthCheckConfig = u.HealthCheckConfig
 			}
 		}
-		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(svc))}, "", "", nil
+		return []store.Guard{{Key: key, ModRev: kv.ModRev}}, []store.Op{store.Put(key, mustJSON(svc))}, unlock, "", "", nil
 
 	case SDOpRegisterInstance:
 		if op.Instance == nil {
-			return nil, nil, "INTERNAL_FAILURE", "The operation names no instance.", nil
+			return nil, nil, unlock, "INTERNAL_FAILURE", "The operation names no instance.", nil
 		}
 		inst := *op.Instance
 		inst.UpdateDate = s.Now()
-		guards, ops, err := s.putInstanceTxn(ctx, inst)
+		guards, ops, unlockQuota, err := s.putInstanceTxn(ctx, inst)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return nil, nil, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
+			return nil, nil, unlock, SDOpErrServiceNotFound, "No service exists with the specified ID.", nil
 		case errors.Is(err, ErrSDLimit):
-			return nil, nil, SDOpErrLimitExceeded, fmt.Sprintf("The service has the most instances it may have (%d).", MaxSDInstancesPerService), nil
+			return nil, nil, unlock, SDOpErrLimitExceeded, fmt.Sprintf("The service has the most instances it may have (%d).", MaxSDInstancesPerService), nil
+		case err != nil:
+			return nil, nil, unlock, "", "", err
 		}
-		return guards, ops, "", "", err
+		return guards, ops, unlockQuota, "", "", nil
 
 	case SDOpDeregisterInstance:
 		// An instance already gone is deregistered: success.
 		guards, ops, err := s.deleteInstanceTxn(ctx, op.Targets["SERVICE"], op.Targets["INSTANCE"])
-		return guards, ops, "", "", err
+		return guards, ops, unlock, "", "", err
 	}
-	return nil, nil, "INTERNAL_FAILURE", "Unknown operation type " + op.Type + ".", nil
+	return nil, nil, unlock, "INTERNAL_FAILURE", "Unknown operation type " + op.Type + ".", nil
+}
+
+// PurgeSDOperations deletes the operations that finished (SUCCESS or
+// FAIL) before before, and says how many.
+func (s *State) PurgeSDOperations(ctx context.Context, before time.Time) (int, error) {
+	page, err := s.db.List(ctx, sdOperationsPrefix, store.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, kv := range page.KVs {
+		op, err := decode[SDOperation](kv)
+		if err != nil {
+			return n, err
+		}
+		if (op.Status != SDOpSuccess && op.Status != SDOpFail) || !op.UpdateDate.Before(before) {
+			continue
+		}
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: kv.Key, ModRev: kv.ModRev}}, []store.Op{store.Del(kv.Key)})
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -320,11 +320,25 @@ func setRetryAfter(h http.Header, wait time.Duration) {
 	h.Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(wait.Seconds()))), 10))
 }
 
+// ErrorFielder is an APIError that carries members besides its message,
+// as some services' exceptions do (Cloud Map's ServiceAlreadyExists names
+// the existing service's ServiceId and CreatorRequestId).
+type ErrorFielder interface {
+	ErrorFields() map[string]string
+}
+
 func writeError(w http.ResponseWriter, err APIError) {
-	body := struct {
-		Type    string `json:"__type"`
-		Message string `json:"message,omitempty"`
-	}{err.ErrorCode(), err.ErrorMessage()}
+	body := map[string]string{"__type": err.ErrorCode()}
+	if f, ok := err.(ErrorFielder); ok {
+		for k, v := range f.ErrorFields() {
+			if v != "" && k != "__type" {
+				body[k] = v
+			}
+		}
+	}
+	if m := err.ErrorMessage(); m != "" {
+		body["message"] = m
+	}
 	payload, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("X-Amzn-ErrorType", err.ErrorCode())

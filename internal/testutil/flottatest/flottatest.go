@@ -21,6 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
@@ -245,4 +248,25 @@ func (e *Env) ELB() *elasticloadbalancingv2.Client {
 	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
 	return elasticloadbalancingv2.New(elasticloadbalancingv2.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
 		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+}
+
+// SD returns the SDK's Cloud Map client, signing as the account's root.
+// Like any client of a Flotta endpoint it leaves out the "data-" host
+// prefix AWS's DiscoverInstances endpoint has (see NoHostPrefix).
+func (e *Env) SD() *servicediscovery.Client {
+	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
+	return servicediscovery.New(servicediscovery.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
+		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1, APIOptions: []func(*middleware.Stack) error{NoHostPrefix}})
+}
+
+// NoHostPrefix keeps an SDK client from sending an operation to its
+// endpoint's host with a prefix (Cloud Map's DiscoverInstances goes to
+// "data-" + host): Flotta serves every operation on one endpoint, and
+// "data-127.0.0.1" is no host at all. The Go SDK's own switch for it is this
+// context flag; boto3 has Config(inject_host_prefix=False).
+func NoHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("FlottaNoHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
 }
