@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
@@ -244,5 +245,12 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 func (e *Env) ELB() *elasticloadbalancingv2.Client {
 	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
 	return elasticloadbalancingv2.New(elasticloadbalancingv2.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
+		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+}
+
+// R53 returns the SDK's Route 53 client, signing as the account's root.
+func (e *Env) R53() *route53.Client {
+	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
+	return route53.New(route53.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
 		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
 }
