@@ -212,7 +212,8 @@ func (a *API) checkChanges(ctx context.Context, z *state.R53Zone, in []Change) (
 			}
 			bad := false
 			seen := map[string]bool{}
-			for _, v := range in.ResourceRecords {
+			for _, r := range in.ResourceRecords {
+				v := r.Value
 				valueChars += len(v)
 				if len(v) > 4000 {
 					msgs = append(msgs, badRecord("RRDATATooLong", "Value is longer than 4000 characters", v[:40]+"..."))

@@ -138,21 +138,26 @@ type DeleteHostedZoneResponse struct {
 
 // ResourceRecordSet is a record set as the API writes it.
 type ResourceRecordSet struct {
-	Name                    *string      `xml:"Name"`
-	Type                    *string      `xml:"Type"`
-	SetIdentifier           *string      `xml:"SetIdentifier"`
-	Weight                  *int64       `xml:"Weight"`
-	Region                  *string      `xml:"Region"`
-	GeoLocation             *struct{}    `xml:"GeoLocation"`
-	GeoProximityLocation    *struct{}    `xml:"GeoProximityLocation"`
-	CidrRoutingConfig       *struct{}    `xml:"CidrRoutingConfig"`
-	Failover                *string      `xml:"Failover"`
-	MultiValueAnswer        *bool        `xml:"MultiValueAnswer"`
-	TTL                     *int64       `xml:"TTL"`
-	ResourceRecords         []string     `xml:"ResourceRecords>ResourceRecord>Value"`
-	AliasTarget             *AliasTarget `xml:"AliasTarget"`
-	HealthCheckID           *string      `xml:"HealthCheckId"`
-	TrafficPolicyInstanceID *string      `xml:"TrafficPolicyInstanceId"`
+	Name                    *string          `xml:"Name"`
+	Type                    *string          `xml:"Type"`
+	SetIdentifier           *string          `xml:"SetIdentifier"`
+	Weight                  *int64           `xml:"Weight"`
+	Region                  *string          `xml:"Region"`
+	GeoLocation             *struct{}        `xml:"GeoLocation"`
+	GeoProximityLocation    *struct{}        `xml:"GeoProximityLocation"`
+	CidrRoutingConfig       *struct{}        `xml:"CidrRoutingConfig"`
+	Failover                *string          `xml:"Failover"`
+	MultiValueAnswer        *bool            `xml:"MultiValueAnswer"`
+	TTL                     *int64           `xml:"TTL"`
+	ResourceRecords         []ResourceRecord `xml:"ResourceRecords>ResourceRecord"`
+	AliasTarget             *AliasTarget     `xml:"AliasTarget"`
+	HealthCheckID           *string          `xml:"HealthCheckId"`
+	TrafficPolicyInstanceID *string          `xml:"TrafficPolicyInstanceId"`
+}
+
+// ResourceRecord is one value of a record set.
+type ResourceRecord struct {
+	Value string `xml:"Value"`
 }
 
 // AliasTarget is an alias record's target.
@@ -189,16 +194,16 @@ type ChangeResourceRecordSetsResponse struct {
 
 // ResourceRecordSetOut is a record set as answers show it.
 type ResourceRecordSetOut struct {
-	Name             string          `xml:"Name"`
-	Type             string          `xml:"Type"`
-	SetIdentifier    string          `xml:"SetIdentifier,omitempty"`
-	Weight           *int64          `xml:"Weight"`
-	Failover         string          `xml:"Failover,omitempty"`
-	MultiValueAnswer *bool           `xml:"MultiValueAnswer"`
-	TTL              *int64          `xml:"TTL"`
-	ResourceRecords  []string        `xml:"ResourceRecords>ResourceRecord>Value,omitempty"`
-	AliasTarget      *AliasTargetOut `xml:"AliasTarget"`
-	HealthCheckID    string          `xml:"HealthCheckId,omitempty"`
+	Name             string           `xml:"Name"`
+	Type             string           `xml:"Type"`
+	SetIdentifier    string           `xml:"SetIdentifier,omitempty"`
+	Weight           *int64           `xml:"Weight"`
+	Failover         string           `xml:"Failover,omitempty"`
+	MultiValueAnswer *bool            `xml:"MultiValueAnswer"`
+	TTL              *int64           `xml:"TTL"`
+	ResourceRecords  []ResourceRecord `xml:"ResourceRecords>ResourceRecord,omitempty"`
+	AliasTarget      *AliasTargetOut  `xml:"AliasTarget"`
+	HealthCheckID    string           `xml:"HealthCheckId,omitempty"`
 }
 
 // AliasTargetOut is an alias target as answers show it.
@@ -280,7 +285,10 @@ func recordOut(rs *state.R53RecordSet) ResourceRecordSetOut {
 		out.AliasTarget = &AliasTargetOut{HostedZoneID: rs.Alias.HostedZoneID, DNSName: rs.Alias.DNSName, EvaluateTargetHealth: rs.Alias.EvaluateTargetHealth}
 		return out
 	}
-	ttl, values := rs.TTL, rs.Values
-	out.TTL, out.ResourceRecords = &ttl, values
+	ttl := rs.TTL
+	out.TTL = &ttl
+	for _, v := range rs.Values {
+		out.ResourceRecords = append(out.ResourceRecords, ResourceRecord{Value: v})
+	}
 	return out
 }
