@@ -84,7 +84,7 @@ func (a *API) ChangeResourceRecordSets(ctx context.Context, r *restxml.Request) 
 	if err != nil {
 		return nil, err
 	}
-	changes, err := a.checkChanges(ctx, z, in.ChangeBatch.Changes)
+	changes, err := checkChanges(z, in.ChangeBatch.Changes, func() (map[string]bool, error) { return a.loadBalancerNames(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,8 @@ func (a *API) ChangeResourceRecordSets(ctx context.Context, r *restxml.Request) 
 // record set. InvalidInput comes at once, as Route 53 rejects a malformed
 // request before it looks at the zone; the batch's other problems come
 // together as InvalidChangeBatch.
-func (a *API) checkChanges(ctx context.Context, z *state.R53Zone, in []Change) ([]change, error) {
+// lbNames reads the load balancers' DNS names when an alias needs them.
+func checkChanges(z *state.R53Zone, in []Change, lbNames func() (map[string]bool, error)) ([]change, error) {
 	var msgs []string
 	var out []change
 	valueChars := 0
@@ -192,7 +193,7 @@ func (a *API) checkChanges(ctx context.Context, z *state.R53Zone, in []Change) (
 			}
 			if rs.Alias.HostedZoneID != z.ID && action != "DELETE" {
 				if elbNames == nil {
-					if elbNames, err = a.loadBalancerNames(ctx); err != nil {
+					if elbNames, err = lbNames(); err != nil {
 						return nil, err
 					}
 				}
