@@ -52,7 +52,9 @@ func TestRoute53WithAWSCLIAndBoto3(t *testing.T) {
 	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "cli.internal", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": "\"hello world\""}]}},
 	  {"Action": "CREATE", "ResourceRecordSet": {"Name": "_web._tcp.cli.internal", "Type": "SRV", "TTL": 60, "ResourceRecords": [{"Value": "1 10 8080 www.cli.internal."}]}}
 	]}`)
-	var changed struct{ ChangeInfo struct{ Id, Status, Comment string } }
+	var changed struct {
+		ChangeInfo struct{ Id, Status, Comment string }
+	}
 	must(&changed, "route53", "change-resource-record-sets", "--hosted-zone-id", id, "--change-batch", create)
 	if !strings.HasPrefix(changed.ChangeInfo.Id, "/change/C") || changed.ChangeInfo.Status != "PENDING" || changed.ChangeInfo.Comment != "web" {
 		t.Fatalf("change-resource-record-sets: %+v", changed)
