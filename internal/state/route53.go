@@ -19,10 +19,14 @@ import (
 //
 // Key layout (one JSON record a key, every key under r53Prefix):
 //
-//	r53/zone/<zone id>                      R53Zone
+//	r53/zone/<zone id>                            R53Zone
 //	r53/rr/<zone id>/<sort name> <type> <set id>  R53RecordSet
-//	r53/change/<change id>                  R53ChangeRecord
-//	r53/callerref/<caller reference>        the zone id it made
+//
+// and what a DNS data plane has no use for apart, under r53MetaPrefix, so
+// that ReadRoute53 and WatchRoute53 carry only zones and record sets:
+//
+//	r53-meta/change/<change id>            R53ChangeRecord
+//	r53-meta/callerref/<caller reference>  the zone id it made
 //
 // A record set has a key of its own, so a zone of 10,000 records is 10,000
 // small values and a change rewrites only what it touches. The sort name is
@@ -32,7 +36,10 @@ import (
 // Every change batch rewrites its zone record (the record count) under a
 // guard on the zone's revision, so batches on one zone are serialised and
 // each is all or nothing.
-const r53Prefix = Root + "r53/"
+const (
+	r53Prefix     = Root + "r53/"
+	r53MetaPrefix = Root + "r53-meta/"
+)
 
 // R53Zone is a hosted zone.
 type R53Zone struct {

@@ -25,7 +25,8 @@ func FuzzChangeBatchXML(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	zone := &state.R53Zone{ID: "Z1", Name: "example.com."}
-	lbs := func() (map[string]bool, error) { return map[string]bool{"lb.example.": true}, nil }
+	look := lookups{loadBalancers: func() (map[string]bool, error) { return map[string]bool{"lb.example.": true}, nil },
+		healthCheck: func(id string) (bool, error) { return id == "hc-1", nil }}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var in ChangeResourceRecordSetsRequest
 		if err := restxml.Decode(body, Namespace, &in); err != nil {
@@ -35,7 +36,7 @@ func FuzzChangeBatchXML(f *testing.F) {
 			return
 		}
 		z := *zone
-		changes, err := checkChanges(&z, in.ChangeBatch.Changes, lbs)
+		changes, err := checkChanges(&z, in.ChangeBatch.Changes, look)
 		if err != nil {
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -84,7 +83,15 @@ func (a *API) ChangeResourceRecordSets(ctx context.Context, r *restxml.Request) 
 	if err != nil {
 		return nil, err
 	}
-	changes, err := checkChanges(z, in.ChangeBatch.Changes, func() (map[string]bool, error) { return a.loadBalancerNames(ctx) })
+	changes, err := checkChanges(z, in.ChangeBatch.Changes, lookups{
+		loadBalancers: func() (map[string]bool, error) { return a.loadBalancerNames(ctx) },
+		healthCheck: func(id string) (bool, error) {
+			_, err := a.State.GetR53HealthCheck(ctx, id)
+			if errors.Is(err, state.ErrR53HealthCheckNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +122,15 @@ func (a *API) ChangeResourceRecordSets(ctx context.Context, r *restxml.Request) 
 // record set. InvalidInput comes at once, as Route 53 rejects a malformed
 // request before it looks at the zone; the batch's other problems come
 // together as InvalidChangeBatch.
-// lbNames reads the load balancers' DNS names when an alias needs them.
-func checkChanges(z *state.R53Zone, in []Change, lbNames func() (map[string]bool, error)) ([]change, error) {
+// lookups read what a batch's checks need beyond the zone.
+type lookups struct {
+	// loadBalancers are the DNS names of the load balancers, normalized.
+	loadBalancers func() (map[string]bool, error)
+	// healthCheck says whether a health check exists.
+	healthCheck func(id string) (bool, error)
+}
+
+func checkChanges(z *state.R53Zone, in []Change, look lookups) ([]change, error) {
 	var msgs []string
 	var out []change
 	valueChars := 0
@@ -173,8 +187,15 @@ func checkChanges(z *state.R53Zone, in []Change, lbNames func() (map[string]bool
 		if err := routing(in, &rs, action); err != nil {
 			return nil, err
 		}
-		if in.HealthCheckID != nil && *in.HealthCheckID != "" {
-			return nil, fail(CodeNoSuchHealthCheck, http.StatusNotFound, "No health check exists with the specified ID %s", *in.HealthCheckID)
+		if in.HealthCheckID != nil {
+			ok, err := look.healthCheck(*in.HealthCheckID)
+			if err != nil {
+				return nil, err
+			}
+			if !ok && action != "DELETE" {
+				return nil, noSuchHealthCheck(*in.HealthCheckID)
+			}
+			rs.HealthCheckID = *in.HealthCheckID
 		}
 		if alias {
 			at := in.AliasTarget
@@ -193,7 +214,7 @@ func checkChanges(z *state.R53Zone, in []Change, lbNames func() (map[string]bool
 			}
 			if rs.Alias.HostedZoneID != z.ID && action != "DELETE" {
 				if elbNames == nil {
-					if elbNames, err = lbNames(); err != nil {
+					if elbNames, err = look.loadBalancers(); err != nil {
 						return nil, err
 					}
 				}

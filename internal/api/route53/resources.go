@@ -17,6 +17,8 @@ func (a *API) resources(_ context.Context, r *restxml.Request) ([]string, map[st
 	switch r.Op {
 	case "GetHostedZone", "UpdateHostedZoneComment", "DeleteHostedZone", "ChangeResourceRecordSets", "ListResourceRecordSets":
 		return []string{ZoneARN(zoneID(r.Path["Id"]))}, nil
+	case "GetHealthCheck", "DeleteHealthCheck":
+		return []string{"arn:aws:route53:::healthcheck/" + r.Path["HealthCheckId"]}, nil
 	case "GetChange":
 		return []string{"arn:aws:route53:::change/" + strings.TrimPrefix(strings.TrimPrefix(r.Path["Id"], "/"), "change/")}, nil
 	case "ChangeTagsForResource", "ListTagsForResource":

@@ -97,6 +97,11 @@ func (a *API) Service() *restxml.Service {
 			{Method: http.MethodPost, Pattern: p + "hostedzone/{Id}/rrset", Op: "ChangeResourceRecordSets", Handler: a.ChangeResourceRecordSets},
 			{Method: http.MethodGet, Pattern: p + "hostedzone/{Id}/rrset", Op: "ListResourceRecordSets", Handler: a.ListResourceRecordSets},
 			{Method: http.MethodGet, Pattern: p + "change/{Id}", Op: "GetChange", Handler: a.GetChange},
+			{Method: http.MethodPost, Pattern: p + "healthcheck", Op: "CreateHealthCheck", Handler: a.CreateHealthCheck},
+			{Method: http.MethodGet, Pattern: p + "healthcheck", Op: "ListHealthChecks", Handler: a.ListHealthChecks},
+			{Method: http.MethodGet, Pattern: p + "healthcheckcount", Op: "GetHealthCheckCount", Handler: a.GetHealthCheckCount},
+			{Method: http.MethodGet, Pattern: p + "healthcheck/{HealthCheckId}", Op: "GetHealthCheck", Handler: a.GetHealthCheck},
+			{Method: http.MethodDelete, Pattern: p + "healthcheck/{HealthCheckId}", Op: "DeleteHealthCheck", Handler: a.DeleteHealthCheck},
 			{Method: http.MethodPost, Pattern: p + "tags/{ResourceType}/{ResourceId}", Op: "ChangeTagsForResource", Handler: a.ChangeTagsForResource},
 			{Method: http.MethodGet, Pattern: p + "tags/{ResourceType}/{ResourceId}", Op: "ListTagsForResource", Handler: a.ListTagsForResource},
 		}}
