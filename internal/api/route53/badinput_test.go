@@ -2,6 +2,7 @@ package route53_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -80,5 +81,17 @@ func TestBadInput(t *testing.T) {
 	}
 	if resp, err := http.Get(e.Server.Endpoint() + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)
+	}
+	// Every answer is counted, under the operation and its code.
+	resp, err = http.Get(e.Server.Endpoint() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`code="NoSuchHostedZone",operation="GetHostedZone",service="route53"`, `code="OK",operation="CreateHostedZone",service="route53"`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics has no %s", want)
+		}
 	}
 }
