@@ -513,3 +513,10 @@ func decodeAll[T any](kvs []store.KV) ([]T, error) {
 	}
 	return out, nil
 }
+
+// PutR53Change records a change that wrote no record set (a VPC
+// association, say), for GetChange.
+func (s *State) PutR53Change(ctx context.Context, change R53ChangeRecord) error {
+	_, err := s.db.Commit(ctx, nil, []store.Op{store.Put(r53ChangeKey(change.ID), mustJSON(change))})
+	return err
+}

@@ -15,7 +15,8 @@ import (
 // ARNs name neither a region nor an account.
 func (a *API) resources(_ context.Context, r *restxml.Request) ([]string, map[string][]string) {
 	switch r.Op {
-	case "GetHostedZone", "UpdateHostedZoneComment", "DeleteHostedZone", "ChangeResourceRecordSets", "ListResourceRecordSets":
+	case "GetHostedZone", "UpdateHostedZoneComment", "DeleteHostedZone", "ChangeResourceRecordSets", "ListResourceRecordSets",
+		"AssociateVPCWithHostedZone", "DisassociateVPCFromHostedZone":
 		return []string{ZoneARN(zoneID(r.Path["Id"]))}, nil
 	case "GetHealthCheck", "DeleteHealthCheck":
 		return []string{"arn:aws:route53:::healthcheck/" + r.Path["HealthCheckId"]}, nil
