@@ -571,7 +571,8 @@ func (a *API) ListResourceRecordSets(ctx context.Context, r *restxml.Request) (*
 	if err != nil {
 		return nil, err
 	}
-	sets, more, err := a.State.ListR53RecordSetsFrom(ctx, z.ID, from, limit+1)
+	// One more than a page: the first of the next page, if any.
+	sets, _, err := a.State.ListR53RecordSetsFrom(ctx, z.ID, from, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -584,6 +585,5 @@ func (a *API) ListResourceRecordSets(ctx context.Context, r *restxml.Request) (*
 		}
 		out.ResourceRecordSets = append(out.ResourceRecordSets, recordOut(&sets[i]))
 	}
-	_ = more
 	return &restxml.Response{Body: out}, nil
 }

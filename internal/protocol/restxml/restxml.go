@@ -156,8 +156,9 @@ func (rt *Router) service(path string) *Service {
 	return nil
 }
 
-// match finds the route of a method and path. A path that a route matches
-// with another method is methodOK false with a route (for the error).
+// match finds the route of a method and path; pathKnown says whether some
+// route has the path (with another method, when route is nil), so that the
+// error can say which.
 func (s *Service) match(method, path string) (route *Route, params map[string]string, pathKnown bool) {
 	segs := splitPath(path)
 	for i := range s.Routes {
