@@ -198,8 +198,8 @@ func AccessDenied(principal, action, resource string, r policy.Result) *model.Er
 		why = fmt.Sprintf("because no %s allows the %s action", r.Source, action)
 	}
 	code, status := model.CodeAccessDenied, http.StatusBadRequest
-	if strings.HasPrefix(action, "iam:") || strings.HasPrefix(action, "sts:") || strings.HasPrefix(action, "elasticloadbalancing:") {
-		// The Query APIs name it without the suffix, with a 403.
+	if strings.HasPrefix(action, "iam:") || strings.HasPrefix(action, "sts:") || strings.HasPrefix(action, "elasticloadbalancing:") || strings.HasPrefix(action, "route53:") {
+		// The Query and REST-XML APIs name it without the suffix, with a 403.
 		code, status = "AccessDenied", http.StatusForbidden
 	}
 	return &model.Error{Code: code, Status: status,

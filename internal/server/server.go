@@ -23,6 +23,7 @@ import (
 	ecsapi "github.com/flotta-dev/flotta/internal/api/ecs"
 	elbv2api "github.com/flotta-dev/flotta/internal/api/elbv2"
 	iamapi "github.com/flotta-dev/flotta/internal/api/iam"
+	route53api "github.com/flotta-dev/flotta/internal/api/route53"
 	smapi "github.com/flotta-dev/flotta/internal/api/secretsmanager"
 	sdapi "github.com/flotta-dev/flotta/internal/api/servicediscovery"
 	ssmapi "github.com/flotta-dev/flotta/internal/api/ssm"
@@ -38,6 +39,7 @@ import (
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/protocol/awsjson"
 	"github.com/flotta-dev/flotta/internal/protocol/query"
+	"github.com/flotta-dev/flotta/internal/protocol/restxml"
 	"github.com/flotta-dev/flotta/internal/scheduler"
 	"github.com/flotta-dev/flotta/internal/sealing"
 	"github.com/flotta-dev/flotta/internal/state"
@@ -335,18 +337,28 @@ func (s *Server) routes() http.Handler {
 	queries.Handle(iamAPI.STSService())
 	queries.Handle((&elbv2api.API{State: s.state, Now: s.cfg.Now}).Service())
 
+	// Route 53 speaks REST-XML: the operation is the method and the path.
+	rest := &restxml.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
+		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
+	rest.Handle((&route53api.API{State: s.state, Now: s.cfg.Now}).Service())
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", byProtocol(router, queries))
+	mux.Handle("/", byProtocol(router, queries, rest))
 	return mux
 }
 
 // byProtocol sends AWS JSON requests (they name their operation in
-// X-Amz-Target) to one handler and AWS Query requests (Action= in a form) to
-// the other.
-func byProtocol(jsonAPI, queryAPI http.Handler) http.Handler {
+// X-Amz-Target) to one handler, AWS Query requests (Action= in a form) to
+// another, and REST-XML requests (paths under a REST service's prefix, such
+// as Route 53's /2013-04-01/) to the third.
+func byProtocol(jsonAPI, queryAPI http.Handler, restAPI *restxml.Router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "" && restAPI.Serves(r) {
+			restAPI.ServeHTTP(w, r)
+			return
+		}
 		if r.Header.Get("X-Amz-Target") == "" && (strings.HasPrefix(r.Header.Get("Content-Type"), query.ContentType) || r.URL.Query().Has("Action")) {
 			queryAPI.ServeHTTP(w, r)
 			return
