@@ -255,8 +255,8 @@ func (a *API) GetHealthCheck(ctx context.Context, r *restxml.Request) (*restxml.
 }
 
 // DeleteHealthCheck deletes a health check. As in Route 53, record sets
-// that name it keep the id (and Flotta's DNS server treats the missing
-// check as healthy).
+// that name it keep the id; what a missing check means for an answer is
+// the DNS data plane's to decide.
 func (a *API) DeleteHealthCheck(ctx context.Context, r *restxml.Request) (*restxml.Response, error) {
 	err := a.State.DeleteR53HealthCheck(ctx, r.Path["HealthCheckId"])
 	if errors.Is(err, state.ErrR53HealthCheckNotFound) {
