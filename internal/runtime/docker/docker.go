@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distribution/reference"
@@ -36,6 +38,10 @@ import (
 // Driver talks to one Docker engine.
 type Driver struct {
 	cli *client.Client
+	// networkMu makes EnsureNetwork's look-then-create one step within the
+	// process: Docker takes two networks of one name, and then refuses to
+	// connect anything to either ("network ... is ambiguous").
+	networkMu sync.Mutex
 }
 
 var _ runtime.Runtime = (*Driver)(nil)
@@ -360,15 +366,45 @@ func (d *Driver) Events(ctx context.Context, labels map[string]string) (<-chan r
 }
 
 // EnsureNetwork creates a bridge network unless one of that name exists.
+// Docker does not keep names unique, so when two callers (two agents on
+// one engine) create it at once, every caller keeps the same one (the
+// lowest id) and removes the others.
 func (d *Driver) EnsureNetwork(ctx context.Context, name string, labels map[string]string) error {
-	if _, err := d.cli.NetworkInspect(ctx, name, network.InspectOptions{}); err == nil {
-		return nil
+	d.networkMu.Lock()
+	defer d.networkMu.Unlock()
+	same := func() ([]network.Summary, error) {
+		list, err := d.cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+		if err != nil {
+			return nil, wrap(err)
+		}
+		exact := list[:0]
+		for _, n := range list {
+			if n.Name == name { // the filter matches substrings
+				exact = append(exact, n)
+			}
+		}
+		sort.Slice(exact, func(i, j int) bool { return exact[i].ID < exact[j].ID })
+		return exact, nil
 	}
-	_, err := d.cli.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: labels})
-	if errdefs.IsConflict(err) {
-		return nil
+	list, err := same()
+	if err != nil {
+		return err
 	}
-	return err
+	if len(list) == 0 {
+		if _, err := d.cli.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: labels}); err != nil && !errdefs.IsConflict(err) {
+			return wrap(err)
+		}
+		if list, err = same(); err != nil {
+			return err
+		}
+	}
+	for _, extra := range list[min(1, len(list)):] {
+		// Another caller's twin: unused yet, unless it won a race we lost.
+		if err := d.cli.NetworkRemove(ctx, extra.ID); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("network %s exists twice and the twin %s cannot be removed: %w", name, extra.ID, wrap(err))
+		}
+	}
+	return nil
 }
 
 // RemoveNetwork deletes a network.
