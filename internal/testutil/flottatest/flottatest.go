@@ -17,14 +17,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/iam"
@@ -105,7 +107,13 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Server: srv, DataDir: o.DataDir, Root: root, HTTP: &http.Client{Timeout: time.Minute}}
+	// Each server's clients have a transport of their own: a connection
+	// pool shared across the tests of a package could hand one test a
+	// connection to another test's server (a port the kernel gave out
+	// again), or have it closed under it when that server shuts down.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	e := &Env{Server: srv, DataDir: o.DataDir, Root: root, HTTP: &http.Client{Timeout: time.Minute, Transport: tr}}
 	if bundle := srv.CABundle(); bundle != "" {
 		pem, err := os.ReadFile(bundle)
 		if err != nil {
@@ -113,9 +121,7 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 		}
 		roots := x509.NewCertPool()
 		roots.AppendCertsFromPEM(pem)
-		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
-		e.HTTP.Transport = tr
 	}
 	e.ECS = e.ECSClient(root)
 	return e
@@ -124,11 +130,27 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 // ECSClient returns an SDK ECS client that signs with k.
 func (e *Env) ECSClient(k iam.AccessKey) *ecs.Client {
 	return ecs.New(ecs.Options{
-		Region:           e.Server.Account().Region,
-		BaseEndpoint:     aws.String(e.Server.Endpoint()),
-		Credentials:      credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, k.SessionToken),
-		RetryMaxAttempts: 1,
-		HTTPClient:       e.HTTP,
+		Region:       e.Server.Account().Region,
+		BaseEndpoint: aws.String(e.Server.Endpoint()),
+		Credentials:  credentials.NewStaticCredentialsProvider(k.AccessKeyID, k.SecretAccessKey, k.SessionToken),
+		Retryer:      ConnectionRetryer(),
+		HTTPClient:   e.HTTP,
+	})
+}
+
+// ConnectionRetryer retries a call, up to three attempts, only when the
+// connection failed under it (the SDK's RetryableConnectionError: refused,
+// reset, "use of closed network connection"), as every SDK does by default;
+// the server's own answers, throttling and 5xx included, come back at once,
+// so a test sees exactly what the server said. Without it, a rare reset of
+// a loopback connection while a test read an answer (a 200 whose body read
+// failed with "use of closed network connection"; seen in two CI runs and
+// once on a developer machine, cause not found) failed whole suites.
+func ConnectionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.RateLimiter = ratelimit.None
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
 	})
 }
 
@@ -248,7 +270,7 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 func (e *Env) ELB() *elasticloadbalancingv2.Client {
 	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
 	return elasticloadbalancingv2.New(elasticloadbalancingv2.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
-		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+		Credentials: creds, HTTPClient: e.HTTP, Retryer: ConnectionRetryer()})
 }
 
 // SD returns the SDK's Cloud Map client, signing as the account's root.
@@ -257,7 +279,7 @@ func (e *Env) ELB() *elasticloadbalancingv2.Client {
 func (e *Env) SD() *servicediscovery.Client {
 	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
 	return servicediscovery.New(servicediscovery.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
-		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1, APIOptions: []func(*middleware.Stack) error{NoHostPrefix}})
+		Credentials: creds, HTTPClient: e.HTTP, Retryer: ConnectionRetryer(), APIOptions: []func(*middleware.Stack) error{NoHostPrefix}})
 }
 
 // NoHostPrefix keeps an SDK client from sending an operation to its
@@ -276,5 +298,5 @@ func NoHostPrefix(stack *middleware.Stack) error {
 func (e *Env) R53() *route53.Client {
 	creds := credentials.NewStaticCredentialsProvider(e.Root.AccessKeyID, e.Root.SecretAccessKey, "")
 	return route53.New(route53.Options{Region: e.Server.Account().Region, BaseEndpoint: aws.String(e.Server.Endpoint()),
-		Credentials: creds, HTTPClient: e.HTTP, RetryMaxAttempts: 1})
+		Credentials: creds, HTTPClient: e.HTTP, Retryer: ConnectionRetryer()})
 }
