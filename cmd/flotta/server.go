@@ -43,6 +43,9 @@ type serverFlags struct {
 	secretsKey    string
 	lbHost        string
 	noLB          bool
+	dnsListen     string
+	dnsUpstream   string
+	noDNS         bool
 }
 
 func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
@@ -68,6 +71,9 @@ func (f *serverFlags) add(cmd *cobra.Command, dataDir, listen string) {
 		lbHost = host // a local server's load balancers stay local too
 	}
 	cmd.Flags().StringVar(&f.lbHost, "lb-host", lbHost, "address the load balancers' listeners bind (empty: every interface)")
+	cmd.Flags().StringVar(&f.dnsListen, "dns-listen", "", "address of the DNS server for Cloud Map namespaces and Route 53 zones, on UDP and TCP (default: --listen's host, port 8053; port 0, a free one, when --listen's port is 0)")
+	cmd.Flags().BoolVar(&f.noDNS, "no-dns", false, "serve no DNS")
+	cmd.Flags().StringVar(&f.dnsUpstream, "dns-upstream", "", "HOST:PORT to forward DNS queries for names Flotta does not serve (default: refuse them)")
 	cmd.Flags().BoolVar(&f.noLB, "no-lb", false, "do not serve load balancer listeners in this process (run `flotta lb serve` elsewhere)")
 	cmd.Flags().BoolVar(&f.insecureHTTP, "insecure-http", false, "serve plain HTTP beyond loopback: credentials and tasks cross the network in clear text")
 	d := model.DefaultQuotas()
@@ -86,7 +92,31 @@ func (f *serverFlags) config(logger *slog.Logger) server.Config {
 		LostInstanceGrace: f.lostGrace, StoppedTaskRetention: f.retention, MaxConnections: f.maxConns,
 		RequestRate: rate, RequestBurst: f.apiBurst, Quotas: f.quotas,
 		TLSCertFile: f.tlsCert, TLSKeyFile: f.tlsKey, TLSHosts: f.tlsHosts, TLS: f.tls, InsecureHTTP: f.insecureHTTP, SecretsKeyFile: f.secretsKey,
-		LoadBalancers: !f.noLB, LoadBalancerHost: f.lbHost}
+		LoadBalancers: !f.noLB, LoadBalancerHost: f.lbHost, DNSListen: f.dnsAddress(), DNSUpstream: f.dnsUpstream}
+}
+
+// DefaultDNSPort is the DNS server's port unless --dns-listen says another:
+// above 1024, so that no root is needed.
+const DefaultDNSPort = "8053"
+
+// dnsAddress is where the DNS server listens: --dns-listen, else the API's
+// host on DefaultDNSPort (a free port when the API's is 0, as in tests that
+// start many servers).
+func (f *serverFlags) dnsAddress() string {
+	if f.noDNS {
+		return ""
+	}
+	if f.dnsListen != "" {
+		return f.dnsListen
+	}
+	host, port, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return net.JoinHostPort("", DefaultDNSPort)
+	}
+	if port == "0" {
+		return net.JoinHostPort(host, "0")
+	}
+	return net.JoinHostPort(host, DefaultDNSPort)
 }
 
 func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -243,6 +273,7 @@ func printDevBanner(w io.Writer, srv *server.Server, dataDir string, agentErr er
 		"  Profile    " + server.ProfileName + "  (credentials in " + srv.CredentialsFile() + ")",
 		"  Data       " + dataDir,
 		agentLine,
+		dnsLine(srv),
 		"",
 		"  Try it from another terminal:",
 		"",
@@ -257,6 +288,14 @@ func printDevBanner(w io.Writer, srv *server.Server, dataDir string, agentErr er
 		"",
 	}
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+// dnsLine says where the DNS server answers.
+func dnsLine(srv *server.Server) string {
+	if srv.DNSAddr() == "" {
+		return "  DNS        not served (--no-dns)"
+	}
+	return "  DNS        " + srv.DNSAddr() + "  (Cloud Map namespaces, Route 53 zones: flotta dns query NAME)"
 }
 
 func waitAndShutdown(ctx context.Context, srv *server.Server, logger *slog.Logger) error {

@@ -51,6 +51,7 @@ var allowedInternal = map[string][]string{
 	"internal/lb/lbbench":          {"internal/lb"},
 	"internal/dns":                 {},
 	"internal/dns/dnsbench":        {"internal/dns"},
+	"internal/dnssync":             {"internal/dns", "internal/state"},
 	"internal/lbsync":              {"internal/lb", "internal/state", "internal/sealing", "internal/api/iam", "internal/flottaapi", "internal/model"},
 	"internal/throttle":            {},
 	"internal/protocol":            {},
@@ -70,8 +71,8 @@ var allowedInternal = map[string][]string{
 	"internal/api/elbv2":           {"internal/model", "internal/protocol/query", "internal/state"},
 	"internal/api/route53":         {"internal/model", "internal/protocol/restxml", "internal/state"},
 	"internal/api/ecs":             {"internal/model", "internal/state", "internal/iam", "internal/iam/policy", "internal/placement", "internal/scheduler", "internal/protocol/awsjson", "internal/flottaapi"},
-	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events", "internal/pki", "internal/api/iam", "internal/api/elbv2", "internal/protocol/query", "internal/sealing", "internal/api/ssm", "internal/api/secretsmanager", "internal/lb", "internal/lbsync", "internal/api/servicediscovery", "internal/api/route53", "internal/protocol/restxml"},
-	"internal/cli":                 {"internal/flottaapi", "internal/model", "internal/sigv4"},
+	"internal/server":              {"internal/model", "internal/state", "internal/iam", "internal/api/ecs", "internal/protocol/awsjson", "internal/metrics", "internal/gateway", "internal/scheduler", "internal/controller", "internal/connlimit", "internal/throttle", "internal/flottaapi", "internal/events", "internal/pki", "internal/api/iam", "internal/api/elbv2", "internal/protocol/query", "internal/sealing", "internal/api/ssm", "internal/api/secretsmanager", "internal/lb", "internal/lbsync", "internal/api/servicediscovery", "internal/api/route53", "internal/protocol/restxml", "internal/dns", "internal/dnssync"},
+	"internal/cli":                 {"internal/flottaapi", "internal/model", "internal/sigv4", "internal/dns"}, // internal/dns for its DNS client (flotta dns query)
 	"internal/flottaapi":           {"internal/model", "internal/sigv4", "internal/lb"},
 	"internal/testutil/flottatest": {"internal/server", "internal/iam", "internal/model", "internal/flottaapi"},
 	"internal/testutil/fleet":      {"internal/agent", "internal/runtime", "internal/runtime/fake", "internal/testutil/flottatest"},

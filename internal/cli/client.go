@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 )
@@ -148,6 +150,44 @@ func (o *Options) ELB(ctx context.Context) (*elb.Client, error) {
 			eo.BaseEndpoint = aws.String(own)
 		case endpoint != "":
 			eo.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// ServiceDiscovery builds an SDK Cloud Map client from the flags and
+// environment; it goes where the ECS client goes, unless
+// AWS_ENDPOINT_URL_SERVICEDISCOVERY names a place of its own.
+func (o *Options) ServiceDiscovery(ctx context.Context) (*servicediscovery.Client, error) {
+	cfg, endpoint, err := o.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own := os.Getenv("AWS_ENDPOINT_URL_SERVICEDISCOVERY")
+	return servicediscovery.NewFromConfig(cfg, func(so *servicediscovery.Options) {
+		switch {
+		case own != "" && o.Endpoint == "" && os.Getenv("FLOTTA_ENDPOINT") == "":
+			so.BaseEndpoint = aws.String(own)
+		case endpoint != "":
+			so.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// Route53 builds an SDK Route 53 client from the flags and environment;
+// it goes where the ECS client goes, unless AWS_ENDPOINT_URL_ROUTE_53 names
+// a place of its own.
+func (o *Options) Route53(ctx context.Context) (*route53.Client, error) {
+	cfg, endpoint, err := o.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own := os.Getenv("AWS_ENDPOINT_URL_ROUTE_53")
+	return route53.NewFromConfig(cfg, func(ro *route53.Options) {
+		switch {
+		case own != "" && o.Endpoint == "" && os.Getenv("FLOTTA_ENDPOINT") == "":
+			ro.BaseEndpoint = aws.String(own)
+		case endpoint != "":
+			ro.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
 }

@@ -432,6 +432,9 @@ func serviceDescribe(o *Options, cluster *string) *cobra.Command {
 			if err := serviceTargetHealth(cmd.Context(), w, o, s); err != nil {
 				return err
 			}
+			if err := serviceRegistries(cmd.Context(), w, o, s); err != nil {
+				return err
+			}
 			fmt.Fprintln(w)
 			rows := [][]string{}
 			for _, d := range s.Deployments {

@@ -26,7 +26,7 @@ func runAll(t *testing.T, dataDir string, args ...string) (string, string, error
 	o := &cli.Options{}
 	root := &cobra.Command{Use: "flotta", SilenceUsage: true, SilenceErrors: true}
 	o.AddFlags(root)
-	root.AddCommand(cli.ClusterCommand(o), cli.TaskDefCommand(o), cli.RunCommand(o), cli.TaskCommand(o), cli.InstanceCommand(o), cli.TokenCommand(o), cli.ServiceCommand(o), cli.EventsCommand(o), cli.WhoamiCommand(o), cli.IAMCommand(o), cli.LBCommand(o))
+	root.AddCommand(cli.ClusterCommand(o), cli.TaskDefCommand(o), cli.RunCommand(o), cli.TaskCommand(o), cli.InstanceCommand(o), cli.TokenCommand(o), cli.ServiceCommand(o), cli.EventsCommand(o), cli.WhoamiCommand(o), cli.IAMCommand(o), cli.LBCommand(o), cli.DNSCommand(o))
 	var out, errOut strings.Builder
 	root.SetOut(&out)
 	root.SetErr(&errOut)

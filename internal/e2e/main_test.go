@@ -60,7 +60,8 @@ func startServer(t *testing.T, dataDir string) *process {
 // serverOn runs `flotta server` on addr.
 func serverOn(t *testing.T, dataDir, addr string) *process {
 	t.Helper()
-	cmd, endpoint := startChild(t, "server", readyRE, "server", "--data-dir", dataDir, "--listen", addr)
+	// The DNS server on a free port: several servers run at once.
+	cmd, endpoint := startChild(t, "server", readyRE, "server", "--data-dir", dataDir, "--listen", addr, "--dns-listen", "127.0.0.1:0")
 	return &process{cmd: cmd, endpoint: endpoint, dataDir: dataDir}
 }
 

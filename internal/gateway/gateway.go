@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -459,6 +460,48 @@ func (g *Gateway) Heartbeat(ctx context.Context, in *flottaapi.HeartbeatInput) (
 	return &flottaapi.HeartbeatOutput{Sessions: len(ids)}, nil
 }
 
+// registryHold is how long a stopping task that is still registered in a
+// Cloud Map service keeps running: long enough for the registries
+// controller to deregister it and the DNS server to stop answering its
+// address (tens of milliseconds), so that no answer names a stopped task.
+const registryHold = 2 * time.Second
+
+// registryHolds gives each stopping task of tasks that a service registry
+// still holds a drain deadline of registryHold from now.
+func (g *Gateway) registryHolds(ctx context.Context, tasks []*state.TaskRecord, stopping map[string]bool, now time.Time) (map[string]*model.Time, error) {
+	out := map[string]*model.Time{}
+	services := map[string]*state.ServiceRecord{}
+	for _, t := range tasks {
+		name, ok := strings.CutPrefix(t.Task.Group, "service:")
+		if !ok || !stopping[t.Task.TaskArn] {
+			continue
+		}
+		key := t.Cluster + "/" + name
+		rec, seen := services[key]
+		if !seen {
+			var err error
+			if rec, err = g.State.GetService(ctx, t.Cluster, name); err != nil {
+				return nil, err
+			}
+			services[key] = rec
+		}
+		if rec == nil {
+			continue
+		}
+		for _, reg := range rec.Service.ServiceRegistries {
+			id := reg.RegistryArn[strings.LastIndex(reg.RegistryArn, "/")+1:]
+			insts, err := g.State.ListSDInstances(ctx, id)
+			if err != nil {
+				continue // the Cloud Map service is gone
+			}
+			if slices.ContainsFunc(insts, func(i state.SDInstance) bool { return i.ID == t.ID }) {
+				out[t.Task.TaskArn] = model.At(now.Add(registryHold))
+			}
+		}
+	}
+	return out, nil
+}
+
 // drainDeadlines says, for each running task that is to stop and that a
 // load balancer has as a target, until when the load balancers drain it: the
 // latest deregistration deadline of its targets, or now plus the group's
@@ -480,7 +523,10 @@ func (g *Gateway) drainDeadlines(ctx context.Context, tasks []*state.TaskRecord)
 		return nil, err
 	}
 	now := g.State.Now()
-	out := map[string]*model.Time{}
+	out, err := g.registryHolds(ctx, tasks, stopping, now)
+	if err != nil {
+		return nil, err
+	}
 	for _, tg := range cfg.TargetGroups {
 		delay := tg.DeregistrationDelay()
 		for _, tgt := range tg.Targets {

@@ -46,7 +46,7 @@ type Service struct {
 	ServiceName                   string                         `json:"serviceName"`
 	ClusterArn                    string                         `json:"clusterArn"`
 	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers"`
-	ServiceRegistries             []json.RawMessage              `json:"serviceRegistries"`
+	ServiceRegistries             []ServiceRegistry              `json:"serviceRegistries"`
 	Status                        string                         `json:"status"`
 	DesiredCount                  int                            `json:"desiredCount"`
 	RunningCount                  int                            `json:"runningCount"`
@@ -136,6 +136,16 @@ type PlacementStrategy struct {
 	Field string `json:"field,omitempty"`
 }
 
+// ServiceRegistry names the Cloud Map service in which a service's tasks
+// are registered while they run (ECS's ServiceRegistry). Port, or
+// ContainerName and ContainerPort, say which port an SRV record gives.
+type ServiceRegistry struct {
+	RegistryArn   string `json:"registryArn,omitempty"`
+	Port          *int   `json:"port,omitempty"`
+	ContainerName string `json:"containerName,omitempty"`
+	ContainerPort *int   `json:"containerPort,omitempty"`
+}
+
 // ServiceRevision is a service's configuration at one change.
 type ServiceRevision struct {
 	ServiceRevisionArn   string            `json:"serviceRevisionArn"`
@@ -144,7 +154,7 @@ type ServiceRevision struct {
 	TaskDefinition       string            `json:"taskDefinition"`
 	LaunchType           string            `json:"launchType,omitempty"`
 	LoadBalancers        []LoadBalancer    `json:"loadBalancers,omitempty"`
-	ServiceRegistries    []json.RawMessage `json:"serviceRegistries,omitempty"`
+	ServiceRegistries    []ServiceRegistry `json:"serviceRegistries,omitempty"`
 	NetworkConfiguration json.RawMessage   `json:"networkConfiguration,omitempty"`
 	ContainerImages      []ContainerImage  `json:"containerImages,omitempty"`
 	CreatedAt            *Time             `json:"createdAt,omitempty"`

@@ -29,6 +29,8 @@ import (
 	ssmapi "github.com/flotta-dev/flotta/internal/api/ssm"
 	"github.com/flotta-dev/flotta/internal/connlimit"
 	"github.com/flotta-dev/flotta/internal/controller"
+	"github.com/flotta-dev/flotta/internal/dns"
+	"github.com/flotta-dev/flotta/internal/dnssync"
 	"github.com/flotta-dev/flotta/internal/events"
 	"github.com/flotta-dev/flotta/internal/flottaapi"
 	"github.com/flotta-dev/flotta/internal/gateway"
@@ -102,6 +104,11 @@ type Config struct {
 	// same configuration besides.
 	LoadBalancers    bool
 	LoadBalancerHost string
+	// DNSListen is where the DNS server answers, on UDP and TCP, for Cloud
+	// Map's DNS namespaces and Route 53's hosted zones ("" serves none).
+	// DNSUpstream, when set, is where it forwards names it does not own;
+	// without one it refuses them.
+	DNSListen, DNSUpstream string
 }
 
 // Server is a running control plane.
@@ -122,6 +129,11 @@ type Server struct {
 	// in-process data plane (nil unless Config.LoadBalancers).
 	lbSource *lbsync.Source
 	balancer *lb.Balancer
+	// dns answers service discovery and hosted zones (nil unless
+	// Config.DNSListen).
+	dns *dns.Server
+	// metrics takes the data planes' metrics too.
+	metrics *metrics.Metrics
 	// FirstStart reports whether this start created the account.
 	FirstStart bool
 }
@@ -173,13 +185,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.state.Close()
 		return nil, err
 	}
+	s.sched = &scheduler.Scheduler{State: s.state, Logger: cfg.Logger}
+	handler := s.routes()
+	if cfg.DNSListen != "" {
+		if s.dns, err = dns.New(dns.Options{Addr: cfg.DNSListen, Upstream: cfg.DNSUpstream, Logger: cfg.Logger.With("component", "dns"), Registerer: s.metrics.Registerer()}); err != nil {
+			s.closeDataPlanes()
+			s.listener.Close()
+			s.state.Close()
+			return nil, fmt.Errorf("serve DNS on %s (choose another address with --dns-listen, or --no-dns): %w", cfg.DNSListen, err)
+		}
+	}
 	if err := s.writeClientFiles(ctx); err != nil {
+		s.closeDataPlanes()
 		s.listener.Close()
 		s.state.Close()
 		return nil, err
 	}
-	s.sched = &scheduler.Scheduler{State: s.state, Logger: cfg.Logger}
-	handler := s.routes()
 	s.startLoops()
 	s.http = &http.Server{
 		Handler:           s.conns.Handler(handler),
@@ -251,6 +272,7 @@ func (s *Server) listen() error {
 // It starts nothing: startLoops does.
 func (s *Server) routes() http.Handler {
 	m := metrics.New()
+	s.metrics = m
 	api := &ecsapi.API{State: s.state, Scheduler: s.sched, Logger: s.cfg.Logger,
 		PlanRollout: func(ctx context.Context, next *state.ServiceRecord, newDeployment bool) (*flottaapi.RolloutPlan, error) {
 			return controller.PlanRollout(ctx, s.state, s.sched, next, newDeployment)
@@ -383,6 +405,7 @@ func (s *Server) startLoops() {
 		(&controller.Targets{State: s.state, Logger: log.With("controller", "targets")}).Run,
 		(&controller.Hooks{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "hooks")}).Run,
 		(&controller.DiscoveryOps{State: s.state, Logger: log.With("controller", "cloudmap-operations")}).Run,
+		(&controller.Registries{State: s.state, Logger: log.With("controller", "registries")}).Run,
 	} {
 		s.loops.Add(1)
 		go func() {
@@ -395,6 +418,14 @@ func (s *Server) startLoops() {
 		go func() {
 			defer s.loops.Done()
 			s.lbSource.Follow(ctx, log.With("component", "lb"), 0, s.balancer.Apply)
+		}()
+	}
+	if s.dns != nil {
+		src := &dnssync.Source{State: s.state, Logger: log.With("component", "dns"), LBAddress: s.cfg.LoadBalancerHost}
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			src.Follow(ctx, s.dns)
 		}()
 	}
 }
@@ -441,6 +472,24 @@ func (s *Server) writeClientFiles(ctx context.Context) error {
 // Addr is the address the API listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
+// closeDataPlanes stops the load balancer and DNS data planes.
+func (s *Server) closeDataPlanes() {
+	if s.balancer != nil {
+		s.balancer.Close()
+	}
+	if s.dns != nil {
+		s.dns.Close()
+	}
+}
+
+// DNSAddr is where the DNS server answers ("" when it serves none).
+func (s *Server) DNSAddr() string {
+	if s.dns == nil {
+		return ""
+	}
+	return s.dns.Addr()
+}
+
 // Endpoint is the API's base URL.
 func (s *Server) Endpoint() string {
 	if s.sec.cert != nil {
@@ -473,9 +522,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
 	s.sched.Wait()
 	s.loops.Wait()
-	if s.balancer != nil {
-		s.balancer.Close()
-	}
+	s.closeDataPlanes()
 	if cerr := s.state.Close(); err == nil {
 		err = cerr
 	}

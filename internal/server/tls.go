@@ -151,5 +151,9 @@ func (s *Server) clientConfigLines() string {
 		// Not a key the SDKs read: for people, and for flotta agent --ca-fingerprint.
 		fmt.Fprintf(&b, "# flotta_ca_fingerprint = %s\n", s.sec.pin)
 	}
+	if s.dns != nil {
+		// Not a key the SDKs read: where flotta dns query asks.
+		fmt.Fprintf(&b, "# flotta_dns = %s\n", s.dns.Addr())
+	}
 	return b.String()
 }

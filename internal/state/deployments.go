@@ -34,6 +34,7 @@ func (s *State) StartDeployment(r *ServiceRecord, def *model.TaskDefinition, rol
 		ServiceRevisionArn: s.scopedARN(fmt.Sprintf("service-revision/%s/%s/%d", r.Cluster, r.Name, 4000000000000000000+revID)),
 		ServiceArn:         r.Service.ServiceArn, ClusterArn: r.Service.ClusterArn, TaskDefinition: def.TaskDefinitionArn,
 		LaunchType: "EC2", NetworkConfiguration: r.Service.NetworkConfiguration, LoadBalancers: r.Service.LoadBalancers, CreatedAt: now,
+		ServiceRegistries: r.Service.ServiceRegistries,
 	}
 	for _, c := range def.ContainerDefinitions {
 		rev.ContainerImages = append(rev.ContainerImages, model.ContainerImage{ContainerName: c.Name, Image: c.Image})

@@ -108,6 +108,9 @@ type R53ChangeRecord struct {
 // Zone is set for Kind "zone" and RecordSet for Kind "rrset"; each is nil
 // when the record was deleted.
 type R53Change struct {
+	// Key identifies an "rrset" change's record set within its zone
+	// (R53RecordKey), deleted ones included.
+	Key       string
 	ZoneID    string
 	Kind      string
 	Zone      *R53Zone
@@ -263,8 +266,8 @@ func (s *State) WatchRoute53(ctx context.Context, after int64) (<-chan []R53Chan
 			}
 			return c, true
 		case strings.HasPrefix(rest, "rr/"):
-			zone, _, _ := strings.Cut(strings.TrimPrefix(rest, "rr/"), "/")
-			c := R53Change{ZoneID: zone, Kind: "rrset", ModRev: ev.KV.ModRev}
+			zone, key, _ := strings.Cut(strings.TrimPrefix(rest, "rr/"), "/")
+			c := R53Change{ZoneID: zone, Key: key, Kind: "rrset", ModRev: ev.KV.ModRev}
 			if !ev.Deleted {
 				rs, err := decode[R53RecordSet](ev.KV)
 				if err != nil || rs == nil {

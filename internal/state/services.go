@@ -249,6 +249,17 @@ func (s *State) ListServiceARNs(ctx context.Context, cluster string, keep func(*
 	})
 }
 
+// ListAllServiceARNs is ListServiceARNs across every cluster.
+func (s *State) ListAllServiceARNs(ctx context.Context, keep func(*ServiceRecord) bool, token string, limit int) ([]string, string, error) {
+	return scan(ctx, s.db, serviceRecordsPrefix(), token, limit, false, func(kv store.KV) (string, bool, error) {
+		r, err := decode[ServiceRecord](kv)
+		if err != nil {
+			return "", false, err
+		}
+		return r.Service.ServiceArn, r.Service.Status != model.ServiceInactive && (keep == nil || keep(r)), nil
+	})
+}
+
 // ServiceKeys lists every service of every cluster as "cluster/name", reading
 // keys only, a page at a time (for the controller's resync).
 func (s *State) ServiceKeys(ctx context.Context) ([]string, error) {

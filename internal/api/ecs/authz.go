@@ -480,6 +480,7 @@ var authzRules = map[string]authzRule{
 	"DescribeServices": decoded(func(b *authzBuilder, in *describeServicesInput) {
 		b.services(in.Cluster, in.Services)
 	}),
+	"ListServicesByNamespace": noResource,
 	"ListServices": decoded(func(b *authzBuilder, in *listServicesInput) {
 		b.clusterKey(in.Cluster)
 	}),

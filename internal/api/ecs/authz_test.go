@@ -150,6 +150,7 @@ func authzCases() []authzCase {
 		// The old short service ARN names a service of the call's cluster.
 		{"DescribeServices", `{"cluster":"prod","services":["api","arn:aws:ecs:eu-west-1:111122223333:service/web"]}`,
 			[]string{arnOf("service/prod/api"), arnOf("service/prod/web")}, map[string][]string{"ecs:cluster": {clProd}}},
+		{"ListServicesByNamespace", `{"namespace":"corp.internal"}`, []string{"*"}, nil},
 		{"ListServices", `{"cluster":"prod"}`, []string{"*"}, map[string][]string{"ecs:cluster": {clProd}}},
 		{"ListServiceDeployments", `{"cluster":"prod","service":"api"}`, []string{arnOf("service/prod/api")},
 			map[string][]string{"ecs:cluster": {clProd}}},

@@ -113,6 +113,7 @@ func (a *API) Service() *awsjson.Service {
 			"DeleteService":                 awsjson.Op(a.DeleteService),
 			"DescribeServices":              awsjson.Op(a.DescribeServices),
 			"ListServices":                  awsjson.Op(a.ListServices),
+			"ListServicesByNamespace":       awsjson.Op(a.ListServicesByNamespace),
 			"DescribeServiceRevisions":      awsjson.Op(a.DescribeServiceRevisions),
 			"DescribeServiceDeployments":    awsjson.Op(a.DescribeServiceDeployments),
 			"ListServiceDeployments":        awsjson.Op(a.ListServiceDeployments),

@@ -20,7 +20,7 @@ type serviceInput struct {
 	Service                       string                               `json:"service"`
 	TaskDefinition                string                               `json:"taskDefinition"`
 	LoadBalancers                 []model.LoadBalancer                 `json:"loadBalancers"`
-	ServiceRegistries             []json.RawMessage                    `json:"serviceRegistries"`
+	ServiceRegistries             []model.ServiceRegistry              `json:"serviceRegistries"`
 	DesiredCount                  *int                                 `json:"desiredCount"`
 	LaunchType                    string                               `json:"launchType"`
 	CapacityProviderStrategy      []model.CapacityProviderStrategyItem `json:"capacityProviderStrategy"`
@@ -69,9 +69,6 @@ func (a *API) checkServiceSettings(in *serviceInput, daemon bool) error {
 		if err := model.CheckStrategyLoadBalancers(strategy, in.LoadBalancers); err != nil {
 			return err
 		}
-	}
-	if len(in.ServiceRegistries) > 0 {
-		return model.InvalidParameter("Service registries are not supported yet.")
 	}
 	switch in.LaunchType {
 	case "", "EC2", "EXTERNAL":
@@ -158,6 +155,11 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 		if err := a.checkLoadBalancers(ctx, in.LoadBalancers, &td.TaskDefinition); err != nil {
 			return nil, err
 		}
+		if err := a.checkServiceRegistries(ctx, in.ServiceRegistries, &td.TaskDefinition); err != nil {
+			return nil, err
+		}
+	} else if len(in.ServiceRegistries) > 0 {
+		return nil, model.InvalidParameter("Service registries are not supported for services with the EXTERNAL deployment controller: give them to task sets.")
 	} else if _, _, err := placement.Rules(&model.TaskDefinition{}, in.PlacementConstraints, in.PlacementStrategy); err != nil {
 		return nil, err
 	}
@@ -165,13 +167,17 @@ func (a *API) CreateService(ctx context.Context, in *serviceInput) (*serviceOutp
 	if lbs == nil {
 		lbs = []model.LoadBalancer{}
 	}
+	regs := in.ServiceRegistries
+	if regs == nil {
+		regs = []model.ServiceRegistry{}
+	}
 	desired := 0
 	if in.DesiredCount != nil {
 		desired = *in.DesiredCount
 	}
 	svc := model.Service{
 		ServiceArn: a.State.ServiceARN(c.ClusterName, in.ServiceName), ServiceName: in.ServiceName, ClusterArn: c.ClusterArn,
-		LoadBalancers: lbs, ServiceRegistries: []json.RawMessage{}, Status: model.ServiceActive,
+		LoadBalancers: lbs, ServiceRegistries: regs, Status: model.ServiceActive,
 		DesiredCount: desired, LaunchType: "EC2",
 		DeploymentConfiguration: deploymentConfiguration(in.DeploymentConfiguration, daemon),
 		Events:                  []model.ServiceEvent{}, CreatedAt: model.At(a.State.Now()),
@@ -416,6 +422,13 @@ func (a *API) updateTarget(ctx context.Context, in *serviceInput) (*model.Cluste
 	if err := a.checkLoadBalancers(ctx, lbs, &td.TaskDefinition); err != nil {
 		return nil, nil, nil, err
 	}
+	regs := cur.Service.ServiceRegistries
+	if in.ServiceRegistries != nil {
+		regs = in.ServiceRegistries
+	}
+	if err := a.checkServiceRegistries(ctx, regs, &td.TaskDefinition); err != nil {
+		return nil, nil, nil, err
+	}
 	// The strategy, new or kept, must have the load balancers it shifts
 	// traffic with (a deploymentConfiguration replaces the whole one).
 	strategy := ""
@@ -462,6 +475,11 @@ func (a *API) applyServiceUpdate(r *state.ServiceRecord, in *serviceInput, td *s
 	}
 	if in.HealthCheckGracePeriodSeconds != nil {
 		s.HealthCheckGracePeriodSeconds = in.HealthCheckGracePeriodSeconds
+	}
+	if in.ServiceRegistries != nil {
+		// As in ECS, a change of service registries is a new deployment.
+		s.ServiceRegistries = in.ServiceRegistries
+		redeploy = true
 	}
 	if in.LoadBalancers != nil {
 		// A change of target groups is a new deployment, as in ECS: the

@@ -425,6 +425,8 @@ func (a *API) updateExternalService(ctx context.Context, in *serviceInput) (*ser
 		return nil, true, refuse("task definition")
 	case in.LoadBalancers != nil:
 		return nil, true, refuse("load balancers")
+	case in.ServiceRegistries != nil:
+		return nil, true, refuse("service registries")
 	case len(in.NetworkConfiguration) > 0 && string(in.NetworkConfiguration) != "null":
 		return nil, true, refuse("network configuration")
 	case in.LaunchType != "" || len(in.CapacityProviderStrategy) > 0:

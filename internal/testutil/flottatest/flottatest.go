@@ -68,6 +68,8 @@ type Options struct {
 	// LoadBalancers serves load balancers' listeners in the server, on
 	// 127.0.0.1 (off by default: most tests only drive the API).
 	LoadBalancers bool
+	// DNS serves the DNS server on a free port of 127.0.0.1 (Server.DNSAddr).
+	DNS bool
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -92,7 +94,11 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	srv, err := server.Start(ctx, server.Config{DataDir: o.DataDir, Listen: o.Listen, Logger: logger, Now: o.Now, TLS: o.TLS, InsecureHTTP: o.InsecureHTTP,
+	dnsListen := ""
+	if o.DNS {
+		dnsListen = "127.0.0.1:0"
+	}
+	srv, err := server.Start(ctx, server.Config{DNSListen: dnsListen, DataDir: o.DataDir, Listen: o.Listen, Logger: logger, Now: o.Now, TLS: o.TLS, InsecureHTTP: o.InsecureHTTP,
 		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas,
 		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst, LoadBalancers: o.LoadBalancers, LoadBalancerHost: "127.0.0.1"})
 	if err != nil {

@@ -1,0 +1,253 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+
+	"github.com/flotta-dev/flotta/internal/testutil/flottatest"
+)
+
+// dig asks Flotta's DNS server with Debian's dig and returns the answer's
+// records in +short form, sorted.
+func dig(t testing.TB, addr, name, qtype string) []string {
+	t.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command("dig", "@"+host, "-p", port, "+short", "+tries=1", "+time=2", name, qtype).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dig %s %s: %v\n%s", name, qtype, err, out)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+func requireDig(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("dig"); err != nil {
+		t.Fatalf("dig (Debian's dnsutils) is needed: scripts/install-aws-clients.sh installs it: %v", err)
+	}
+}
+
+// discoveryService makes a private DNS namespace and a Cloud Map service
+// in it with the given records, through the SDK, and returns the
+// service's ARN.
+func discoveryService(t *testing.T, env *flottatest.Env, namespace, name string, records ...sdtypes.DnsRecord) string {
+	t.Helper()
+	ctx := context.Background()
+	sd := env.SD()
+	op, err := sd.CreatePrivateDnsNamespace(ctx, &servicediscovery.CreatePrivateDnsNamespaceInput{Name: aws.String(namespace), Vpc: aws.String("vpc-flotta")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsID string
+	flottatest.Eventually(t, 10*time.Second, "the namespace to be created", func() (bool, string) {
+		out, err := sd.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: op.OperationId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nsID = out.Operation.Targets["NAMESPACE"]
+		return out.Operation.Status == sdtypes.OperationStatusSuccess, string(out.Operation.Status)
+	})
+	svc, err := sd.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String(name), NamespaceId: aws.String(nsID),
+		DnsConfig: &sdtypes.DnsConfig{RoutingPolicy: sdtypes.RoutingPolicyMultivalue, DnsRecords: records}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(svc.Service.Arn)
+}
+
+// taskIPs maps the awsvpc address of each task of a service to its ARN,
+// for the tasks in the given status.
+func taskIPs(t testing.TB, env *flottatest.Env, service string, status types.DesiredStatus) map[string]*types.Task {
+	t.Helper()
+	ctx := context.Background()
+	list, err := env.ECS.ListTasks(ctx, &ecs.ListTasksInput{ServiceName: aws.String(service), DesiredStatus: status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*types.Task{}
+	if len(list.TaskArns) == 0 {
+		return out
+	}
+	desc, err := env.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: list.TaskArns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range desc.Tasks {
+		task := &desc.Tasks[i]
+		for _, ni := range container(task, "web").NetworkInterfaces {
+			if ip := aws.ToString(ni.PrivateIpv4Address); ip != "" {
+				out[ip] = task
+			}
+		}
+	}
+	return out
+}
+
+// healthyIPs are the addresses of a service's running, healthy tasks.
+func healthyIPs(t testing.TB, env *flottatest.Env, service string) []string {
+	var ips []string
+	for ip, task := range taskIPs(t, env, service, types.DesiredStatusRunning) {
+		if aws.ToString(task.LastStatus) == "RUNNING" && task.HealthStatus == types.HealthStatusHealthy {
+			ips = append(ips, ip)
+		}
+	}
+	sort.Strings(ips)
+	return ips
+}
+
+// digAnswer is one answer of the DNS server and when it was asked for.
+type digAnswer struct {
+	asked time.Time
+	ips   []string
+}
+
+// TestServiceDiscoveryOnDocker runs a service of three awsvpc tasks with a
+// Cloud Map registry on the Docker engine and asks Flotta's DNS server
+// with dig: it answers exactly the healthy tasks, drops a task killed
+// behind Flotta's back within 2 s of Flotta seeing it stop, and never
+// answers with the address of a stopped task during a rolling update.
+func TestServiceDiscoveryOnDocker(t *testing.T) {
+	requireDig(t)
+	n := startNode(t, nodeOptions{server: flottatest.Options{DNS: true}})
+	ctx := context.Background()
+	dnsAddr := n.env.Server.DNSAddr()
+	registry := discoveryService(t, n.env, "flotta.test", "web", sdtypes.DnsRecord{Type: sdtypes.RecordTypeA, TTL: aws.Int64(0)})
+
+	web := app("web", "demo-app", "--port", "8080")
+	web.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080)}}
+	web.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/flotta", "demo-app", "--check", "--port", "8080"},
+		Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(1)}
+	n.register("disc", types.NetworkModeAwsvpc, web)
+	if _, err := n.env.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("web"), TaskDefinition: aws.String("disc"),
+		DesiredCount: aws.Int32(3), ServiceRegistries: []types.ServiceRegistry{{RegistryArn: aws.String(registry)}},
+		DeploymentConfiguration: &types.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(100), MaximumPercent: aws.Int32(200)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Exactly the three healthy tasks.
+	var want []string
+	flottatest.Eventually(t, 60*time.Second, "dig to answer the three healthy tasks", func() (bool, string) {
+		want = healthyIPs(t, n.env, "web")
+		got := dig(t, dnsAddr, "web.flotta.test", "A")
+		return len(want) == 3 && slices.Equal(got, want), fmt.Sprintf("dig %v, healthy tasks %v", got, want)
+	})
+	if got := dig(t, dnsAddr, "WEB.Flotta.Test", "A"); !slices.Equal(got, want) {
+		t.Fatalf("a query in other case answers %v, want %v", got, want)
+	}
+
+	// A task killed behind Flotta's back leaves the answer within 2 s of
+	// Flotta seeing it stopped.
+	victimIP := want[0]
+	victim := taskIPs(t, n.env, "web", types.DesiredStatusRunning)[victimIP]
+	if err := n.rt.StopContainer(ctx, aws.ToString(container(victim, "web").RuntimeId), 0); err != nil {
+		t.Fatal(err)
+	}
+	n.wait(aws.ToString(victim.TaskArn), "STOPPED", 30*time.Second, is("STOPPED"))
+	seen := time.Now()
+	var gone time.Duration
+	flottatest.Eventually(t, 5*time.Second, "the killed task to leave the answer", func() (bool, string) {
+		got := dig(t, dnsAddr, "web.flotta.test", "A")
+		gone = time.Since(seen)
+		return !slices.Contains(got, victimIP), fmt.Sprint(got)
+	})
+	t.Logf("the killed task left the answer %v after Flotta saw it stopped", gone.Round(time.Millisecond))
+	if gone > 2*time.Second {
+		t.Fatalf("the killed task was answered for %v after Flotta saw it stopped (at most 2 s)", gone)
+	}
+	flottatest.Eventually(t, 60*time.Second, "the service to be whole again", func() (bool, string) {
+		want = healthyIPs(t, n.env, "web")
+		got := dig(t, dnsAddr, "web.flotta.test", "A")
+		return len(want) == 3 && slices.Equal(got, want), fmt.Sprintf("dig %v, healthy tasks %v", got, want)
+	})
+
+	// A rolling update: ask all along, then check every answer against
+	// when each task's container really stopped (Docker's clock).
+	var mu sync.Mutex
+	var answers []digAnswer
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			asked := time.Now()
+			got := dig(t, dnsAddr, "web.flotta.test", "A")
+			mu.Lock()
+			answers = append(answers, digAnswer{asked: asked, ips: got})
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	if _, err := n.env.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), ForceNewDeployment: true}); err != nil {
+		t.Fatal(err)
+	}
+	flottatest.Eventually(t, 120*time.Second, "the rolling update to finish", func() (bool, string) {
+		out, err := n.env.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := out.Services[0]
+		return len(s.Deployments) == 1 && s.RunningCount == 3 && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted,
+			fmt.Sprintf("%d deployments, %d running", len(s.Deployments), s.RunningCount)
+	})
+	flottatest.Eventually(t, 60*time.Second, "dig to answer the new tasks", func() (bool, string) {
+		want = healthyIPs(t, n.env, "web")
+		got := dig(t, dnsAddr, "web.flotta.test", "A")
+		return len(want) == 3 && slices.Equal(got, want), fmt.Sprintf("dig %v, healthy tasks %v", got, want)
+	})
+	close(stop)
+	<-done
+
+	// Every address answered must belong, when asked, to a task whose
+	// container had not stopped.
+	type life struct{ started, finished time.Time }
+	lives := map[string][]life{}
+	for _, status := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped} {
+		for ip, task := range taskIPs(t, n.env, "web", status) {
+			s, err := n.rt.InspectContainer(ctx, aws.ToString(container(task, "web").RuntimeId))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lives[ip] = append(lives[ip], life{s.StartedAt, s.FinishedAt})
+		}
+	}
+	stale := 0
+	for _, a := range answers {
+		for _, ip := range a.ips {
+			alive := slices.ContainsFunc(lives[ip], func(l life) bool {
+				return l.finished.IsZero() || l.finished.Year() < 2000 || l.finished.After(a.asked)
+			})
+			if !alive {
+				stale++
+				t.Errorf("at %s dig answered %s, whose task had stopped (%v)", a.asked.Format(time.StampMilli), ip, lives[ip])
+			}
+		}
+	}
+	t.Logf("%d answers during the rolling update, %d naming a stopped task", len(answers), stale)
+	if len(answers) < 20 {
+		t.Fatalf("only %d answers during the update: too few to tell", len(answers))
+	}
+}
