@@ -64,60 +64,14 @@ func (r *Registries) Run(ctx context.Context) {
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
-	for ctx.Err() == nil {
-		rev, err := r.State.Revision(ctx)
-		if err != nil {
-			sleep(ctx, time.Second)
-			continue
-		}
-		r.follow(ctx, rev)
-	}
-}
-
-// follow reconciles on every change of a service or a service's task, and
-// on a tick, until a watch ends.
-func (r *Registries) follow(ctx context.Context, rev int64) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	svcs, e1 := r.State.WatchServices(wctx, rev)
-	tasks, e2 := r.State.WatchServiceTasks(wctx, rev)
-	tick := time.NewTicker(r.Every)
-	defer tick.Stop()
-	for {
-		if err := r.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			r.Logger.Warn("reconcile service registries", "err", err)
-		}
-		sleep(ctx, minRegistriesPass)
-		woken := false
-		for !woken || len(svcs) > 0 || len(tasks) > 0 {
-			select {
-			case batch, ok := <-svcs:
-				if !ok {
-					return
-				}
-				if r.changed == nil {
-					r.changed = map[string]bool{}
-				}
-				for _, ch := range batch {
-					r.changed[ch.Cluster+"/"+ch.Name] = true
-				}
-			case _, ok := <-tasks:
-				if !ok {
-					return
-				}
-			case <-tick.C:
-			case err := <-e1:
-				r.Logger.Warn("service watch ended", "err", err)
-				return
-			case err := <-e2:
-				r.Logger.Warn("service task watch ended", "err", err)
-				return
-			case <-ctx.Done():
-				return
+	f := &serviceFollower{State: r.State, Logger: r.Logger, What: "service registries", Every: r.Every, MinPass: minRegistriesPass,
+		Reconcile: r.Reconcile, Changed: func(key string) {
+			if r.changed == nil {
+				r.changed = map[string]bool{}
 			}
-			woken = true
-		}
-	}
+			r.changed[key] = true
+		}}
+	f.run(ctx)
 }
 
 // minRegistriesPass spaces the passes: a burst of task changes costs one.

@@ -52,62 +52,14 @@ func (t *Targets) Run(ctx context.Context) {
 	if t.Logger == nil {
 		t.Logger = slog.Default()
 	}
-	for ctx.Err() == nil {
-		rev, err := t.State.Revision(ctx)
-		if err != nil {
-			sleep(ctx, time.Second)
-			continue
-		}
-		t.follow(ctx, rev)
-	}
-}
-
-// follow reconciles on every change of a service or a service's task, and
-// on a tick, until a watch ends.
-func (t *Targets) follow(ctx context.Context, rev int64) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	svcs, e1 := t.State.WatchServices(wctx, rev)
-	tasks, e2 := t.State.WatchServiceTasks(wctx, rev)
-	tick := time.NewTicker(t.Every)
-	defer tick.Stop()
-	for {
-		if err := t.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			t.Logger.Warn("reconcile load balancer targets", "err", err)
-		}
-		// One pass serves a burst of changes: wait a moment, then take
-		// whatever arrived meanwhile at once.
-		sleep(ctx, minTargetsPass)
-		woken := false
-		for !woken || len(svcs) > 0 || len(tasks) > 0 {
-			select {
-			case batch, ok := <-svcs:
-				if !ok {
-					return
-				}
-				if t.changed == nil {
-					t.changed = map[string]bool{}
-				}
-				for _, ch := range batch {
-					t.changed[ch.Cluster+"/"+ch.Name] = true
-				}
-			case _, ok := <-tasks:
-				if !ok {
-					return
-				}
-			case <-tick.C:
-			case err := <-e1:
-				t.Logger.Warn("service watch ended", "err", err)
-				return
-			case err := <-e2:
-				t.Logger.Warn("service task watch ended", "err", err)
-				return
-			case <-ctx.Done():
-				return
+	f := &serviceFollower{State: t.State, Logger: t.Logger, What: "load balancer targets", Every: t.Every, MinPass: minTargetsPass,
+		Reconcile: t.Reconcile, Changed: func(key string) {
+			if t.changed == nil {
+				t.changed = map[string]bool{}
 			}
-			woken = true
-		}
-	}
+			t.changed[key] = true
+		}}
+	f.run(ctx)
 }
 
 // minTargetsPass spaces the passes of the targets controller: a pass reads

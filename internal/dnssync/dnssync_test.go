@@ -90,9 +90,10 @@ func TestCloudMapRecordsAreServed(t *testing.T) {
 	seedService(t, st, "ns-aaaaaaaaaaaaaaaa", "srv-bbbbbbbbbbbbbbbb", "db", "MULTIVALUE", state.SDDnsRecord{Type: "SRV", TTL: 10})
 
 	// The namespace is a zone with its SOA before any instance registers.
-	if rcode, _ := answer(t, addr, "corp.internal", "SOA"); rcode != "NOERROR" {
-		t.Fatalf("the namespace's SOA: %s", rcode)
-	}
+	flottatest.Eventually(t, 5*time.Second, "the namespace's zone to be served", func() (bool, string) {
+		rcode, _ := answer(t, addr, "corp.internal", "SOA")
+		return rcode == "NOERROR", rcode
+	})
 	if rcode, _ := answer(t, addr, "web.corp.internal", "A"); rcode != "NXDOMAIN" {
 		t.Fatalf("a service without instances answers %s, want NXDOMAIN", rcode)
 	}
