@@ -251,3 +251,72 @@ func TestServiceDiscoveryOnDocker(t *testing.T) {
 		t.Fatalf("only %d answers during the update: too few to tell", len(answers))
 	}
 }
+
+// TestServiceDiscoverySRVOnDocker: bridge-mode tasks share their host's
+// address, so their registry is an SRV record: dig answers each healthy
+// task's host port, and the SRV target's A record is the host's address.
+func TestServiceDiscoverySRVOnDocker(t *testing.T) {
+	requireDig(t)
+	n := startNode(t, nodeOptions{server: flottatest.Options{DNS: true}})
+	ctx := context.Background()
+	dnsAddr := n.env.Server.DNSAddr()
+	registry := discoveryService(t, n.env, "bridge.test", "api", sdtypes.DnsRecord{Type: sdtypes.RecordTypeSrv, TTL: aws.Int64(0)})
+
+	web := app("web", "demo-app", "--port", "8080")
+	web.PortMappings = []types.PortMapping{{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(0)}}
+	web.HealthCheck = &types.HealthCheck{Command: []string{"CMD", "/flotta", "demo-app", "--check", "--port", "8080"},
+		Interval: aws.Int32(5), Timeout: aws.Int32(2), Retries: aws.Int32(1)}
+	n.register("srv", types.NetworkModeBridge, web)
+	if _, err := n.env.ECS.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("api"), TaskDefinition: aws.String("srv"),
+		DesiredCount: aws.Int32(2), ServiceRegistries: []types.ServiceRegistry{{RegistryArn: aws.String(registry),
+			ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}}); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := n.env.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{n.agent.ContainerInstanceArn()}})
+	if err != nil || len(inst.ContainerInstances) != 1 {
+		t.Fatalf("describe the instance: %v", err)
+	}
+	host := ""
+	for _, a := range inst.ContainerInstances[0].Attributes {
+		if aws.ToString(a.Name) == "com.flotta.host-address" {
+			host = aws.ToString(a.Value)
+		}
+	}
+	if host == "" {
+		t.Fatal("the instance has no host address")
+	}
+	// want: "1 1 HOSTPORT TASKID.api.bridge.test." for each healthy task.
+	var want []string
+	flottatest.Eventually(t, 60*time.Second, "dig to answer both healthy tasks' host ports", func() (bool, string) {
+		list, err := n.env.ECS.ListTasks(ctx, &ecs.ListTasksInput{ServiceName: aws.String("api"), DesiredStatus: types.DesiredStatusRunning})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = nil
+		if len(list.TaskArns) > 0 {
+			desc, err := n.env.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: list.TaskArns})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range desc.Tasks {
+				task := &desc.Tasks[i]
+				if task.HealthStatus != types.HealthStatusHealthy {
+					continue
+				}
+				for _, b := range container(task, "web").NetworkBindings {
+					if aws.ToInt32(b.ContainerPort) == 8080 {
+						arn := aws.ToString(task.TaskArn)
+						want = append(want, fmt.Sprintf("1 1 %d %s.api.bridge.test.", aws.ToInt32(b.HostPort), arn[strings.LastIndex(arn, "/")+1:]))
+					}
+				}
+			}
+		}
+		sort.Strings(want)
+		got := dig(t, dnsAddr, "api.bridge.test", "SRV")
+		return len(want) == 2 && slices.Equal(got, want), fmt.Sprintf("dig %v, healthy tasks %v", got, want)
+	})
+	target := strings.Fields(want[0])[3]
+	if got := dig(t, dnsAddr, target, "A"); !slices.Equal(got, []string{host}) {
+		t.Fatalf("the SRV target %s answers %v, want the host's address %s", target, got, host)
+	}
+}
