@@ -54,7 +54,7 @@ var allowedInternal = map[string][]string{
 	"internal/dnssync":             {"internal/dns", "internal/state"},
 	"internal/lbsync":              {"internal/lb", "internal/state", "internal/sealing", "internal/api/iam", "internal/flottaapi", "internal/model"},
 	"internal/throttle":            {},
-	"internal/protocol":            {},
+	"internal/protocol":            {"internal/model"},
 	"internal/protocol/awsjson":    {"internal/model", "internal/protocol"},
 	"internal/protocol/query":      {"internal/model", "internal/protocol"},
 	"internal/protocol/restxml":    {"internal/model", "internal/protocol"},

@@ -1,8 +1,9 @@
 // Package protocol declares what every AWS wire protocol package
-// (protocol/awsjson, protocol/query) asks of the server around each
-// request: who is calling, may they, are they calling too fast, and what
-// happened. Each is declared here once; the protocol packages call them and
-// the server wires them (iam, throttle, metrics).
+// (protocol/awsjson, protocol/query, protocol/restxml) asks of the server
+// around each request: who is calling, may they, are they calling too fast,
+// and what happened; and how an error that is no API error is answered
+// (AsAPIError). Each is declared here once; the protocol packages call them
+// and the server wires them (iam, throttle, metrics).
 package protocol
 
 import (

@@ -46,22 +46,11 @@ const DefaultMaxBodyBytes = 1 << 20
 // for version Y" when a request names no Version.
 const noVersion = "NO_VERSION_SPECIFIED"
 
-// APIError is an error that knows its AWS shape (model.Error is the one
-// Flotta uses). Handlers return these for every refusal a client should see;
-// anything else becomes an internal error.
-type APIError interface {
-	error
-	ErrorCode() string
-	HTTPStatus() int
-	ErrorMessage() string
-}
+// APIError is protocol.APIError: every refusal a client should see.
+type APIError = protocol.APIError
 
-// PublicError is a server fault whose cause a client may be told (the disk
-// is full, say), answered as the service's internal error with that message.
-type PublicError interface {
-	error
-	PublicMessage() string
-}
+// PublicError is protocol.PublicError: a server fault a client may be told of.
+type PublicError = protocol.PublicError
 
 // HandlerFunc runs one operation on the request's parameters (Action and
 // Version included). A nil result means the operation has none: the answer
@@ -376,26 +365,7 @@ func malformedQuery(err error) APIError {
 }
 
 func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *Service, reqID, op string, err error, observe func(string)) {
-	var apiErr APIError
-	if !errors.As(err, &apiErr) {
-		code := svc.InternalErrorCode
-		if code == "" {
-			code = "InternalFailure"
-		}
-		msg := "The server could not complete the request; its log has the details under request id " + reqID + "."
-		var pub PublicError
-		if errors.As(err, &pub) {
-			// A known condition, logged once where it arises.
-			msg = pub.PublicMessage()
-			logger.Debug("request refused", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
-		} else if errors.Is(err, context.Canceled) {
-			// The client went away (or the server is stopping): nothing failed.
-			logger.Debug("request abandoned", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
-		} else {
-			logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
-		}
-		apiErr = &model.Error{Code: code, Status: http.StatusInternalServerError, Message: msg}
-	}
+	apiErr := protocol.AsAPIError(logger, svc.SigningName, op, reqID, svc.InternalErrorCode, err)
 	observe(apiErr.ErrorCode())
 	WriteError(w, svc.Namespace, reqID, apiErr)
 }

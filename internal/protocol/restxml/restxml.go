@@ -45,14 +45,8 @@ import (
 const DefaultMaxBodyBytes = 1 << 20
 
 // APIError is an error that knows its AWS shape (model.Error is one).
-// Handlers return these for every refusal a client should see; anything
-// else becomes an internal error.
-type APIError interface {
-	error
-	ErrorCode() string
-	HTTPStatus() int
-	ErrorMessage() string
-}
+// APIError is protocol.APIError: every refusal a client should see.
+type APIError = protocol.APIError
 
 // MessagesError is an APIError with a list of messages besides its message
 // (Route 53's InvalidChangeBatch): they are written as
@@ -62,12 +56,8 @@ type MessagesError interface {
 	ErrorMessages() []string
 }
 
-// PublicError is a server fault whose cause a client may be told (the disk
-// is full, say), answered as an internal error with that message.
-type PublicError interface {
-	error
-	PublicMessage() string
-}
+// PublicError is protocol.PublicError: a server fault a client may be told of.
+type PublicError = protocol.PublicError
 
 // Request is one operation's input as it came on the wire.
 type Request struct {
@@ -352,24 +342,7 @@ func (rt *Router) readBody(r *http.Request) ([]byte, error) {
 }
 
 func (rt *Router) answerError(w http.ResponseWriter, logger *slog.Logger, svc *Service, reqID, op string, err error, observe func(string)) {
-	var apiErr APIError
-	if !errors.As(err, &apiErr) {
-		code := svc.InternalErrorCode
-		if code == "" {
-			code = "InternalFailure"
-		}
-		msg := "The server could not complete the request; its log has the details under request id " + reqID + "."
-		var pub PublicError
-		if errors.As(err, &pub) {
-			msg = pub.PublicMessage()
-			logger.Debug("request refused", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
-		} else if errors.Is(err, context.Canceled) {
-			logger.Debug("request abandoned", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
-		} else {
-			logger.Error("request failed", "service", svc.SigningName, "operation", op, "request_id", reqID, "err", err)
-		}
-		apiErr = &model.Error{Code: code, Status: http.StatusInternalServerError, Message: msg}
-	}
+	apiErr := protocol.AsAPIError(logger, svc.SigningName, op, reqID, svc.InternalErrorCode, err)
 	observe(apiErr.ErrorCode())
 	WriteError(w, svc.Namespace, reqID, apiErr)
 }
