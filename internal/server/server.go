@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -109,6 +110,9 @@ type Config struct {
 	// DNSUpstream, when set, is where it forwards names it does not own;
 	// without one it refuses them.
 	DNSListen, DNSUpstream string
+	// Route53CheckInterval, when set, probes every Route 53 health check
+	// this often instead of at its RequestInterval (tests use it).
+	Route53CheckInterval time.Duration
 }
 
 // Server is a running control plane.
@@ -362,7 +366,7 @@ func (s *Server) routes() http.Handler {
 	// Route 53 speaks REST-XML: the operation is the method and the path.
 	rest := &restxml.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
-	rest.Handle((&route53api.API{State: s.state, Now: s.cfg.Now}).Service())
+	rest.Handle((&route53api.API{State: s.state, Now: s.cfg.Now, CheckerIP: s.checkerIP()}).Service())
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
@@ -406,6 +410,7 @@ func (s *Server) startLoops() {
 		(&controller.Hooks{State: s.state, Scheduler: s.sched, Logger: log.With("controller", "hooks")}).Run,
 		(&controller.DiscoveryOps{State: s.state, Logger: log.With("controller", "cloudmap-operations")}).Run,
 		(&controller.Registries{State: s.state, Logger: log.With("controller", "registries")}).Run,
+		s.route53HealthChecks(log).Run,
 	} {
 		s.loops.Add(1)
 		go func() {
@@ -428,6 +433,16 @@ func (s *Server) startLoops() {
 			src.Follow(ctx, s.dns)
 		}()
 	}
+}
+
+// route53HealthChecks is the checker of Route 53 health checks.
+func (s *Server) route53HealthChecks(log *slog.Logger) *controller.R53HealthChecks {
+	c := &controller.R53HealthChecks{State: s.state, Logger: log.With("controller", "route53-health-checks"), Now: s.cfg.Now,
+		Interval: s.cfg.Route53CheckInterval}
+	if c.Interval > 0 && c.Interval < time.Second {
+		c.Tick = c.Interval
+	}
+	return c
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -527,4 +542,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// checkerIP is the address the Route 53 health checker probes from, as
+// GetHealthCheckStatus reports it: the API's listen address, or when that
+// is every interface, the first address of this machine that is not
+// loopback (127.0.0.1 when there is none).
+func (s *Server) checkerIP() string {
+	if ap, err := netip.ParseAddrPort(s.listener.Addr().String()); err == nil && !ap.Addr().IsUnspecified() {
+		return ap.Addr().Unmap().String()
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil && !p.Addr().IsLoopback() && !p.Addr().IsLinkLocalUnicast() && p.Addr().Is4() {
+			return p.Addr().String()
+		}
+	}
+	return "127.0.0.1"
 }
