@@ -1,6 +1,8 @@
 // Package dnssync feeds Flotta's DNS server from the store: it turns Cloud
 // Map's DNS namespaces (with their services' instances) and Route 53's
-// hosted zones into the zones the server answers for, and follows their
+// hosted zones into the zones the server answers for (a record set whose
+// health check the checker found unhealthy is marked so, for weighted,
+// failover and multivalue routing to pass over), and follows their
 // changes, so that a registration or a record change is answered within
 // moments of its commit.
 //
@@ -108,12 +110,13 @@ func (s *Source) follow(ctx context.Context, z Zones, rev int64) {
 	defer cancel()
 	sd, sdErr := s.State.WatchDiscovery(wctx, rev)
 	r53, r53Err := s.r53.watch(wctx, s.State, rev)
+	health, healthErr := s.r53.watchHealth(wctx, s.State, rev)
 	for {
 		// Take every batch already waiting before rebuilding: a rebuild of
 		// a large zone takes milliseconds, and a burst of registrations
 		// must cost one rebuild, not one each.
 		dirty := map[string]bool{}
-		for first := true; first || len(sd) > 0 || len(r53) > 0; first = false {
+		for first := true; first || len(sd) > 0 || len(r53) > 0 || len(health) > 0; first = false {
 			select {
 			case batch, ok := <-sd:
 				if !ok {
@@ -127,11 +130,22 @@ func (s *Source) follow(ctx context.Context, z Zones, rev int64) {
 					return
 				}
 				s.r53.apply(batch, dirty, &s.serial)
+			case batch, ok := <-health:
+				if !ok {
+					return
+				}
+				for _, c := range batch {
+					s.serial = max(s.serial, uint32(c.ModRev))
+				}
+				s.r53.applyHealth(batch, dirty)
 			case err := <-sdErr:
 				s.Logger.Warn("Cloud Map watch ended", "err", err)
 				return
 			case err := <-r53Err:
 				s.Logger.Warn("Route 53 watch ended", "err", err)
+				return
+			case err := <-healthErr:
+				s.Logger.Warn("Route 53 health check watch ended", "err", err)
 				return
 			case <-ctx.Done():
 				return

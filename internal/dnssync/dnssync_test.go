@@ -3,6 +3,7 @@ package dnssync_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -262,4 +263,52 @@ func TestRoute53RecordsAreServed(t *testing.T) {
 		rcode, _ := answer(t, addr, "shop.internal", "SOA")
 		return rcode == "REFUSED", rcode
 	})
+}
+
+// TestRoute53FailoverFollowsHealthCheck: a failover PRIMARY whose health
+// check fails (a TCP check of a closed port, FailureThreshold 1) is passed
+// over for the SECONDARY once the server's checker has probed it, and is
+// answered again once its endpoint comes up.
+func TestRoute53FailoverFollowsHealthCheck(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53CheckInterval: 200 * time.Millisecond})
+	addr := env.Server.DNSAddr()
+	ctx := context.Background()
+	r53 := env.R53()
+	zone, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("ha.internal"), CallerReference: aws.String("ha"),
+		VPC: &r53types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: r53types.VPCRegionUsEast1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := r53.CreateHealthCheck(ctx, &route53.CreateHealthCheckInput{CallerReference: aws.String("primary"),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeTcp, IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(int32(port)),
+			RequestInterval: aws.Int32(10), FailureThreshold: aws.Int32(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(id string, role r53types.ResourceRecordSetFailover, ip string, check *string) r53types.Change {
+		return r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("db.ha.internal"),
+			Type: r53types.RRTypeA, TTL: aws.Int64(10), SetIdentifier: aws.String(id), Failover: role, HealthCheckId: check,
+			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(ip)}}}}
+	}
+	if _, err := r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: zone.HostedZone.Id,
+		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{
+			set("one", r53types.ResourceRecordSetFailoverPrimary, "10.3.0.1", hc.HealthCheck.Id),
+			set("two", r53types.ResourceRecordSetFailoverSecondary, "10.3.0.2", nil)}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, addr, "db.ha.internal", "A", "10.3.0.2")
+
+	l, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(port)))
+	if err != nil {
+		t.Skipf("the closed port was taken meanwhile: %v", err)
+	}
+	defer l.Close()
+	eventually(t, addr, "db.ha.internal", "A", "10.3.0.1")
 }

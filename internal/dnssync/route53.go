@@ -11,17 +11,30 @@ import (
 )
 
 // route53View is what dnssync knows of Route 53: every hosted zone and its
-// record sets (by their store key).
+// record sets (by their store key), and the status of every health check
+// that the checker has probed.
 type route53View struct {
-	zones map[string]*state.R53Zone
-	sets  map[string]map[string]*state.R53RecordSet // zone id -> key -> set
+	zones  map[string]*state.R53Zone
+	sets   map[string]map[string]*state.R53RecordSet // zone id -> key -> set
+	health map[string]bool                           // health check id -> healthy
 }
 
+// load reads every zone, record set and health check status, and answers
+// the oldest revision of those reads, to watch from.
 func (v *route53View) load(ctx context.Context, st *state.State) (int64, error) {
 	zones, sets, rev, err := st.ReadRoute53(ctx)
 	if err != nil {
 		return 0, err
 	}
+	statuses, hrev, err := st.ReadR53HealthStatuses(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v.health = map[string]bool{}
+	for id, h := range statuses {
+		v.health[id] = h.Healthy
+	}
+	rev = min(rev, hrev)
 	v.zones = map[string]*state.R53Zone{}
 	v.sets = map[string]map[string]*state.R53RecordSet{}
 	for i := range zones {
@@ -39,6 +52,51 @@ func (v *route53View) load(ctx context.Context, st *state.State) (int64, error) 
 
 func (v *route53View) watch(ctx context.Context, st *state.State, after int64) (<-chan []state.R53Change, <-chan error) {
 	return st.WatchRoute53(ctx, after)
+}
+
+func (v *route53View) watchHealth(ctx context.Context, st *state.State, after int64) (<-chan []state.R53HealthStatusChange, <-chan error) {
+	return st.WatchR53HealthStatuses(ctx, after)
+}
+
+// applyHealth takes in a batch of health check statuses and marks the
+// zones holding a record set that names a health check whose status
+// changed.
+func (v *route53View) applyHealth(batch []state.R53HealthStatusChange, dirty map[string]bool) {
+	changed := map[string]bool{}
+	for _, c := range batch {
+		was := v.healthy(c.ID)
+		if c.Status == nil {
+			delete(v.health, c.ID)
+		} else {
+			v.health[c.ID] = c.Status.Healthy
+		}
+		if v.healthy(c.ID) != was {
+			changed[c.ID] = true
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	for id, sets := range v.sets {
+		z := v.zones[id]
+		if z == nil {
+			continue
+		}
+		for _, rs := range sets {
+			if rs.HealthCheckID != "" && changed[rs.HealthCheckID] {
+				dirty[origin(z.Name)] = true
+				break
+			}
+		}
+	}
+}
+
+// healthy says whether a record set naming health check id may be
+// answered: yes unless the checker found it unhealthy (a health check not
+// yet probed, or deleted, counts as healthy).
+func (v *route53View) healthy(id string) bool {
+	h, ok := v.health[id]
+	return !ok || h
 }
 
 // apply takes in a batch of changes and marks the zones they touch.
@@ -113,6 +171,9 @@ func (v *route53View) addTo(zone *dns.Zone, name, lbAddress string) bool {
 			}
 			out := dns.RRSet{Name: rs.Name, Type: rs.Type, TTL: uint32(max(0, min(rs.TTL, 1<<31-1))), Values: rs.Values,
 				SetID: rs.SetIdentifier, Failover: rs.Failover}
+			if rs.HealthCheckID != "" && !v.healthy(rs.HealthCheckID) {
+				out.Unhealthy = true
+			}
 			if rs.Weight != nil {
 				w := uint32(max(0, min(*rs.Weight, 255)))
 				out.Weight = &w
