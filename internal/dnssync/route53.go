@@ -17,16 +17,15 @@ type route53View struct {
 	zones  map[string]*state.R53Zone
 	sets   map[string]map[string]*state.R53RecordSet // zone id -> key -> set
 	health map[string]bool                           // health check id -> healthy
+	// lbHealth says, by DNS name, whether each load balancer has a healthy
+	// target; read only while an alias evaluates target health.
+	lbHealth map[string]bool
 }
 
 // load reads every zone, record set and health check status, and answers
-// the oldest revision of those reads, to watch from.
+// the revision of that read, to watch from.
 func (v *route53View) load(ctx context.Context, st *state.State) (int64, error) {
-	zones, sets, rev, err := st.ReadRoute53(ctx)
-	if err != nil {
-		return 0, err
-	}
-	statuses, hrev, err := st.ReadR53HealthStatuses(ctx)
+	zones, sets, statuses, rev, err := st.ReadRoute53WithHealth(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -34,7 +33,6 @@ func (v *route53View) load(ctx context.Context, st *state.State) (int64, error) 
 	for id, h := range statuses {
 		v.health[id] = h.Healthy
 	}
-	rev = min(rev, hrev)
 	v.zones = map[string]*state.R53Zone{}
 	v.sets = map[string]map[string]*state.R53RecordSet{}
 	for i := range zones {
@@ -54,27 +52,16 @@ func (v *route53View) watch(ctx context.Context, st *state.State, after int64) (
 	return st.WatchRoute53(ctx, after)
 }
 
-func (v *route53View) watchHealth(ctx context.Context, st *state.State, after int64) (<-chan []state.R53HealthStatusChange, <-chan error) {
-	return st.WatchR53HealthStatuses(ctx, after)
-}
-
-// applyHealth takes in a batch of health check statuses and marks the
-// zones holding a record set that names a health check whose status
-// changed.
-func (v *route53View) applyHealth(batch []state.R53HealthStatusChange, dirty map[string]bool) {
-	changed := map[string]bool{}
-	for _, c := range batch {
-		was := v.healthy(c.ID)
-		if c.Status == nil {
-			delete(v.health, c.ID)
-		} else {
-			v.health[c.ID] = c.Status.Healthy
-		}
-		if v.healthy(c.ID) != was {
-			changed[c.ID] = true
-		}
+// applyHealth takes in a health check's status and marks the zones
+// holding a record set that names it, when its health changed.
+func (v *route53View) applyHealth(c state.R53Change, dirty map[string]bool) {
+	was := v.healthy(c.Key)
+	if c.Health == nil {
+		delete(v.health, c.Key)
+	} else {
+		v.health[c.Key] = c.Health.Healthy
 	}
-	if len(changed) == 0 {
+	if v.healthy(c.Key) == was {
 		return
 	}
 	for id, sets := range v.sets {
@@ -83,7 +70,7 @@ func (v *route53View) applyHealth(batch []state.R53HealthStatusChange, dirty map
 			continue
 		}
 		for _, rs := range sets {
-			if rs.HealthCheckID != "" && changed[rs.HealthCheckID] {
+			if rs.HealthCheckID == c.Key {
 				dirty[origin(z.Name)] = true
 				break
 			}
@@ -103,6 +90,10 @@ func (v *route53View) healthy(id string) bool {
 func (v *route53View) apply(batch []state.R53Change, dirty map[string]bool, serial *uint32) {
 	for _, c := range batch {
 		*serial = max(*serial, uint32(c.ModRev))
+		if c.Kind == "health" {
+			v.applyHealth(c, dirty)
+			continue
+		}
 		if z := v.zones[c.ZoneID]; z != nil {
 			dirty[origin(z.Name)] = true // the zone as it was
 		}
@@ -171,7 +162,7 @@ func (v *route53View) addTo(zone *dns.Zone, name, lbAddress string) bool {
 			}
 			out := dns.RRSet{Name: rs.Name, Type: rs.Type, TTL: uint32(max(0, min(rs.TTL, 1<<31-1))), Values: rs.Values,
 				SetID: rs.SetIdentifier, Failover: rs.Failover}
-			if rs.HealthCheckID != "" && !v.healthy(rs.HealthCheckID) {
+			if (rs.HealthCheckID != "" && !v.healthy(rs.HealthCheckID)) || v.aliasUnhealthy(rs) {
 				out.Unhealthy = true
 			}
 			if rs.Weight != nil {

@@ -111,7 +111,9 @@ type Config struct {
 	// without one it refuses them.
 	DNSListen, DNSUpstream string
 	// Route53CheckInterval, when set, probes every Route 53 health check
-	// this often instead of at its RequestInterval (tests use it).
+	// this often instead of at its RequestInterval, and the DNS server
+	// reads the target health of aliases that evaluate it this often
+	// (tests use it).
 	Route53CheckInterval time.Duration
 }
 
@@ -426,7 +428,8 @@ func (s *Server) startLoops() {
 		}()
 	}
 	if s.dns != nil {
-		src := &dnssync.Source{State: s.state, Logger: log.With("component", "dns"), LBAddress: s.cfg.LoadBalancerHost}
+		src := &dnssync.Source{State: s.state, Logger: log.With("component", "dns"), LBAddress: s.cfg.LoadBalancerHost,
+			AliasHealthEvery: s.cfg.Route53CheckInterval}
 		s.loops.Add(1)
 		go func() {
 			defer s.loops.Done()

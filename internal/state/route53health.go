@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/flotta-dev/flotta/internal/store"
@@ -14,7 +13,11 @@ import (
 //
 //	r53-meta/healthcheck/<id>          R53HealthCheck
 //	r53-meta/hcref/<caller reference>  the health check id it made
-//	r53-meta/hcstatus/<id>             R53HealthStatus (the checker's)
+//
+// and the checker's conclusion about each, where the DNS data plane reads
+// it, beside the zones and record sets:
+//
+//	r53/health/<id>                    R53HealthStatus
 //
 // A caller reference is kept after its health check is deleted, as Route
 // 53 remembers it.
@@ -134,7 +137,7 @@ func (s *State) UpdateR53HealthCheck(ctx context.Context, id string, edit func(h
 }
 
 // R53HealthStatus is what the health checker last concluded about a health
-// check (r53-meta/hcstatus/<id>). It is written when the status changes
+// check (r53/health/<id>). It is written when the status changes
 // (and refreshed at most once a minute), never for each probe. A health
 // check without one has not been checked yet and counts as healthy, as
 // Route 53 counts a new health check.
@@ -148,15 +151,10 @@ type R53HealthStatus struct {
 	LastReason string `json:"lastReason"`
 }
 
-// R53HealthStatusChange is one write of a health check's status that a
-// follower sees; Status is nil when it was deleted.
-type R53HealthStatusChange struct {
-	ID     string
-	Status *R53HealthStatus
-	ModRev int64
-}
-
-const r53HealthStatusPrefix = r53MetaPrefix + "hcstatus/"
+// r53HealthStatusPrefix keeps the statuses with the zones and record sets
+// (under r53Prefix, not r53MetaPrefix): the DNS data plane routes by them,
+// and follows them in the same watch (WatchRoute53, Kind "health").
+const r53HealthStatusPrefix = r53Prefix + "health/"
 
 func r53HealthStatusKey(id string) string { return r53HealthStatusPrefix + id }
 
@@ -184,7 +182,7 @@ func (s *State) GetR53HealthStatus(ctx context.Context, id string) (*R53HealthSt
 }
 
 // ReadR53HealthStatuses reads every health check's status, by id, and the
-// revision a WatchR53HealthStatuses may follow from.
+// revision a WatchRoute53 may follow from.
 func (s *State) ReadR53HealthStatuses(ctx context.Context) (map[string]R53HealthStatus, int64, error) {
 	page, err := s.db.List(ctx, r53HealthStatusPrefix, store.ListOptions{})
 	if err != nil {
@@ -199,20 +197,4 @@ func (s *State) ReadR53HealthStatuses(ctx context.Context) (map[string]R53Health
 		out[st.ID] = st
 	}
 	return out, page.Revision, nil
-}
-
-// WatchR53HealthStatuses follows every write of a health check's status
-// after revision after.
-func (s *State) WatchR53HealthStatuses(ctx context.Context, after int64) (<-chan []R53HealthStatusChange, <-chan error) {
-	return watchAs(ctx, s.db, r53HealthStatusPrefix, after, func(ev store.Event) (R53HealthStatusChange, bool) {
-		c := R53HealthStatusChange{ID: strings.TrimPrefix(ev.KV.Key, r53HealthStatusPrefix), ModRev: ev.KV.ModRev}
-		if !ev.Deleted {
-			st, err := decode[R53HealthStatus](ev.KV)
-			if err != nil || st == nil {
-				return c, false
-			}
-			c.Status = st
-		}
-		return c, true
-	})
 }
