@@ -278,7 +278,7 @@ func TestRoute53FailoverFollowsHealthCheck(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 
-	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53CheckInterval: 200 * time.Millisecond})
+	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53HealthChecks: true, Route53CheckInterval: 200 * time.Millisecond})
 	addr := env.Server.DNSAddr()
 	ctx := context.Background()
 	r53 := env.R53()
@@ -319,7 +319,7 @@ func TestRoute53FailoverFollowsHealthCheck(t *testing.T) {
 // while none of the load balancer's target groups has a healthy target,
 // and answered once one target is found healthy.
 func TestRoute53AliasEvaluatesTargetHealth(t *testing.T) {
-	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53CheckInterval: 200 * time.Millisecond})
+	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53HealthChecks: true, Route53CheckInterval: 200 * time.Millisecond})
 	addr := env.Server.DNSAddr()
 	ctx := context.Background()
 	r53, lbs := env.R53(), env.ELB()

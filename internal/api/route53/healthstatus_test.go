@@ -36,7 +36,7 @@ func TestGetHealthCheckStatus(t *testing.T) {
 	host, portStr, _ := net.SplitHostPort(web.Listener.Addr().String())
 	port, _ := strconv.Atoi(portStr)
 
-	e := flottatest.StartServer(t, flottatest.Options{Route53CheckInterval: 100 * time.Millisecond})
+	e := flottatest.StartServer(t, flottatest.Options{Route53HealthChecks: true, Route53CheckInterval: 100 * time.Millisecond})
 	c := e.R53()
 	ctx := context.Background()
 	start := time.Now().Add(-time.Second)
