@@ -192,7 +192,10 @@ func (c *R53HealthChecks) Step(ctx context.Context, now time.Time) error {
 		if flip || !tr.written {
 			c.logger().Info("Route 53 health check status", "health_check", r.hc.ID, "healthy", healthy, "reason", r.reason)
 		}
-		tr.healthy, tr.written, tr.writtenAt, tr.streak = healthy, true, now, 0
+		tr.healthy, tr.written, tr.writtenAt = healthy, true, now
+		if flip {
+			tr.streak = 0
+		}
 	}
 	return firstErr
 }

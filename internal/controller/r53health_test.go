@@ -68,6 +68,7 @@ func TestR53HealthChecksFollowThreshold(t *testing.T) {
 	mk("web", "HTTP", webPort, "/health", 10, 3)
 	mk("moved", "HTTP", webPort, "/moved", 30, 1)
 	mk("tcp", "TCP", closedPort, "", 10, 1)
+	mk("down", "HTTP", webPort, "/missing", 10, 2)
 
 	c := &controller.R53HealthChecks{State: st}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -96,6 +97,8 @@ func TestR53HealthChecksFollowThreshold(t *testing.T) {
 	expect("web", true, 0, "Success: HTTP Status Code 200, OK")
 	expect("moved", true, 0, "Success: HTTP Status Code 302, Found")
 	expect("tcp", false, 0, "Failure: Connection refused")
+	// One failure of two: still healthy, but the result is recorded.
+	expect("down", true, 0, "Failure: HTTP Status Code 404, Not Found")
 	if hits.Load() != 1 {
 		t.Fatalf("%d probes of /health, want 1", hits.Load())
 	}
@@ -108,6 +111,7 @@ func TestR53HealthChecksFollowThreshold(t *testing.T) {
 	step(10)
 	step(20) // two failures of three: still healthy, and nothing written
 	expect("web", true, 0, "Success: HTTP Status Code 200, OK")
+	expect("down", false, 10, "Failure: HTTP Status Code 404, Not Found")
 	step(30)
 	expect("web", false, 30, "Failure: HTTP Status Code 503, Service Unavailable")
 	if hits.Load() != 4 {
@@ -130,7 +134,11 @@ func TestR53HealthChecksFollowThreshold(t *testing.T) {
 	// One failure between successes starts the count again.
 	code.Store(500)
 	step(70)
+	// An unchanged status is rewritten once a minute with its latest
+	// probe, and not at the probes between.
+	expect("down", false, 70, "Failure: HTTP Status Code 404")
 	step(80)
+	expect("down", false, 70, "Failure: HTTP Status Code 404")
 	code.Store(200)
 	step(90)
 	code.Store(500)
