@@ -69,6 +69,11 @@ func TestR53HealthChecksFollowThreshold(t *testing.T) {
 	mk("moved", "HTTP", webPort, "/moved", 30, 1)
 	mk("tcp", "TCP", closedPort, "", 10, 1)
 	mk("down", "HTTP", webPort, "/missing", 10, 2)
+	// HTTPS with a certificate no one trusts: Route 53 does not verify it.
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer secure.Close()
+	securePort := secure.Listener.Addr().(*net.TCPAddr).Port
+	mk("tls", "HTTPS", securePort, "/", 30, 1)
 
 	c := &controller.R53HealthChecks{State: st}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -99,6 +104,7 @@ func TestR53HealthChecksFollowThreshold(t *testing.T) {
 	expect("tcp", false, 0, "Failure: Connection refused")
 	// One failure of two: still healthy, but the result is recorded.
 	expect("down", true, 0, "Failure: HTTP Status Code 404, Not Found")
+	expect("tls", true, 0, "Success: HTTP Status Code 204, No Content")
 	if hits.Load() != 1 {
 		t.Fatalf("%d probes of /health, want 1", hits.Load())
 	}
