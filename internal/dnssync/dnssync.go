@@ -1,6 +1,8 @@
 // Package dnssync feeds Flotta's DNS server from the store: it turns Cloud
 // Map's DNS namespaces (with their services' instances) and Route 53's
-// hosted zones into the zones the server answers for, and follows their
+// hosted zones into the zones the server answers for (a record set whose
+// health check the checker found unhealthy is marked so, for weighted,
+// failover and multivalue routing to pass over), and follows their
 // changes, so that a registration or a record change is answered within
 // moments of its commit.
 //
@@ -34,6 +36,10 @@ type Source struct {
 	// LBAddress is the address a Route 53 alias to a load balancer answers
 	// with: where this server's load balancers listen ("" means 127.0.0.1).
 	LBAddress string
+	// AliasHealthEvery is how often the load balancers' target health is
+	// read again for aliases with EvaluateTargetHealth (default
+	// DefaultAliasHealthEvery).
+	AliasHealthEvery time.Duration
 
 	// What it has read, kept up to date by the watches.
 	namespaces map[string]*state.SDNamespace
@@ -98,6 +104,9 @@ func (s *Source) load(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := s.r53.refreshLBHealth(ctx, s.State, map[string]bool{}); err != nil {
+		return 0, err
+	}
 	s.serial = uint32(max(rev, r53rev))
 	return min(rev, r53rev), nil
 }
@@ -108,6 +117,12 @@ func (s *Source) follow(ctx context.Context, z Zones, rev int64) {
 	defer cancel()
 	sd, sdErr := s.State.WatchDiscovery(wctx, rev)
 	r53, r53Err := s.r53.watch(wctx, s.State, rev)
+	every := s.AliasHealthEvery
+	if every <= 0 {
+		every = DefaultAliasHealthEvery
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
 	for {
 		// Take every batch already waiting before rebuilding: a rebuild of
 		// a large zone takes milliseconds, and a burst of registrations
@@ -127,6 +142,22 @@ func (s *Source) follow(ctx context.Context, z Zones, rev int64) {
 					return
 				}
 				s.r53.apply(batch, dirty, &s.serial)
+				if evaluatesTargets(batch) { // a new alias learns its target's health at once
+					if err := s.r53.refreshLBHealth(ctx, s.State, dirty); err != nil && ctx.Err() == nil {
+						s.Logger.Warn("read the load balancers' target health", "err", err)
+					}
+				}
+			case <-tick.C:
+				marked := map[string]bool{}
+				if err := s.r53.refreshLBHealth(ctx, s.State, marked); err != nil && ctx.Err() == nil {
+					s.Logger.Warn("read the load balancers' target health", "err", err)
+				}
+				if len(marked) > 0 {
+					s.serial++ // the zones changed with no write of their own
+				}
+				for name := range marked {
+					dirty[name] = true
+				}
 			case err := <-sdErr:
 				s.Logger.Warn("Cloud Map watch ended", "err", err)
 				return

@@ -3,6 +3,7 @@ package dnssync_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
@@ -263,4 +265,108 @@ func TestRoute53RecordsAreServed(t *testing.T) {
 		rcode, _ := answer(t, addr, "shop.internal", "SOA")
 		return rcode == "REFUSED", rcode
 	})
+}
+
+// TestRoute53FailoverFollowsHealthCheck: a failover PRIMARY whose health
+// check fails (a TCP check of a closed port, FailureThreshold 1) is passed
+// over for the SECONDARY once the server's checker has probed it, and is
+// answered again once its endpoint comes up.
+func TestRoute53FailoverFollowsHealthCheck(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53HealthChecks: true, Route53CheckInterval: 200 * time.Millisecond})
+	addr := env.Server.DNSAddr()
+	ctx := context.Background()
+	r53 := env.R53()
+	zone, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("ha.internal"), CallerReference: aws.String("ha"),
+		VPC: &r53types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: r53types.VPCRegionUsEast1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := r53.CreateHealthCheck(ctx, &route53.CreateHealthCheckInput{CallerReference: aws.String("primary"),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeTcp, IPAddress: aws.String("127.0.0.1"), Port: aws.Int32(int32(port)),
+			RequestInterval: aws.Int32(10), FailureThreshold: aws.Int32(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(id string, role r53types.ResourceRecordSetFailover, ip string, check *string) r53types.Change {
+		return r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("db.ha.internal"),
+			Type: r53types.RRTypeA, TTL: aws.Int64(10), SetIdentifier: aws.String(id), Failover: role, HealthCheckId: check,
+			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String(ip)}}}}
+	}
+	if _, err := r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: zone.HostedZone.Id,
+		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{
+			set("one", r53types.ResourceRecordSetFailoverPrimary, "10.3.0.1", hc.HealthCheck.Id),
+			set("two", r53types.ResourceRecordSetFailoverSecondary, "10.3.0.2", nil)}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, addr, "db.ha.internal", "A", "10.3.0.2")
+
+	l, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(port)))
+	if err != nil {
+		t.Skipf("the closed port was taken meanwhile: %v", err)
+	}
+	defer l.Close()
+	eventually(t, addr, "db.ha.internal", "A", "10.3.0.1")
+}
+
+// TestRoute53AliasEvaluatesTargetHealth: a failover PRIMARY that aliases a
+// load balancer with EvaluateTargetHealth is passed over for the SECONDARY
+// while none of the load balancer's target groups has a healthy target,
+// and answered once one target is found healthy.
+func TestRoute53AliasEvaluatesTargetHealth(t *testing.T) {
+	env := flottatest.StartServer(t, flottatest.Options{DNS: true, Route53HealthChecks: true, Route53CheckInterval: 200 * time.Millisecond})
+	addr := env.Server.DNSAddr()
+	ctx := context.Background()
+	r53, lbs := env.R53(), env.ELB()
+	lb, err := lbs.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String("front")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := lbs.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("pool"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
+		TargetType: elbtypes.TargetTypeEnumIp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgArn := tg.TargetGroups[0].TargetGroupArn
+	if _, err := lbs.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tgArn,
+		Targets: []elbtypes.TargetDescription{{Id: aws.String("10.0.0.5"), Port: aws.Int32(8080)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lbs.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(18080), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tgArn}}}); err != nil {
+		t.Fatal(err)
+	}
+	zone, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("edge.internal"), CallerReference: aws.String("edge"),
+		VPC: &r53types.VPC{VPCId: aws.String("vpc-1"), VPCRegion: r53types.VPCRegionUsEast1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: zone.HostedZone.Id,
+		ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{
+			{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("www.edge.internal"), Type: r53types.RRTypeA,
+				SetIdentifier: aws.String("lb"), Failover: r53types.ResourceRecordSetFailoverPrimary,
+				AliasTarget: &r53types.AliasTarget{DNSName: lb.LoadBalancers[0].DNSName, HostedZoneId: lb.LoadBalancers[0].CanonicalHostedZoneId, EvaluateTargetHealth: true}}},
+			{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("www.edge.internal"), Type: r53types.RRTypeA,
+				TTL: aws.Int64(10), SetIdentifier: aws.String("sorry"), Failover: r53types.ResourceRecordSetFailoverSecondary,
+				ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("10.4.0.2")}}}},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, addr, "www.edge.internal", "A", "10.4.0.2")
+	if err := env.Server.State().PutELBTargetHealth(ctx, aws.ToString(tgArn), state.ELBTargetHealth{TargetID: "10.0.0.5", Port: 8080, State: "healthy",
+		ObservedAt: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, addr, "www.edge.internal", "A", "127.0.0.1")
+	if err := env.Server.State().PutELBTargetHealth(ctx, aws.ToString(tgArn), state.ELBTargetHealth{TargetID: "10.0.0.5", Port: 8080, State: "unhealthy",
+		Reason: "Target.Timeout", ObservedAt: time.Now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, addr, "www.edge.internal", "A", "10.4.0.2")
 }

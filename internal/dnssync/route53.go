@@ -11,16 +11,27 @@ import (
 )
 
 // route53View is what dnssync knows of Route 53: every hosted zone and its
-// record sets (by their store key).
+// record sets (by their store key), and the status of every health check
+// that the checker has probed.
 type route53View struct {
-	zones map[string]*state.R53Zone
-	sets  map[string]map[string]*state.R53RecordSet // zone id -> key -> set
+	zones  map[string]*state.R53Zone
+	sets   map[string]map[string]*state.R53RecordSet // zone id -> key -> set
+	health map[string]bool                           // health check id -> healthy
+	// lbHealth says, by DNS name, whether each load balancer has a healthy
+	// target; read only while an alias evaluates target health.
+	lbHealth map[string]bool
 }
 
+// load reads every zone, record set and health check status, and answers
+// the revision of that read, to watch from.
 func (v *route53View) load(ctx context.Context, st *state.State) (int64, error) {
-	zones, sets, rev, err := st.ReadRoute53(ctx)
+	zones, sets, statuses, rev, err := st.ReadRoute53WithHealth(ctx)
 	if err != nil {
 		return 0, err
+	}
+	v.health = map[string]bool{}
+	for id, h := range statuses {
+		v.health[id] = h.Healthy
 	}
 	v.zones = map[string]*state.R53Zone{}
 	v.sets = map[string]map[string]*state.R53RecordSet{}
@@ -41,10 +52,48 @@ func (v *route53View) watch(ctx context.Context, st *state.State, after int64) (
 	return st.WatchRoute53(ctx, after)
 }
 
+// applyHealth takes in a health check's status and marks the zones
+// holding a record set that names it, when its health changed.
+func (v *route53View) applyHealth(c state.R53Change, dirty map[string]bool) {
+	was := v.healthy(c.Key)
+	if c.Health == nil {
+		delete(v.health, c.Key)
+	} else {
+		v.health[c.Key] = c.Health.Healthy
+	}
+	if v.healthy(c.Key) == was {
+		return
+	}
+	for id, sets := range v.sets {
+		z := v.zones[id]
+		if z == nil {
+			continue
+		}
+		for _, rs := range sets {
+			if rs.HealthCheckID == c.Key {
+				dirty[origin(z.Name)] = true
+				break
+			}
+		}
+	}
+}
+
+// healthy says whether a record set naming health check id may be
+// answered: yes unless the checker found it unhealthy (a health check not
+// yet probed, or deleted, counts as healthy).
+func (v *route53View) healthy(id string) bool {
+	h, ok := v.health[id]
+	return !ok || h
+}
+
 // apply takes in a batch of changes and marks the zones they touch.
 func (v *route53View) apply(batch []state.R53Change, dirty map[string]bool, serial *uint32) {
 	for _, c := range batch {
 		*serial = max(*serial, uint32(c.ModRev))
+		if c.Kind == "health" {
+			v.applyHealth(c, dirty)
+			continue
+		}
 		if z := v.zones[c.ZoneID]; z != nil {
 			dirty[origin(z.Name)] = true // the zone as it was
 		}
@@ -113,6 +162,9 @@ func (v *route53View) addTo(zone *dns.Zone, name, lbAddress string) bool {
 			}
 			out := dns.RRSet{Name: rs.Name, Type: rs.Type, TTL: uint32(max(0, min(rs.TTL, 1<<31-1))), Values: rs.Values,
 				SetID: rs.SetIdentifier, Failover: rs.Failover}
+			if (rs.HealthCheckID != "" && !v.healthy(rs.HealthCheckID)) || v.aliasUnhealthy(rs) {
+				out.Unhealthy = true
+			}
 			if rs.Weight != nil {
 				w := uint32(max(0, min(*rs.Weight, 255)))
 				out.Weight = &w

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -109,6 +110,14 @@ type Config struct {
 	// DNSUpstream, when set, is where it forwards names it does not own;
 	// without one it refuses them.
 	DNSListen, DNSUpstream string
+	// Route53CheckInterval, when set, probes every Route 53 health check
+	// this often instead of at its RequestInterval, and the DNS server
+	// reads the target health of aliases that evaluate it this often
+	// (tests use it).
+	Route53CheckInterval time.Duration
+	// NoRoute53HealthChecks probes no Route 53 health check (tests whose
+	// health checks name endpoints beyond this machine set it).
+	NoRoute53HealthChecks bool
 }
 
 // Server is a running control plane.
@@ -362,7 +371,7 @@ func (s *Server) routes() http.Handler {
 	// Route 53 speaks REST-XML: the operation is the method and the path.
 	rest := &restxml.Router{Auth: s.iam, Authz: s.iam, Observer: m, Logger: s.cfg.Logger,
 		Limit: newThrottle(s.cfg.RequestRate, s.cfg.RequestBurst)}
-	rest.Handle((&route53api.API{State: s.state, Now: s.cfg.Now}).Service())
+	rest.Handle((&route53api.API{State: s.state, Now: s.cfg.Now, CheckerIP: s.checkerIP()}).Service())
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
@@ -413,6 +422,13 @@ func (s *Server) startLoops() {
 			run(ctx)
 		}()
 	}
+	if !s.cfg.NoRoute53HealthChecks {
+		s.loops.Add(1)
+		go func() {
+			defer s.loops.Done()
+			s.route53HealthChecks(log).Run(ctx)
+		}()
+	}
 	if s.balancer != nil {
 		s.loops.Add(1)
 		go func() {
@@ -421,13 +437,24 @@ func (s *Server) startLoops() {
 		}()
 	}
 	if s.dns != nil {
-		src := &dnssync.Source{State: s.state, Logger: log.With("component", "dns"), LBAddress: s.cfg.LoadBalancerHost}
+		src := &dnssync.Source{State: s.state, Logger: log.With("component", "dns"), LBAddress: s.cfg.LoadBalancerHost,
+			AliasHealthEvery: s.cfg.Route53CheckInterval}
 		s.loops.Add(1)
 		go func() {
 			defer s.loops.Done()
 			src.Follow(ctx, s.dns)
 		}()
 	}
+}
+
+// route53HealthChecks is the checker of Route 53 health checks.
+func (s *Server) route53HealthChecks(log *slog.Logger) *controller.R53HealthChecks {
+	c := &controller.R53HealthChecks{State: s.state, Logger: log.With("controller", "route53-health-checks"), Now: s.cfg.Now,
+		Interval: s.cfg.Route53CheckInterval}
+	if c.Interval > 0 && c.Interval < time.Second {
+		c.Tick = c.Interval
+	}
+	return c
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -527,4 +554,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// checkerIP is the address the Route 53 health checker probes from, as
+// GetHealthCheckStatus reports it: the API's listen address, or when that
+// is every interface, the first address of this machine that is not
+// loopback (127.0.0.1 when there is none).
+func (s *Server) checkerIP() string {
+	if ap, err := netip.ParseAddrPort(s.listener.Addr().String()); err == nil && !ap.Addr().IsUnspecified() {
+		return ap.Addr().Unmap().String()
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil && !p.Addr().IsLoopback() && !p.Addr().IsLinkLocalUnicast() && p.Addr().Is4() {
+			return p.Addr().String()
+		}
+	}
+	return "127.0.0.1"
 }

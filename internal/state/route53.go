@@ -21,6 +21,7 @@ import (
 //
 //	r53/zone/<zone id>                            R53Zone
 //	r53/rr/<zone id>/<sort name> <type> <set id>  R53RecordSet
+//	r53/health/<health check id>                  R53HealthStatus (route53health.go)
 //
 // and what a DNS data plane has no use for apart, under r53MetaPrefix, so
 // that ReadRoute53 and WatchRoute53 carry only zones and record sets:
@@ -104,9 +105,10 @@ type R53ChangeRecord struct {
 	SubmittedAt time.Time `json:"submittedAt"`
 }
 
-// R53Change is one write of a zone or record set that a follower sees.
-// Zone is set for Kind "zone" and RecordSet for Kind "rrset"; each is nil
-// when the record was deleted.
+// R53Change is one write of a zone, record set or health check status
+// that a follower sees. Zone is set for Kind "zone", RecordSet for Kind
+// "rrset" and Health for Kind "health" (Key the health check's id); each
+// is nil when the record was deleted.
 type R53Change struct {
 	// Key identifies an "rrset" change's record set within its zone
 	// (R53RecordKey), deleted ones included.
@@ -115,6 +117,7 @@ type R53Change struct {
 	Kind      string
 	Zone      *R53Zone
 	RecordSet *R53RecordSet
+	Health    *R53HealthStatus
 	ModRev    int64
 }
 
@@ -222,33 +225,48 @@ func (s *State) ListR53RecordSetsFrom(ctx context.Context, zoneID, from string, 
 // ReadRoute53 reads every zone and record set at one revision, for a data
 // plane to start from; a WatchRoute53 from rev sees every later change.
 func (s *State) ReadRoute53(ctx context.Context) (zones []R53Zone, sets map[string][]R53RecordSet, rev int64, err error) {
+	zones, sets, _, rev, err = s.ReadRoute53WithHealth(ctx)
+	return zones, sets, rev, err
+}
+
+// ReadRoute53WithHealth is ReadRoute53 with every health check's status
+// (by id), all read at one revision.
+func (s *State) ReadRoute53WithHealth(ctx context.Context) (zones []R53Zone, sets map[string][]R53RecordSet, health map[string]R53HealthStatus, rev int64, err error) {
 	page, err := s.db.List(ctx, r53Prefix, store.ListOptions{})
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("read the Route 53 records: %w", err)
+		return nil, nil, nil, 0, fmt.Errorf("read the Route 53 records: %w", err)
 	}
 	sets = map[string][]R53RecordSet{}
+	health = map[string]R53HealthStatus{}
 	for _, kv := range page.KVs {
 		rest := strings.TrimPrefix(kv.Key, r53Prefix)
 		switch {
 		case strings.HasPrefix(rest, "zone/"):
 			z, err := decode[R53Zone](kv)
 			if err != nil {
-				return nil, nil, 0, err
+				return nil, nil, nil, 0, err
 			}
 			zones = append(zones, *z)
 		case strings.HasPrefix(rest, "rr/"):
 			zone, _, _ := strings.Cut(strings.TrimPrefix(rest, "rr/"), "/")
 			rs, err := decode[R53RecordSet](kv)
 			if err != nil {
-				return nil, nil, 0, err
+				return nil, nil, nil, 0, err
 			}
 			sets[zone] = append(sets[zone], *rs)
+		case strings.HasPrefix(rest, "health/"):
+			h, err := decode[R53HealthStatus](kv)
+			if err != nil {
+				return nil, nil, nil, 0, err
+			}
+			health[h.ID] = *h
 		}
 	}
-	return zones, sets, page.Revision, nil
+	return zones, sets, health, page.Revision, nil
 }
 
-// WatchRoute53 follows every write of a zone or record set after revision
+// WatchRoute53 follows every write of a zone, record set or health check
+// status after revision
 // after. When after is older than the history the store keeps, the error
 // channel says so (store.ErrCompacted): read afresh with ReadRoute53.
 func (s *State) WatchRoute53(ctx context.Context, after int64) (<-chan []R53Change, <-chan error) {
@@ -274,6 +292,16 @@ func (s *State) WatchRoute53(ctx context.Context, after int64) (<-chan []R53Chan
 					return c, false
 				}
 				c.RecordSet = rs
+			}
+			return c, true
+		case strings.HasPrefix(rest, "health/"):
+			c := R53Change{Key: strings.TrimPrefix(rest, "health/"), Kind: "health", ModRev: ev.KV.ModRev}
+			if !ev.Deleted {
+				h, err := decode[R53HealthStatus](ev.KV)
+				if err != nil || h == nil {
+					return c, false
+				}
+				c.Health = h
 			}
 			return c, true
 		}

@@ -14,6 +14,11 @@ import (
 //	r53-meta/healthcheck/<id>          R53HealthCheck
 //	r53-meta/hcref/<caller reference>  the health check id it made
 //
+// and the checker's conclusion about each, where the DNS data plane reads
+// it, beside the zones and record sets:
+//
+//	r53/health/<id>                    R53HealthStatus
+//
 // A caller reference is kept after its health check is deleted, as Route
 // 53 remembers it.
 
@@ -91,8 +96,8 @@ func (s *State) ListR53HealthChecks(ctx context.Context) ([]R53HealthCheck, erro
 	return decodeAll[R53HealthCheck](page.KVs)
 }
 
-// DeleteR53HealthCheck deletes a health check (its caller reference stays
-// used).
+// DeleteR53HealthCheck deletes a health check and its status (its caller
+// reference stays used).
 func (s *State) DeleteR53HealthCheck(ctx context.Context, id string) error {
 	return retry(ctx, func() error {
 		kv, err := s.db.Get(ctx, r53HealthCheckKey(id))
@@ -102,7 +107,7 @@ func (s *State) DeleteR53HealthCheck(ctx context.Context, id string) error {
 		if kv.ModRev == 0 {
 			return ErrR53HealthCheckNotFound
 		}
-		_, err = s.db.Commit(ctx, []store.Guard{{Key: kv.Key, ModRev: kv.ModRev}}, []store.Op{store.Del(kv.Key)})
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: kv.Key, ModRev: kv.ModRev}}, []store.Op{store.Del(kv.Key), store.Del(r53HealthStatusKey(id))})
 		return err
 	})
 }
@@ -129,4 +134,67 @@ func (s *State) UpdateR53HealthCheck(ctx context.Context, id string, edit func(h
 		return nil
 	})
 	return out, err
+}
+
+// R53HealthStatus is what the health checker last concluded about a health
+// check (r53/health/<id>). It is written when the status changes
+// (and refreshed at most once a minute), never for each probe. A health
+// check without one has not been checked yet and counts as healthy, as
+// Route 53 counts a new health check.
+type R53HealthStatus struct {
+	ID      string `json:"id"`
+	Healthy bool   `json:"healthy"`
+	// LastChecked is when the probe that decided the status ran.
+	LastChecked time.Time `json:"lastChecked"`
+	// LastReason is that probe's result in Route 53's words ("Success:
+	// HTTP Status Code 200, OK").
+	LastReason string `json:"lastReason"`
+}
+
+// r53HealthStatusPrefix keeps the statuses with the zones and record sets
+// (under r53Prefix, not r53MetaPrefix): the DNS data plane routes by them,
+// and follows them in the same watch (WatchRoute53, Kind "health").
+const r53HealthStatusPrefix = r53Prefix + "health/"
+
+func r53HealthStatusKey(id string) string { return r53HealthStatusPrefix + id }
+
+// PutR53HealthStatus writes a health check's status, unless its health
+// check is gone (then nothing is written).
+func (s *State) PutR53HealthStatus(ctx context.Context, st R53HealthStatus) error {
+	return retry(ctx, func() error {
+		kv, err := s.db.Get(ctx, r53HealthCheckKey(st.ID))
+		if err != nil {
+			return err
+		}
+		if kv.ModRev == 0 {
+			return nil
+		}
+		_, err = s.db.Commit(ctx, []store.Guard{{Key: kv.Key, ModRev: kv.ModRev}}, []store.Op{store.Put(r53HealthStatusKey(st.ID), mustJSON(st))})
+		return err
+	})
+}
+
+// GetR53HealthStatus reads a health check's status: nil when it has not
+// been checked yet.
+func (s *State) GetR53HealthStatus(ctx context.Context, id string) (*R53HealthStatus, error) {
+	_, st, err := read[R53HealthStatus](ctx, s.db, r53HealthStatusKey(id))
+	return st, err
+}
+
+// ReadR53HealthStatuses reads every health check's status, by id, and the
+// revision a WatchRoute53 may follow from.
+func (s *State) ReadR53HealthStatuses(ctx context.Context) (map[string]R53HealthStatus, int64, error) {
+	page, err := s.db.List(ctx, r53HealthStatusPrefix, store.ListOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
+	list, err := decodeAll[R53HealthStatus](page.KVs)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make(map[string]R53HealthStatus, len(list))
+	for _, st := range list {
+		out[st.ID] = st
+	}
+	return out, page.Revision, nil
 }

@@ -33,6 +33,7 @@ func authzCases() []authzCase {
 		{"GetHealthCheckCount", nil, star},
 		{"GetHealthCheck", map[string]string{"HealthCheckId": "h1"}, []string{"arn:aws:route53:::healthcheck/h1"}},
 		{"DeleteHealthCheck", map[string]string{"HealthCheckId": "h1"}, []string{"arn:aws:route53:::healthcheck/h1"}},
+		{"GetHealthCheckStatus", map[string]string{"HealthCheckId": "h1"}, []string{"arn:aws:route53:::healthcheck/h1"}},
 		{"AssociateVPCWithHostedZone", map[string]string{"Id": "Z1"}, zone},
 		{"DisassociateVPCFromHostedZone", map[string]string{"Id": "Z1"}, zone},
 		{"ListHostedZonesByVPC", nil, star},

@@ -17,8 +17,10 @@ import (
 )
 
 // Health checks of an endpoint: HTTP, HTTPS or TCP, by IP address or
-// domain name. Flotta stores them and record sets name them
-// (HealthCheckId); their status (GetHealthCheckStatus) is not served.
+// domain name. Flotta stores them, record sets name them (HealthCheckId),
+// and the server's checker (package controller) probes them and records
+// each one's status, which GetHealthCheckStatus reports and the DNS data
+// plane follows.
 
 // HealthCheckConfig is a health check's settings.
 type HealthCheckConfig struct {
@@ -301,4 +303,55 @@ func (a *API) GetHealthCheckCount(ctx context.Context, r *restxml.Request) (*res
 		return nil, err
 	}
 	return &restxml.Response{Body: &GetHealthCheckCountResponse{Xmlns: Namespace, HealthCheckCount: int64(len(checks))}}, nil
+}
+
+// HealthCheckObservation is one checker's last observation.
+type HealthCheckObservation struct {
+	Region       string       `xml:"Region"`
+	IPAddress    string       `xml:"IPAddress"`
+	StatusReport StatusReport `xml:"StatusReport"`
+}
+
+// StatusReport is an observation's result and when it was made.
+type StatusReport struct {
+	Status      string `xml:"Status"`
+	CheckedTime string `xml:"CheckedTime"`
+}
+
+// GetHealthCheckStatusResponse is GetHealthCheckStatus's answer.
+type GetHealthCheckStatusResponse struct {
+	XMLName                 xml.Name                 `xml:"GetHealthCheckStatusResponse"`
+	Xmlns                   string                   `xml:"xmlns,attr"`
+	HealthCheckObservations []HealthCheckObservation `xml:"HealthCheckObservations>HealthCheckObservation"`
+}
+
+// CheckerRegion is the region Flotta's one checker reports observations
+// from.
+const CheckerRegion = "us-east-1"
+
+// GetHealthCheckStatus answers the checker's last recorded observation of
+// a health check: one observation, from this server, in Route 53's words
+// ("Success: HTTP Status Code 200, OK"). A health check not yet probed has
+// no observation.
+func (a *API) GetHealthCheckStatus(ctx context.Context, r *restxml.Request) (*restxml.Response, error) {
+	id := r.Path["HealthCheckId"]
+	if _, err := a.State.GetR53HealthCheck(ctx, id); errors.Is(err, state.ErrR53HealthCheckNotFound) {
+		return nil, noSuchHealthCheck(id)
+	} else if err != nil {
+		return nil, err
+	}
+	st, err := a.State.GetR53HealthStatus(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &GetHealthCheckStatusResponse{Xmlns: Namespace, HealthCheckObservations: []HealthCheckObservation{}}
+	if st != nil {
+		ip := a.CheckerIP
+		if ip == "" {
+			ip = "127.0.0.1"
+		}
+		out.HealthCheckObservations = append(out.HealthCheckObservations, HealthCheckObservation{Region: CheckerRegion, IPAddress: ip,
+			StatusReport: StatusReport{Status: st.LastReason, CheckedTime: st.LastChecked.UTC().Format("2006-01-02T15:04:05.000Z")}})
+	}
+	return &restxml.Response{Body: out}, nil
 }

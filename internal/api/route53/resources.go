@@ -18,7 +18,7 @@ func (a *API) resources(_ context.Context, r *restxml.Request) ([]string, map[st
 	case "GetHostedZone", "UpdateHostedZoneComment", "DeleteHostedZone", "ChangeResourceRecordSets", "ListResourceRecordSets",
 		"AssociateVPCWithHostedZone", "DisassociateVPCFromHostedZone":
 		return []string{ZoneARN(zoneID(r.Path["Id"]))}, nil
-	case "GetHealthCheck", "DeleteHealthCheck":
+	case "GetHealthCheck", "DeleteHealthCheck", "GetHealthCheckStatus":
 		return []string{"arn:aws:route53:::healthcheck/" + r.Path["HealthCheckId"]}, nil
 	case "GetChange":
 		return []string{"arn:aws:route53:::change/" + strings.TrimPrefix(strings.TrimPrefix(r.Path["Id"], "/"), "change/")}, nil

@@ -52,6 +52,9 @@ type API struct {
 	// SyncDelay is how long a change stays PENDING after its commit
 	// (DefaultSyncDelay when 0).
 	SyncDelay time.Duration
+	// CheckerIP is the address Flotta's health checker probes from, as
+	// GetHealthCheckStatus reports it ("" means 127.0.0.1).
+	CheckerIP string
 }
 
 func (a *API) now() time.Time {
@@ -105,6 +108,7 @@ func (a *API) Service() *restxml.Service {
 			{Method: http.MethodGet, Pattern: p + "healthcheckcount", Op: "GetHealthCheckCount", Handler: a.GetHealthCheckCount},
 			{Method: http.MethodGet, Pattern: p + "healthcheck/{HealthCheckId}", Op: "GetHealthCheck", Handler: a.GetHealthCheck},
 			{Method: http.MethodDelete, Pattern: p + "healthcheck/{HealthCheckId}", Op: "DeleteHealthCheck", Handler: a.DeleteHealthCheck},
+			{Method: http.MethodGet, Pattern: p + "healthcheck/{HealthCheckId}/status", Op: "GetHealthCheckStatus", Handler: a.GetHealthCheckStatus},
 			{Method: http.MethodPost, Pattern: p + "tags/{ResourceType}/{ResourceId}", Op: "ChangeTagsForResource", Handler: a.ChangeTagsForResource},
 			{Method: http.MethodGet, Pattern: p + "tags/{ResourceType}/{ResourceId}", Op: "ListTagsForResource", Handler: a.ListTagsForResource},
 		}}

@@ -70,6 +70,13 @@ type Options struct {
 	LoadBalancers bool
 	// DNS serves the DNS server on a free port of 127.0.0.1 (Server.DNSAddr).
 	DNS bool
+	// Route53HealthChecks probes Route 53 health checks (off by default:
+	// most tests' health checks name endpoints beyond loopback, and test
+	// traffic stays on it). Route53CheckInterval, when set, probes every
+	// one this often instead of at its RequestInterval, and reads the
+	// target health of aliases that evaluate it this often.
+	Route53HealthChecks  bool
+	Route53CheckInterval time.Duration
 }
 
 // StartServer starts a server for the test and stops it when the test ends.
@@ -100,7 +107,8 @@ func StartServer(t testing.TB, opts ...Options) *Env {
 	}
 	srv, err := server.Start(ctx, server.Config{DNSListen: dnsListen, DataDir: o.DataDir, Listen: o.Listen, Logger: logger, Now: o.Now, TLS: o.TLS, InsecureHTTP: o.InsecureHTTP,
 		LostInstanceGrace: o.LostInstanceGrace, StoppedTaskRetention: o.StoppedTaskRetention, Quotas: o.Quotas,
-		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst, LoadBalancers: o.LoadBalancers, LoadBalancerHost: "127.0.0.1"})
+		RequestRate: o.RequestRate, RequestBurst: o.RequestBurst, LoadBalancers: o.LoadBalancers, LoadBalancerHost: "127.0.0.1",
+		Route53CheckInterval: o.Route53CheckInterval, NoRoute53HealthChecks: !o.Route53HealthChecks})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
