@@ -24,10 +24,20 @@ import (
 // records in +short form, sorted.
 func dig(t testing.TB, addr, name, qtype string) []string {
 	t.Helper()
+	lines, err := digAnswer(addr, name, qtype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// digAnswer is dig for goroutines other than the test's: it returns the
+// failure instead of ending the test.
+func digAnswer(addr, name, qtype string) ([]string, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	out, err := exec.Command("dig", "@"+host, "-p", port, "+short", "+tries=1", "+time=2", name, qtype).CombinedOutput()
 	if err != nil {
-		t.Fatalf("dig %s %s: %v\n%s", name, qtype, err, out)
+		return nil, fmt.Errorf("dig %s %s: %v\n%s", name, qtype, err, out)
 	}
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
@@ -36,7 +46,7 @@ func dig(t testing.TB, addr, name, qtype string) []string {
 		}
 	}
 	sort.Strings(lines)
-	return lines
+	return lines, nil
 }
 
 func requireDig(t testing.TB) {
@@ -114,8 +124,8 @@ func healthyIPs(t testing.TB, env *flottatest.Env, service string) []string {
 	return ips
 }
 
-// digAnswer is one answer of the DNS server and when it was asked for.
-type digAnswer struct {
+// askedAnswer is one answer of the DNS server and when it was asked for.
+type askedAnswer struct {
 	asked time.Time
 	ips   []string
 }
@@ -182,7 +192,8 @@ func TestServiceDiscoveryOnDocker(t *testing.T) {
 	// A rolling update: ask all along, then check every answer against
 	// when each task's container really stopped (Docker's clock).
 	var mu sync.Mutex
-	var answers []digAnswer
+	var answers []askedAnswer
+	var digErr error
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -194,32 +205,60 @@ func TestServiceDiscoveryOnDocker(t *testing.T) {
 			default:
 			}
 			asked := time.Now()
-			got := dig(t, dnsAddr, "web.flotta.test", "A")
+			got, err := digAnswer(dnsAddr, "web.flotta.test", "A")
 			mu.Lock()
-			answers = append(answers, digAnswer{asked: asked, ips: got})
+			if err != nil {
+				digErr = err
+			} else {
+				answers = append(answers, askedAnswer{asked: asked, ips: got})
+			}
 			mu.Unlock()
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
+	stopAsking := func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			<-done
+		}
+	}
+	defer stopAsking() // also when the test fails before the end
 	if _, err := n.env.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Service: aws.String("web"), ForceNewDeployment: true}); err != nil {
 		t.Fatal(err)
 	}
-	flottatest.Eventually(t, 120*time.Second, "the rolling update to finish", func() (bool, string) {
+	flottatest.Eventually(t, 180*time.Second, "the rolling update to finish", func() (bool, string) {
 		out, err := n.env.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Services: []string{"web"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := out.Services[0]
-		return len(s.Deployments) == 1 && s.RunningCount == 3 && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted,
-			fmt.Sprintf("%d deployments, %d running", len(s.Deployments), s.RunningCount)
+		seen := fmt.Sprintf("%d running;", s.RunningCount)
+		for _, d := range s.Deployments {
+			seen += fmt.Sprintf(" deployment %s %s %s desired %d running %d pending %d failed %d;", aws.ToString(d.Id), aws.ToString(d.Status), d.RolloutState,
+				d.DesiredCount, d.RunningCount, d.PendingCount, d.FailedTasks)
+		}
+		for i, e := range s.Events {
+			if i == 8 {
+				break
+			}
+			seen += " event: " + aws.ToString(e.Message) + ";"
+		}
+		for ip, task := range taskIPs(t, n.env, "web", types.DesiredStatusRunning) {
+			seen += fmt.Sprintf(" task %s: %s;", ip, show(task))
+		}
+		return len(s.Deployments) == 1 && s.RunningCount == 3 && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted, seen
 	})
 	flottatest.Eventually(t, 60*time.Second, "dig to answer the new tasks", func() (bool, string) {
 		want = healthyIPs(t, n.env, "web")
 		got := dig(t, dnsAddr, "web.flotta.test", "A")
 		return len(want) == 3 && slices.Equal(got, want), fmt.Sprintf("dig %v, healthy tasks %v", got, want)
 	})
-	close(stop)
-	<-done
+	stopAsking()
+	if digErr != nil {
+		t.Fatalf("dig failed during the update: %v", digErr)
+	}
 
 	// Every address answered must belong, when asked, to a task whose
 	// container had not stopped.
@@ -235,6 +274,8 @@ func TestServiceDiscoveryOnDocker(t *testing.T) {
 		}
 	}
 	stale := 0
+	mu.Lock()
+	defer mu.Unlock()
 	for _, a := range answers {
 		for _, ip := range a.ips {
 			alive := slices.ContainsFunc(lives[ip], func(l life) bool {
