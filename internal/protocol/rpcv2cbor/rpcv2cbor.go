@@ -22,6 +22,8 @@
 package rpcv2cbor
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -215,7 +217,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(&model.Error{Code: "SerializationException", Status: http.StatusBadRequest, Message: msg})
 		return
 	}
-	body, err := rt.readBody(r)
+	raw, err := rt.readBody(r)
+	if err != nil {
+		fail(err)
+		return
+	}
+	body, err := rt.decompress(r.Header.Get("Content-Encoding"), raw)
 	if err != nil {
 		fail(err)
 		return
@@ -230,7 +237,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := protocol.WithSourceIP(r.Context(), r.RemoteAddr)
 	if rt.Auth != nil {
-		ctx, err = rt.Auth.Authenticate(ctx, r, body, svc.SigningName)
+		// The signature covers the body as sent (compressed or not).
+		ctx, err = rt.Auth.Authenticate(ctx, r, raw, svc.SigningName)
 		if err != nil {
 			fail(err)
 			return
@@ -301,10 +309,7 @@ func internalCode(svc *Service) string {
 
 // readBody reads a request's body under the size limit.
 func (rt *Router) readBody(r *http.Request) ([]byte, error) {
-	limit := rt.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxBodyBytes
-	}
+	limit := rt.limit()
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, serializationError("The request body could not be read.")
@@ -314,6 +319,45 @@ func (rt *Router) readBody(r *http.Request) ([]byte, error) {
 			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes.", limit)}
 	}
 	return body, nil
+}
+
+// decompress undoes a request's Content-Encoding: the SDKs gzip the bodies
+// of operations with Smithy's requestCompression trait (CloudWatch's
+// PutMetricData) once they reach 10 KiB. The body as decompressed is under
+// the same limit as a body as sent.
+func (rt *Router) decompress(encoding string, raw []byte) ([]byte, error) {
+	body := raw
+	for _, enc := range strings.Split(encoding, ",") {
+		switch strings.ToLower(strings.TrimSpace(enc)) {
+		case "", "identity":
+		case "gzip":
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				return nil, serializationError("The request body is not valid gzip: %v.", err)
+			}
+			limit := rt.limit()
+			out, err := io.ReadAll(io.LimitReader(zr, limit+1))
+			if err != nil {
+				return nil, serializationError("The request body is not valid gzip: %v.", err)
+			}
+			if int64(len(out)) > limit {
+				return nil, &model.Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
+					Message: fmt.Sprintf("The request body, decompressed, is larger than the limit of %d bytes.", limit)}
+			}
+			body = out
+		default:
+			return nil, &model.Error{Code: "UnsupportedMediaTypeException", Status: http.StatusUnsupportedMediaType,
+				Message: fmt.Sprintf("The Content-Encoding %q is not supported; request bodies may be gzip-compressed or not at all.", encoding)}
+		}
+	}
+	return body, nil
+}
+
+func (rt *Router) limit() int64 {
+	if rt.MaxBodyBytes <= 0 {
+		return DefaultMaxBodyBytes
+	}
+	return rt.MaxBodyBytes
 }
 
 // builtinShapes are the shapes of the protocol's own errors whose codes
@@ -340,6 +384,14 @@ func ErrorType(svc *Service, code string) string {
 	return shape
 }
 
+// ErrorFielder is an APIError that carries members besides its message,
+// as some error shapes do (CloudWatch's ResourceNotFoundException has
+// ResourceType and ResourceId): they are written as text members of the
+// error's map, under the names the shape gives them.
+type ErrorFielder interface {
+	ErrorFields() map[string]string
+}
+
 // WriteError answers with an error as the SDKs read it: the HTTP status,
 // and a CBOR map with __type (ErrorType) and the message, under both
 // "message" and "Message" because the services' error shapes spell that
@@ -352,6 +404,13 @@ func ErrorType(svc *Service, code string) string {
 func WriteError(w http.ResponseWriter, svc *Service, err APIError) {
 	status := err.HTTPStatus()
 	body := cbor.Map{"__type": cbor.String(ErrorType(svc, err.ErrorCode()))}
+	if f, ok := err.(ErrorFielder); ok {
+		for k, v := range f.ErrorFields() {
+			if v != "" && k != "__type" {
+				body[k] = cbor.String(v)
+			}
+		}
+	}
 	if m := err.ErrorMessage(); m != "" {
 		body["message"] = cbor.String(m)
 		body["Message"] = cbor.String(m)
