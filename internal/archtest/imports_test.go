@@ -24,7 +24,7 @@ var owners = map[string][]string{
 	"github.com/moby/":         {"internal/runtime/docker"},
 	"github.com/prometheus/":   {"internal/metrics", "internal/lb", "internal/dns"},
 	"github.com/miekg/dns":     {"internal/dns"},
-	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest", "examples/quickstart", "examples/customscheduler"},
+	"github.com/aws/":          {"internal/cli", "internal/testutil/flottatest", "examples/quickstart", "examples/customscheduler", "internal/protocol/rpcv2cbor"}, // rpcv2cbor: smithy-go's encoding/cbor only
 	"github.com/spf13/cobra":   {"internal/cli", "cmd/flotta"},
 	"github.com/google/go-cmp": {},
 	"golang.org/x/time":        {"internal/throttle"},
@@ -58,6 +58,7 @@ var allowedInternal = map[string][]string{
 	"internal/protocol/awsjson":    {"internal/model", "internal/protocol"},
 	"internal/protocol/query":      {"internal/model", "internal/protocol"},
 	"internal/protocol/restxml":    {"internal/model", "internal/protocol"},
+	"internal/protocol/rpcv2cbor":  {"internal/model", "internal/protocol"},
 	"internal/state":               {"internal/model", "internal/store"},
 	"internal/iam":                 {"internal/model", "internal/state", "internal/sigv4", "internal/pki", "internal/iam/policy", "internal/protocol"},
 	"internal/pki":                 {},
