@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -100,7 +101,7 @@ func dump(ds []Datapoint) string {
 	return s
 }
 
-func ftoa(v float64) string { return time.Duration(v * float64(time.Second)).String() }
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func TestDimensionsSelectExactly(t *testing.T) {
 	ctx := context.Background()
