@@ -85,27 +85,45 @@ func discoveryService(t *testing.T, env *flottatest.Env, namespace, name string,
 }
 
 // taskIPs maps the awsvpc address of each task of a service to its ARN,
-// for the tasks in the given status.
+// for the tasks in the given status (an address Docker gave out again
+// maps to one of its tasks: see addressedTasks for all of them).
 func taskIPs(t testing.TB, env *flottatest.Env, service string, status types.DesiredStatus) map[string]*types.Task {
+	t.Helper()
+	out := map[string]*types.Task{}
+	for _, at := range addressedTasks(t, env, service, status) {
+		out[at.ip] = at.task
+	}
+	return out
+}
+
+// addressedTask is a task and its awsvpc address.
+type addressedTask struct {
+	ip   string
+	task *types.Task
+}
+
+// addressedTasks are a service's tasks in the given status with their
+// awsvpc addresses; two may share one, given out again after a stop.
+func addressedTasks(t testing.TB, env *flottatest.Env, service string, status types.DesiredStatus) []addressedTask {
 	t.Helper()
 	ctx := context.Background()
 	list, err := env.ECS.ListTasks(ctx, &ecs.ListTasksInput{ServiceName: aws.String(service), DesiredStatus: status})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]*types.Task{}
 	if len(list.TaskArns) == 0 {
-		return out
+		return nil
 	}
 	desc, err := env.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Tasks: list.TaskArns})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []addressedTask
 	for i := range desc.Tasks {
 		task := &desc.Tasks[i]
 		for _, ni := range container(task, "web").NetworkInterfaces {
 			if ip := aws.ToString(ni.PrivateIpv4Address); ip != "" {
-				out[ip] = task
+				out = append(out, addressedTask{ip, task})
 			}
 		}
 	}
@@ -265,7 +283,8 @@ func TestServiceDiscoveryOnDocker(t *testing.T) {
 	type life struct{ started, finished time.Time }
 	lives := map[string][]life{}
 	for _, status := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped} {
-		for ip, task := range taskIPs(t, n.env, "web", status) {
+		for _, at := range addressedTasks(t, n.env, "web", status) {
+			ip, task := at.ip, at.task
 			s, err := n.rt.InspectContainer(ctx, aws.ToString(container(task, "web").RuntimeId))
 			if err != nil {
 				t.Fatal(err)
@@ -283,7 +302,11 @@ func TestServiceDiscoveryOnDocker(t *testing.T) {
 			})
 			if !alive {
 				stale++
-				t.Errorf("at %s dig answered %s, whose task had stopped (%v)", a.asked.Format(time.StampMilli), ip, lives[ip])
+				var seen []string
+				for _, l := range lives[ip] {
+					seen = append(seen, l.started.Format(time.StampMilli)+" to "+l.finished.Format(time.StampMilli))
+				}
+				t.Errorf("at %s dig answered %s, whose tasks had all stopped (lives: %s)", a.asked.Format(time.StampMilli), ip, strings.Join(seen, ", "))
 			}
 		}
 	}
