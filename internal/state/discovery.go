@@ -139,6 +139,8 @@ type SDService struct {
 	CreatorRequestID  string               `json:"creatorRequestId,omitempty"`
 	CreateDate        time.Time            `json:"createDate"`
 	Tags              []model.Tag          `json:"tags,omitempty"`
+	// Attributes are the service's own attributes (UpdateServiceAttributes).
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // HasRecord says whether the service's DnsConfig has a record of type t.

@@ -40,6 +40,7 @@ const (
 	codeResourceLimitExceeded  = "ResourceLimitExceeded"
 	codeResourceNotFound       = "ResourceNotFoundException"
 	codeServiceAlreadyExists   = "ServiceAlreadyExists"
+	codeServiceAttrsLimit      = "ServiceAttributesLimitExceededException"
 	codeServiceNotFound        = "ServiceNotFound"
 	codeTooManyTags            = "TooManyTagsException"
 	codeInternal               = "InternalFailure"
@@ -77,6 +78,9 @@ func (a *API) Service() *awsjson.Service {
 			"UpdateService":                    awsjson.Op(a.UpdateService),
 			"ListServices":                     awsjson.Op(a.ListServices),
 			"DeleteService":                    awsjson.Op(a.DeleteService),
+			"GetServiceAttributes":             awsjson.Op(a.GetServiceAttributes),
+			"UpdateServiceAttributes":          awsjson.Op(a.UpdateServiceAttributes),
+			"DeleteServiceAttributes":          awsjson.Op(a.DeleteServiceAttributes),
 			"RegisterInstance":                 awsjson.Op(a.RegisterInstance),
 			"DeregisterInstance":               awsjson.Op(a.DeregisterInstance),
 			"GetInstance":                      awsjson.Op(a.GetInstance),
@@ -138,7 +142,8 @@ func (a *API) resources(ctx context.Context, op string, body []byte) ([]string, 
 		return onNamespace(in.NamespaceID)
 	case "GetService", "UpdateService", "DeleteService":
 		return onService(in.ID)
-	case "RegisterInstance", "DeregisterInstance", "GetInstance", "ListInstances", "GetInstancesHealthStatus", "UpdateInstanceCustomHealthStatus":
+	case "RegisterInstance", "DeregisterInstance", "GetInstance", "ListInstances", "GetInstancesHealthStatus", "UpdateInstanceCustomHealthStatus",
+		"GetServiceAttributes", "UpdateServiceAttributes", "DeleteServiceAttributes":
 		return onService(in.ServiceID)
 	case "DiscoverInstances", "DiscoverInstancesRevision":
 		ns, svc, err := a.discoverTarget(ctx, in.NamespaceName, in.ServiceName)
