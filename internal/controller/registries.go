@@ -147,8 +147,8 @@ func (r *Registries) wantedOf(ctx context.Context, rec *state.ServiceRecord, wan
 		return err
 	}
 	for _, reg := range rec.Service.ServiceRegistries {
-		id := registryID(reg.RegistryArn)
-		if id == "" {
+		id, ok := reg.CloudMapServiceID()
+		if !ok {
 			continue
 		}
 		sd, err := r.State.GetSDService(ctx, id)
@@ -334,15 +334,6 @@ func (r *Registries) apply(ctx context.Context, id string, want map[string]*stat
 		held = true
 	}
 	return held, nil
-}
-
-// registryID is the Cloud Map service id of a registry ARN ("" if none).
-func registryID(arn string) string {
-	i := strings.LastIndex(arn, ":service/")
-	if i < 0 || !strings.HasPrefix(arn, "arn:") {
-		return ""
-	}
-	return arn[i+len(":service/"):]
 }
 
 // servicesWithRegistries are the services to look at this pass, and

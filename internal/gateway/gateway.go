@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -489,13 +488,17 @@ func (g *Gateway) registryHolds(ctx context.Context, tasks []*state.TaskRecord, 
 			continue
 		}
 		for _, reg := range rec.Service.ServiceRegistries {
-			id := reg.RegistryArn[strings.LastIndex(reg.RegistryArn, "/")+1:]
-			insts, err := g.State.ListSDInstances(ctx, id)
-			if err != nil {
-				continue // the Cloud Map service is gone
+			id, ok := reg.CloudMapServiceID()
+			if !ok {
+				continue
 			}
-			if slices.ContainsFunc(insts, func(i state.SDInstance) bool { return i.ID == t.ID }) {
+			// The registries controller names a task's instance after it.
+			_, err := g.State.GetSDInstance(ctx, id, t.ID)
+			switch {
+			case err == nil:
 				out[t.Task.TaskArn] = model.At(now.Add(registryHold))
+			case !errors.Is(err, state.ErrNotFound):
+				return nil, err
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"math"
+	"strings"
 )
 
 // Service statuses.
@@ -144,6 +145,21 @@ type ServiceRegistry struct {
 	Port          *int   `json:"port,omitempty"`
 	ContainerName string `json:"containerName,omitempty"`
 	ContainerPort *int   `json:"containerPort,omitempty"`
+}
+
+// CloudMapServiceID is the id of the Cloud Map service the registry names
+// (arn:PARTITION:servicediscovery:REGION:ACCOUNT:service/srv-ID), and
+// whether RegistryArn is such an ARN at all.
+func (r ServiceRegistry) CloudMapServiceID() (string, bool) {
+	parts := strings.SplitN(r.RegistryArn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "servicediscovery" {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(parts[5], "service/")
+	if !ok || !strings.HasPrefix(id, "srv-") || strings.Contains(id, "/") {
+		return "", false
+	}
+	return id, true
 }
 
 // ServiceRevision is a service's configuration at one change.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/flotta-dev/flotta/internal/model"
 	"github.com/flotta-dev/flotta/internal/state"
@@ -35,7 +34,7 @@ func (a *API) checkServiceRegistries(ctx context.Context, regs []model.ServiceRe
 		if r.RegistryArn == "" {
 			return model.InvalidParameter("registryArn can not be blank.")
 		}
-		id, ok := registryServiceID(r.RegistryArn)
+		id, ok := r.CloudMapServiceID()
 		if !ok {
 			return model.InvalidParameter("The service registry %s is not a valid Cloud Map service ARN (arn:aws:servicediscovery:REGION:ACCOUNT:service/srv-ID).", model.Truncate(r.RegistryArn, 300))
 		}
@@ -82,19 +81,6 @@ func (a *API) checkServiceRegistries(ctx context.Context, regs []model.ServiceRe
 		}
 	}
 	return nil
-}
-
-// registryServiceID is the Cloud Map service id a registry ARN names.
-func registryServiceID(arn string) (string, bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "servicediscovery" {
-		return "", false
-	}
-	id, ok := strings.CutPrefix(parts[5], "service/")
-	if !ok || !strings.HasPrefix(id, "srv-") || strings.Contains(id, "/") {
-		return "", false
-	}
-	return id, true
 }
 
 type listServicesByNamespaceInput struct {
